@@ -1,0 +1,72 @@
+//! The signed inference receipt (DESIGN §3): the payer's x402 payment, the node's signature over an
+//! EIP-712 `InferenceReceipt`, and (policy `require_settlement`) a facilitator's settlement
+//! attestation. This is what nodes POST to a keeper and what `SubmitReceipts` carries.
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::Binary;
+
+use crate::x402::PaymentRequirements;
+
+/// What the node signs (EIP-712 struct
+/// `InferenceReceipt(address payer,bytes32 paymentNonce,uint256 value,address asset,uint256 chainId,string nodeId,string modelId,bytes32 requestDigest,bytes32 responseDigest,uint64 promptTokens,uint64 completionTokens,uint64 servedAt)`
+/// in the verifier's domain, see [`crate::eip712::verifier_domain`]).
+#[cw_serde]
+pub struct InferenceReceipt {
+    /// Registry node id of the serving node.
+    pub node_id: String,
+    /// Model id served (must be on the registry's model list and listed by the node).
+    pub model_id: String,
+    /// sha256 of the request body, 32 bytes.
+    pub request_digest: Binary,
+    /// sha256 of the response body, 32 bytes.
+    pub response_digest: Binary,
+    /// Prompt tokens consumed.
+    pub prompt_tokens: u64,
+    /// Completion tokens produced.
+    pub completion_tokens: u64,
+    /// Unix time (seconds) the response was served; decides the epoch.
+    pub served_at: u64,
+}
+
+/// A facilitator's attestation that the payment settled on its network: a secp256k1 EIP-712
+/// signature over `Settlement(bytes32 paymentDigest,uint256 chainId,bytes32 txHash,address payer,uint256 value)`
+/// in the verifier's domain. `paymentDigest` is the EIP-712 digest of the EIP-3009 authorization.
+#[cw_serde]
+pub struct SettlementAttestation {
+    /// Settlement transaction hash on the payment network, 32 bytes.
+    pub tx_hash: Binary,
+    /// The facilitator's EVM address (`0x` + 40 hex); must be allow-listed by the verifier.
+    pub facilitator: String,
+    /// 65-byte `r || s || v` signature, low-s.
+    pub signature: Binary,
+}
+
+/// A complete receipt as submitted.
+#[cw_serde]
+pub struct SignedReceipt {
+    /// The x402 payment header value exactly as the client sent it: base64 of the JSON
+    /// `PaymentPayload` (`X-PAYMENT` in v1, `PAYMENT-SIGNATURE` in v2).
+    pub payment: String,
+    /// The `PaymentRequirements` the node advertised for this call (v1 and v2 shapes).
+    pub requirements: PaymentRequirements,
+    /// The node's statement of what it served.
+    pub receipt: InferenceReceipt,
+    /// Node signature over the `InferenceReceipt` digest: 65 bytes (secp256k1 `r||s||v`) or 64 bytes (ed25519).
+    pub node_signature: Binary,
+    /// Facilitator settlement attestation; required when the verifier's `require_settlement` is on.
+    pub settlement: Option<SettlementAttestation>,
+}
+
+/// A signed liveness heartbeat of a local node, for epochs in which it served no receipt (DESIGN §4):
+/// EIP-712 `Heartbeat(string nodeId,uint64 epoch,uint64 timestamp)` in the verifier's domain,
+/// signed with the node key.
+#[cw_serde]
+pub struct Heartbeat {
+    /// Node id.
+    pub node_id: String,
+    /// The epoch the node claims liveness for; must be open for submission.
+    pub epoch: u64,
+    /// Unix seconds when signed; must fall inside `epoch`.
+    pub timestamp: u64,
+    /// Node signature (65-byte secp256k1 or 64-byte ed25519) over the digest.
+    pub signature: Binary,
+}

@@ -1,0 +1,120 @@
+//! Domain types shared by the contracts and the keeper.
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Binary, Uint128};
+
+/// Where the model a node serves comes from (DESIGN §1).
+#[cw_serde]
+#[derive(Copy, Eq, PartialOrd, Ord, Hash)]
+pub enum Provenance {
+    /// A commercial model behind a vendor API (e.g. `openai/gpt-4.1`), served by proxy nodes.
+    Commercial,
+    /// An open-weight community model run on the node's own hardware, served by local nodes.
+    Community,
+}
+
+impl Provenance {
+    /// Stable lowercase name, as used in events and storage keys: `commercial` or `community`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Provenance::Commercial => "commercial",
+            Provenance::Community => "community",
+        }
+    }
+}
+
+/// The two kinds of node (DESIGN §5), without their payload.
+#[cw_serde]
+#[derive(Copy, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKindTag {
+    /// Relays calls to a commercial API; may list commercial models only.
+    Proxy,
+    /// Runs community models on attested hardware; may list community models only.
+    Local,
+}
+
+impl NodeKindTag {
+    /// The provenance class a node of this kind serves: proxy -> commercial, local -> community.
+    pub fn provenance(&self) -> Provenance {
+        match self {
+            NodeKindTag::Proxy => Provenance::Commercial,
+            NodeKindTag::Local => Provenance::Community,
+        }
+    }
+    /// `proxy` or `local`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NodeKindTag::Proxy => "proxy",
+            NodeKindTag::Local => "local",
+        }
+    }
+}
+
+/// A node's receipt-signing key.
+#[cw_serde]
+#[derive(Eq, Hash)]
+pub enum NodeKey {
+    /// secp256k1 key, identified by its EVM address (`0x` + 40 lowercase hex). Signatures are
+    /// 65 bytes `r || s || v` (v = 27/28 or 0/1), low-s only.
+    Secp256k1 {
+        /// EVM address, `0x`-prefixed, 20 bytes hex (any case on input, stored lowercase).
+        address: String,
+    },
+    /// ed25519 public key (32 bytes). Signatures are 64 bytes over the 32-byte EIP-712 digest.
+    Ed25519 {
+        /// The 32-byte public key.
+        public_key: Binary,
+    },
+}
+
+/// A hardware attestation of a local node (DESIGN §5, cf. Akash audited attributes): an
+/// allow-listed attester's secp256k1 EIP-712 signature over
+/// `HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)`
+/// in the registry's domain (see [`crate::eip712::registry_domain`]).
+#[cw_serde]
+pub struct HardwareAttestation {
+    /// Hardware class id, one of the registry's governance-kept classes (e.g. `h100`, `rtx4090`).
+    pub hardware_class: String,
+    /// sha256 of the evidence the attester examined (e.g. a TEE quote or audit report), 32 bytes.
+    pub evidence_digest: Binary,
+    /// Unix time (seconds) after which the attestation is no longer valid.
+    pub expires_at: u64,
+    /// The attester's EVM address (`0x` + 40 hex); must be on the registry's attester list.
+    pub attester: String,
+    /// 65-byte `r || s || v` secp256k1 signature of the attester over the EIP-712 digest.
+    pub signature: Binary,
+}
+
+/// An x402 network the verifier accepts payments on, with its assets.
+#[cw_serde]
+pub struct NetworkConfig {
+    /// EVM chain id (e.g. 8453 for Base, 84532 for Base Sepolia).
+    pub chain_id: u64,
+    /// x402 v1 network name (e.g. `base`, `base-sepolia`); v2 uses CAIP-2 `eip155:<chain_id>`.
+    pub name: String,
+    /// Assets (EIP-3009 tokens) accepted on this network.
+    pub assets: Vec<AssetConfig>,
+}
+
+/// An accepted EIP-3009 token, with the decimals governance set for it.
+#[cw_serde]
+pub struct AssetConfig {
+    /// Token contract address (`0x` + 40 hex), the EIP-712 `verifyingContract`.
+    pub address: String,
+    /// Decimals of the token; value in micro-USD = amount * 10^6 / 10^decimals (USD stablecoins).
+    pub decimals: u8,
+}
+
+/// Status of a node in the registry.
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum NodeStatus {
+    /// Registered, bonded, eligible for rewards.
+    Active,
+    /// Jailed by governance: receipts are rejected with `node_jailed` until unjailed.
+    Jailed,
+    /// Deregistered; the bond unbonds until `unbonding_ends` and can then be withdrawn.
+    Unbonding,
+}
+
+/// A micro-USD amount (1 USD = 1,000,000).
+pub type MicroUsd = Uint128;

@@ -1,0 +1,1 @@
+//! Integration test support: the suite builder wiring all three contracts.
