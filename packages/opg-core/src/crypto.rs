@@ -11,8 +11,13 @@ pub trait Crypto {
     /// Recovers the uncompressed SEC1 public key (65 bytes, `0x04 || x || y`) from a 32-byte
     /// message hash, a 64-byte `r || s` signature and a recovery id (0 or 1).
     /// Errors (malformed signature, no point) are `Err(())`. High-s is rejected by the caller.
-    fn secp256k1_recover_pubkey(&self, hash: &[u8], sig: &[u8], recovery_id: u8)
-        -> Result<Vec<u8>, ()>;
+    #[allow(clippy::result_unit_err)] // the verdict only needs "no key"; part of the shared API
+    fn secp256k1_recover_pubkey(
+        &self,
+        hash: &[u8],
+        sig: &[u8],
+        recovery_id: u8,
+    ) -> Result<Vec<u8>, ()>;
     /// Verifies an ed25519 signature (64 bytes) of `msg` under a 32-byte public key.
     /// Malformed inputs give `false`.
     fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool;
@@ -40,3 +45,48 @@ impl Crypto for ApiCrypto<'_> {
 /// Off-chain backend: RustCrypto `k256` (ECDSA recovery) and `ed25519-dalek` (strict verification).
 #[cfg(feature = "native")]
 pub struct NativeCrypto;
+
+#[cfg(feature = "native")]
+impl Crypto for NativeCrypto {
+    /// Same acceptance as `cosmwasm-crypto` (the host of [`ApiCrypto`]): 32-byte hash, 64-byte
+    /// signature with non-zero `r`, `s` below the group order, recovery id 0 or 1; a high-s
+    /// signature is normalized (recovery id flipped) before recovery, as the host does.
+    fn secp256k1_recover_pubkey(
+        &self,
+        hash: &[u8],
+        sig: &[u8],
+        recovery_id: u8,
+    ) -> Result<Vec<u8>, ()> {
+        use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+        if hash.len() != 32 || sig.len() != 64 {
+            return Err(());
+        }
+        let mut id = match recovery_id {
+            0 => RecoveryId::new(false, false),
+            1 => RecoveryId::new(true, false),
+            _ => return Err(()),
+        };
+        let mut signature = Signature::from_slice(sig).map_err(|_| ())?;
+        if let Some(normalized) = signature.normalize_s() {
+            signature = normalized;
+            id = RecoveryId::new(!id.is_y_odd(), id.is_x_reduced());
+        }
+        let key = VerifyingKey::recover_from_prehash(hash, &signature, id).map_err(|_| ())?;
+        Ok(key.to_encoded_point(false).as_bytes().to_vec())
+    }
+
+    /// `ed25519-dalek` `verify_strict` (rejects small-order keys and non-canonical encodings).
+    fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        use ed25519_dalek::{Signature, VerifyingKey};
+        let Ok(pk) = <[u8; 32]>::try_from(public_key) else {
+            return false;
+        };
+        let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+            return false;
+        };
+        let Ok(key) = VerifyingKey::from_bytes(&pk) else {
+            return false;
+        };
+        key.verify_strict(msg, &Signature::from_bytes(&sig)).is_ok()
+    }
+}

@@ -8,42 +8,137 @@
 //!   with name `opg-receipt-verifier`, version `1`, salt `sha256(chain_id || verifier address)`;
 //! * hardware attestations: the same shape with name `opg-node-registry` and the registry's address.
 //!
-//! IMPLEMENTATION: filled in by the core work package (see module docs of `verify`).
+//! `string` fields hash as keccak256 of their UTF-8 bytes; `uint64`/`uint256` and `address` are
+//! left-padded 32-byte big-endian words; `bytes32` as is.
+use sha2::{Digest as _, Sha256};
+use sha3::Keccak256;
+
 use crate::receipt::{Heartbeat, InferenceReceipt};
 use crate::types::{HardwareAttestation, NodeKey};
 
+/// Type string of opg's salted domains.
+pub const SALTED_DOMAIN_TYPE: &str = "EIP712Domain(string name,string version,bytes32 salt)";
+/// Type string of the EIP-3009 token domain.
+pub const TOKEN_DOMAIN_TYPE: &str =
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+/// EIP-3009 `TransferWithAuthorization` type string.
+pub const TRANSFER_WITH_AUTHORIZATION_TYPE: &str = "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)";
+/// opg `InferenceReceipt` type string.
+pub const INFERENCE_RECEIPT_TYPE: &str = "InferenceReceipt(address payer,bytes32 paymentNonce,uint256 value,address asset,uint256 chainId,string nodeId,string modelId,bytes32 requestDigest,bytes32 responseDigest,uint64 promptTokens,uint64 completionTokens,uint64 servedAt)";
+/// opg `Settlement` type string.
+pub const SETTLEMENT_TYPE: &str =
+    "Settlement(bytes32 paymentDigest,uint256 chainId,bytes32 txHash,address payer,uint256 value)";
+/// opg `HardwareAttestation` type string.
+pub const HARDWARE_ATTESTATION_TYPE: &str = "HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)";
+/// opg `Heartbeat` type string.
+pub const HEARTBEAT_TYPE: &str = "Heartbeat(string nodeId,uint64 epoch,uint64 timestamp)";
+/// EIP-712 domain `name` of the receipt verifier.
+pub const VERIFIER_DOMAIN_NAME: &str = "opg-receipt-verifier";
+/// EIP-712 domain `name` of the node registry.
+pub const REGISTRY_DOMAIN_NAME: &str = "opg-node-registry";
+/// EIP-712 domain `version` of opg's domains.
+pub const DOMAIN_VERSION: &str = "1";
+
+/// Builds `encodeData` words: each field is one 32-byte word.
+struct Encoder(Vec<u8>);
+
+impl Encoder {
+    fn new(type_string: &str, fields: usize) -> Self {
+        let mut v = Vec::with_capacity(32 * (fields + 1));
+        v.extend_from_slice(&keccak256(type_string.as_bytes()));
+        Encoder(v)
+    }
+    fn word(mut self, w: &[u8; 32]) -> Self {
+        self.0.extend_from_slice(w);
+        self
+    }
+    /// `string`: keccak256 of the UTF-8 bytes.
+    fn string(self, s: &str) -> Self {
+        let h = keccak256(s.as_bytes());
+        self.word(&h)
+    }
+    /// `address`: left-padded to 32 bytes.
+    fn address(self, a: &[u8; 20]) -> Self {
+        let mut w = [0u8; 32];
+        w[12..].copy_from_slice(a);
+        self.word(&w)
+    }
+    /// `uint64` / `uint256` (value fits 128 bits): big-endian, left-padded.
+    fn uint(self, v: u128) -> Self {
+        let mut w = [0u8; 32];
+        w[16..].copy_from_slice(&v.to_be_bytes());
+        self.word(&w)
+    }
+    fn hash(self) -> [u8; 32] {
+        keccak256(&self.0)
+    }
+}
+
+/// A 32-byte slice as an array, `None` for any other length.
+fn bytes32(b: &[u8]) -> Option<[u8; 32]> {
+    b.try_into().ok()
+}
+
+fn salted_domain_separator(name: &str, chain_id: &str, contract: &str) -> [u8; 32] {
+    Encoder::new(SALTED_DOMAIN_TYPE, 3)
+        .string(name)
+        .string(DOMAIN_VERSION)
+        .word(&domain_salt(chain_id, contract))
+        .hash()
+}
+
 /// Keccak-256 (the Ethereum variant, not NIST SHA3-256), computed in Rust (no host function).
 pub fn keccak256(data: &[u8]) -> [u8; 32] {
-    todo!("core")
+    let mut h = Keccak256::new();
+    h.update(data);
+    h.finalize().into()
 }
 
 /// `sha256(chain_id || contract_address)`: the salt of opg's EIP-712 domains. Binds signatures to
 /// one deployment so they cannot be replayed on another chain or contract.
 pub fn domain_salt(chain_id: &str, contract: &str) -> [u8; 32] {
-    todo!("core")
+    let mut h = Sha256::new();
+    h.update(chain_id.as_bytes());
+    h.update(contract.as_bytes());
+    h.finalize().into()
 }
 
 /// Domain separator of receipts, settlements and heartbeats:
 /// `EIP712Domain(string name,string version,bytes32 salt)`, name `opg-receipt-verifier`, version `1`.
 pub fn verifier_domain_separator(chain_id: &str, verifier: &str) -> [u8; 32] {
-    todo!("core")
+    salted_domain_separator(VERIFIER_DOMAIN_NAME, chain_id, verifier)
 }
 
 /// Domain separator of hardware attestations: name `opg-node-registry`, version `1`, salt over the
 /// registry address.
 pub fn registry_domain_separator(chain_id: &str, registry: &str) -> [u8; 32] {
-    todo!("core")
+    salted_domain_separator(REGISTRY_DOMAIN_NAME, chain_id, registry)
 }
 
 /// The EIP-3009 token domain separator
 /// `EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)`.
-pub fn token_domain_separator(name: &str, version: &str, chain_id: u64, token: &[u8; 20]) -> [u8; 32] {
-    todo!("core")
+pub fn token_domain_separator(
+    name: &str,
+    version: &str,
+    chain_id: u64,
+    token: &[u8; 20],
+) -> [u8; 32] {
+    Encoder::new(TOKEN_DOMAIN_TYPE, 4)
+        .string(name)
+        .string(version)
+        .uint(u128::from(chain_id))
+        .address(token)
+        .hash()
 }
 
 /// `keccak256(0x19 || 0x01 || domain_separator || struct_hash)`.
 pub fn typed_data_digest(domain_separator: &[u8; 32], struct_hash: &[u8; 32]) -> [u8; 32] {
-    todo!("core")
+    let mut buf = [0u8; 66];
+    buf[0] = 0x19;
+    buf[1] = 0x01;
+    buf[2..34].copy_from_slice(domain_separator);
+    buf[34..].copy_from_slice(struct_hash);
+    keccak256(&buf)
 }
 
 /// The EIP-3009 authorization as typed values.
@@ -65,8 +160,19 @@ pub struct Authorization {
 
 /// EIP-712 digest of `TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)`
 /// under the token domain: what the payer signs in an x402 `exact` EVM payment.
-pub fn transfer_with_authorization_digest(token_domain_separator: &[u8; 32], auth: &Authorization) -> [u8; 32] {
-    todo!("core")
+pub fn transfer_with_authorization_digest(
+    token_domain_separator: &[u8; 32],
+    auth: &Authorization,
+) -> [u8; 32] {
+    let struct_hash = Encoder::new(TRANSFER_WITH_AUTHORIZATION_TYPE, 6)
+        .address(&auth.from)
+        .address(&auth.to)
+        .uint(auth.value)
+        .uint(u128::from(auth.valid_after))
+        .uint(u128::from(auth.valid_before))
+        .word(&auth.nonce)
+        .hash();
+    typed_data_digest(token_domain_separator, &struct_hash)
 }
 
 /// The payment data a node receipt is bound to.
@@ -86,28 +192,176 @@ pub struct PaymentBinding {
 
 /// EIP-712 digest of the node's `InferenceReceipt` (type string in [`crate::receipt::InferenceReceipt`]).
 /// Errors (`None`) if a digest field is not 32 bytes.
-pub fn inference_receipt_digest(verifier_domain_separator: &[u8; 32], payment: &PaymentBinding, receipt: &InferenceReceipt) -> Option<[u8; 32]> {
-    todo!("core")
+pub fn inference_receipt_digest(
+    verifier_domain_separator: &[u8; 32],
+    payment: &PaymentBinding,
+    receipt: &InferenceReceipt,
+) -> Option<[u8; 32]> {
+    let request = bytes32(receipt.request_digest.as_slice())?;
+    let response = bytes32(receipt.response_digest.as_slice())?;
+    let struct_hash = Encoder::new(INFERENCE_RECEIPT_TYPE, 12)
+        .address(&payment.payer)
+        .word(&payment.nonce)
+        .uint(payment.value)
+        .address(&payment.asset)
+        .uint(u128::from(payment.chain_id))
+        .string(&receipt.node_id)
+        .string(&receipt.model_id)
+        .word(&request)
+        .word(&response)
+        .uint(u128::from(receipt.prompt_tokens))
+        .uint(u128::from(receipt.completion_tokens))
+        .uint(u128::from(receipt.served_at))
+        .hash();
+    Some(typed_data_digest(verifier_domain_separator, &struct_hash))
 }
 
 /// EIP-712 digest of `Settlement(bytes32 paymentDigest,uint256 chainId,bytes32 txHash,address payer,uint256 value)`.
-pub fn settlement_digest(verifier_domain_separator: &[u8; 32], payment_digest: &[u8; 32], chain_id: u64, tx_hash: &[u8; 32], payer: &[u8; 20], value: u128) -> [u8; 32] {
-    todo!("core")
+pub fn settlement_digest(
+    verifier_domain_separator: &[u8; 32],
+    payment_digest: &[u8; 32],
+    chain_id: u64,
+    tx_hash: &[u8; 32],
+    payer: &[u8; 20],
+    value: u128,
+) -> [u8; 32] {
+    let struct_hash = Encoder::new(SETTLEMENT_TYPE, 5)
+        .word(payment_digest)
+        .uint(u128::from(chain_id))
+        .word(tx_hash)
+        .address(payer)
+        .uint(value)
+        .hash();
+    typed_data_digest(verifier_domain_separator, &struct_hash)
 }
 
 /// `nodeKeyHash`: keccak256 of the key bytes (20-byte address for secp256k1, 32-byte public key for ed25519).
 /// `None` if the key is malformed.
 pub fn node_key_hash(key: &NodeKey) -> Option<[u8; 32]> {
-    todo!("core")
+    match key {
+        NodeKey::Secp256k1 { address } => {
+            let a = crate::verify::parse_evm_address(address)?;
+            Some(keccak256(&a))
+        }
+        NodeKey::Ed25519 { public_key } => {
+            let pk = bytes32(public_key.as_slice())?;
+            Some(keccak256(&pk))
+        }
+    }
 }
 
 /// EIP-712 digest of `HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)`.
 /// `None` if the evidence digest is not 32 bytes or the key is malformed.
-pub fn attestation_digest(registry_domain_separator: &[u8; 32], operator: &str, key: &NodeKey, attestation: &HardwareAttestation) -> Option<[u8; 32]> {
-    todo!("core")
+pub fn attestation_digest(
+    registry_domain_separator: &[u8; 32],
+    operator: &str,
+    key: &NodeKey,
+    attestation: &HardwareAttestation,
+) -> Option<[u8; 32]> {
+    let key_hash = node_key_hash(key)?;
+    let evidence = bytes32(attestation.evidence_digest.as_slice())?;
+    let struct_hash = Encoder::new(HARDWARE_ATTESTATION_TYPE, 5)
+        .string(operator)
+        .word(&key_hash)
+        .string(&attestation.hardware_class)
+        .word(&evidence)
+        .uint(u128::from(attestation.expires_at))
+        .hash();
+    Some(typed_data_digest(registry_domain_separator, &struct_hash))
 }
 
 /// EIP-712 digest of `Heartbeat(string nodeId,uint64 epoch,uint64 timestamp)`.
 pub fn heartbeat_digest(verifier_domain_separator: &[u8; 32], heartbeat: &Heartbeat) -> [u8; 32] {
-    todo!("core")
+    let struct_hash = Encoder::new(HEARTBEAT_TYPE, 3)
+        .string(&heartbeat.node_id)
+        .uint(u128::from(heartbeat.epoch))
+        .uint(u128::from(heartbeat.timestamp))
+        .hash();
+    typed_data_digest(verifier_domain_separator, &struct_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn keccak_known_vectors() {
+        // Ethereum's keccak256 of the empty string and of "abc" (not NIST SHA3-256).
+        assert_eq!(
+            keccak256(b""),
+            h("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+        );
+        assert_eq!(
+            keccak256(b"abc"),
+            h("4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45")
+        );
+    }
+
+    #[test]
+    fn well_known_type_hashes() {
+        // The EIP712Domain typehash every EIP-712 token uses, and EIP-3009's
+        // TRANSFER_WITH_AUTHORIZATION_TYPEHASH (FiatToken v2 source).
+        assert_eq!(
+            keccak256(TOKEN_DOMAIN_TYPE.as_bytes()),
+            h("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f")
+        );
+        assert_eq!(
+            keccak256(TRANSFER_WITH_AUTHORIZATION_TYPE.as_bytes()),
+            h("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267")
+        );
+    }
+
+    #[test]
+    fn salts_and_domains_separate_deployments() {
+        let mut expected = Sha256::new();
+        expected.update(b"chain-1cosmos1abc");
+        let expected: [u8; 32] = expected.finalize().into();
+        assert_eq!(domain_salt("chain-1", "cosmos1abc"), expected);
+        let a = verifier_domain_separator("chain-1", "cosmos1abc");
+        assert_ne!(a, verifier_domain_separator("chain-2", "cosmos1abc"));
+        assert_ne!(a, verifier_domain_separator("chain-1", "cosmos1abd"));
+        // Same salt, different name: the registry's domain differs from the verifier's.
+        assert_ne!(a, registry_domain_separator("chain-1", "cosmos1abc"));
+    }
+
+    #[test]
+    fn digests_reject_malformed_fields() {
+        let receipt = InferenceReceipt {
+            node_id: "n".into(),
+            model_id: "m".into(),
+            request_digest: vec![0u8; 32].into(),
+            response_digest: vec![0u8; 33].into(),
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            served_at: 1,
+        };
+        let binding = PaymentBinding {
+            payer: [1; 20],
+            nonce: [2; 32],
+            value: 3,
+            asset: [4; 20],
+            chain_id: 5,
+        };
+        assert_eq!(inference_receipt_digest(&[0; 32], &binding, &receipt), None);
+        let bad_key = NodeKey::Ed25519 {
+            public_key: vec![0u8; 31].into(),
+        };
+        assert_eq!(node_key_hash(&bad_key), None);
+        let bad_addr = NodeKey::Secp256k1 {
+            address: "0x1234".into(),
+        };
+        assert_eq!(node_key_hash(&bad_addr), None);
+        let ok = NodeKey::Secp256k1 {
+            address: "0x00000000000000000000000000000000000000AA".into(),
+        };
+        let mut expected = [0u8; 20];
+        expected[19] = 0xaa;
+        assert_eq!(node_key_hash(&ok), Some(keccak256(&expected)));
+    }
 }

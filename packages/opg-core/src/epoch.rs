@@ -45,7 +45,11 @@ mod tests {
     use super::*;
     #[test]
     fn epoch_bounds() {
-        let c = EpochClock { genesis: 1000, epoch_length: 100, grace: 10 };
+        let c = EpochClock {
+            genesis: 1000,
+            epoch_length: 100,
+            grace: 10,
+        };
         assert_eq!(c.epoch_of(999), None);
         assert_eq!(c.epoch_of(1000), Some(0));
         assert_eq!(c.epoch_of(1099), Some(0));

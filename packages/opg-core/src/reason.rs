@@ -80,14 +80,18 @@ impl RejectReason {
             InvalidPayload => "invalid_payload",
             InvalidPaymentRequirements => "invalid_payment_requirements",
             InvalidExactEvmPayloadSignature => "invalid_exact_evm_payload_signature",
-            InvalidExactEvmPayloadRecipientMismatch => "invalid_exact_evm_payload_recipient_mismatch",
+            InvalidExactEvmPayloadRecipientMismatch => {
+                "invalid_exact_evm_payload_recipient_mismatch"
+            }
             InvalidExactEvmPayloadAuthorizationValidBefore => {
                 "invalid_exact_evm_payload_authorization_valid_before"
             }
             InvalidExactEvmPayloadAuthorizationValidAfter => {
                 "invalid_exact_evm_payload_authorization_valid_after"
             }
-            InvalidExactEvmPayloadAuthorizationValue => "invalid_exact_evm_payload_authorization_value",
+            InvalidExactEvmPayloadAuthorizationValue => {
+                "invalid_exact_evm_payload_authorization_value"
+            }
             InvalidExactEvmPayloadAuthorizationValueMismatch => {
                 "invalid_exact_evm_payload_authorization_value_mismatch"
             }

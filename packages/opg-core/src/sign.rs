@@ -2,12 +2,51 @@
 //! (receipts, heartbeats), facilitators (settlements), attesters (hardware attestations).
 //! Used by tests, the keeper's `opg simulate` and load generators. Signatures are RFC 6979
 //! deterministic, low-s, `v` = 27/28.
-use cosmwasm_std::Binary;
+use base64::Engine as _;
+use cosmwasm_std::{Binary, Uint128};
+use ed25519_dalek::Signer as _;
+use k256::ecdsa::RecoveryId;
+use sha2::{Digest as _, Sha256};
 
+use crate::eip712::{
+    attestation_digest, heartbeat_digest, inference_receipt_digest, keccak256, settlement_digest,
+    token_domain_separator, transfer_with_authorization_digest, Authorization, PaymentBinding,
+};
 use crate::receipt::{Heartbeat, InferenceReceipt, SettlementAttestation, SignedReceipt};
 use crate::types::{HardwareAttestation, NodeKey};
-use crate::verify::VerifiedPayment;
-use crate::x402::{PaymentPayload, PaymentRequirements};
+use crate::verify::{format_evm_address, network_chain_id, parse_evm_address, VerifiedPayment};
+use crate::x402::{
+    ExactEvmAuthorization, ExactEvmPayload, PaymentPayload, PaymentRequirements, ResourceInfo,
+};
+
+/// `sha256(seed || label [|| counter])`: the `counter`-th candidate secret for a derived key.
+fn derive_secret(seed: &[u8], label: &str, counter: u32) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(label.as_bytes());
+    if counter > 0 {
+        h.update(counter.to_be_bytes());
+    }
+    h.finalize().into()
+}
+
+/// EIP-55 mixed-case checksum encoding of an address (what viem's `getAddress` and
+/// `account.address` produce).
+pub fn checksum_address(a: &[u8; 20]) -> String {
+    let lower = hex::encode(a);
+    let hash = keccak256(lower.as_bytes());
+    let mut out = String::with_capacity(42);
+    out.push_str("0x");
+    for (i, c) in lower.chars().enumerate() {
+        let nibble = (hash[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
+        if c.is_ascii_alphabetic() && nibble >= 8 {
+            out.push(c.to_ascii_uppercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// A secp256k1 key identified by its EVM address.
 #[derive(Clone)]
@@ -18,19 +57,48 @@ pub struct EvmSigner {
 impl EvmSigner {
     /// From a 32-byte secret scalar. `None` if out of range.
     pub fn from_bytes(secret: &[u8; 32]) -> Option<Self> {
-        todo!("core")
+        k256::ecdsa::SigningKey::from_bytes(secret.into())
+            .ok()
+            .map(|key| EvmSigner { key })
     }
     /// A key derived deterministically from `seed` and a label (sha256(seed || label)), for tests and simulations.
     pub fn derive(seed: &[u8], label: &str) -> Self {
-        todo!("core")
+        // A sha256 output is a valid scalar except with probability ~2^-128; retry on failure.
+        let mut counter = 0u32;
+        loop {
+            if let Some(signer) = Self::from_bytes(&derive_secret(seed, label, counter)) {
+                return signer;
+            }
+            counter = counter.wrapping_add(1);
+        }
+    }
+    /// The 20-byte address: `keccak256(uncompressed public key without 0x04)[12..]`.
+    pub fn address_bytes(&self) -> [u8; 20] {
+        let point = self.key.verifying_key().to_encoded_point(false);
+        let hash = keccak256(&point.as_bytes()[1..]);
+        let mut out = [0u8; 20];
+        out.copy_from_slice(&hash[12..]);
+        out
     }
     /// Lowercase `0x` address.
     pub fn address(&self) -> String {
-        todo!("core")
+        format_evm_address(&self.address_bytes())
     }
     /// 65-byte `r || s || v` signature over a 32-byte digest, low-s, v in {27, 28}.
     pub fn sign_digest(&self, digest: &[u8; 32]) -> [u8; 65] {
-        todo!("core")
+        // Signing a 32-byte prehash with a valid key only fails for a zero/overflowing nonce,
+        // which RFC 6979 rules out; fall back to an all-zero (always rejected) signature.
+        let Ok((mut sig, mut recid)) = self.key.sign_prehash_recoverable(digest) else {
+            return [0u8; 65];
+        };
+        if let Some(normalized) = sig.normalize_s() {
+            sig = normalized;
+            recid = RecoveryId::new(!recid.is_y_odd(), recid.is_x_reduced());
+        }
+        let mut out = [0u8; 65];
+        out[..64].copy_from_slice(&sig.to_bytes());
+        out[64] = 27 + recid.to_byte();
+        out
     }
 }
 
@@ -46,15 +114,31 @@ pub enum NodeSigner {
 impl NodeSigner {
     /// Deterministic key from seed and label; `ed25519` picks the algorithm.
     pub fn derive(seed: &[u8], label: &str, ed25519: bool) -> Self {
-        todo!("core")
+        if ed25519 {
+            NodeSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(&derive_secret(
+                seed, label, 0,
+            )))
+        } else {
+            NodeSigner::Secp256k1(EvmSigner::derive(seed, label))
+        }
     }
     /// The registry key.
     pub fn key(&self) -> NodeKey {
-        todo!("core")
+        match self {
+            NodeSigner::Secp256k1(s) => NodeKey::Secp256k1 {
+                address: s.address(),
+            },
+            NodeSigner::Ed25519(k) => NodeKey::Ed25519 {
+                public_key: Binary::from(k.verifying_key().to_bytes().to_vec()),
+            },
+        }
     }
     /// Signature over a digest: 65 bytes (secp256k1) or 64 bytes (ed25519 over the 32 digest bytes).
     pub fn sign_digest(&self, digest: &[u8; 32]) -> Vec<u8> {
-        todo!("core")
+        match self {
+            NodeSigner::Secp256k1(s) => s.sign_digest(digest).to_vec(),
+            NodeSigner::Ed25519(k) => k.sign(digest).to_bytes().to_vec(),
+        }
     }
 }
 
@@ -78,27 +162,136 @@ pub struct PaymentParams {
 /// Builds and signs a payment as the reference clients do; returns the payload and the header
 /// value (base64 of its JSON).
 pub fn sign_payment(payer: &EvmSigner, params: &PaymentParams) -> (PaymentPayload, String) {
-    todo!("core")
+    let facts = payment_facts(payer, params);
+    let req = &params.requirements;
+    let signature = format!(
+        "0x{}",
+        hex::encode(payer.sign_digest(&facts.payment_digest))
+    );
+    let authorization = ExactEvmAuthorization {
+        from: checksum_address(&payer.address_bytes()),
+        // v1 copies `payTo` as given, v2 checksums it (reference clients).
+        to: match (params.x402_version, parse_evm_address(&req.pay_to)) {
+            (1, _) | (_, None) => req.pay_to.clone(),
+            (_, Some(a)) => checksum_address(&a),
+        },
+        value: params.value.to_string(),
+        valid_after: params.valid_after.to_string(),
+        valid_before: params.valid_before.to_string(),
+        nonce: format!("0x{}", hex::encode(params.nonce)),
+    };
+    let payload = if params.x402_version == 1 {
+        PaymentPayload {
+            x402_version: 1,
+            scheme: Some(req.scheme.clone()),
+            network: Some(req.network.clone()),
+            accepted: None,
+            resource: None,
+            payload: ExactEvmPayload {
+                signature,
+                authorization,
+            },
+        }
+    } else {
+        PaymentPayload {
+            x402_version: params.x402_version,
+            scheme: None,
+            network: None,
+            accepted: Some(req.clone()),
+            resource: req.resource.as_ref().map(|url| ResourceInfo {
+                url: url.clone(),
+                description: req.description.clone(),
+                mime_type: req.mime_type.clone(),
+            }),
+            payload: ExactEvmPayload {
+                signature,
+                authorization,
+            },
+        }
+    };
+    let json = serde_json::to_vec(&payload).expect("PaymentPayload serializes to JSON");
+    let header = base64::engine::general_purpose::STANDARD.encode(json);
+    (payload, header)
 }
 
 /// Node signature over the `InferenceReceipt` digest bound to `payment`.
-pub fn sign_receipt(node: &NodeSigner, verifier_domain_separator: &[u8; 32], payment: &VerifiedPayment, receipt: &InferenceReceipt) -> Binary {
-    todo!("core")
+pub fn sign_receipt(
+    node: &NodeSigner,
+    verifier_domain_separator: &[u8; 32],
+    payment: &VerifiedPayment,
+    receipt: &InferenceReceipt,
+) -> Binary {
+    match inference_receipt_digest(verifier_domain_separator, &payment.binding, receipt) {
+        Some(digest) => Binary::from(node.sign_digest(&digest)),
+        // A digest field is not 32 bytes: nothing can be signed; the verifier rejects the receipt.
+        None => Binary::default(),
+    }
 }
 
 /// A facilitator's settlement attestation for `payment`.
-pub fn sign_settlement(facilitator: &EvmSigner, verifier_domain_separator: &[u8; 32], payment: &VerifiedPayment, tx_hash: [u8; 32]) -> SettlementAttestation {
-    todo!("core")
+pub fn sign_settlement(
+    facilitator: &EvmSigner,
+    verifier_domain_separator: &[u8; 32],
+    payment: &VerifiedPayment,
+    tx_hash: [u8; 32],
+) -> SettlementAttestation {
+    let digest = settlement_digest(
+        verifier_domain_separator,
+        &payment.payment_digest,
+        payment.chain_id,
+        &tx_hash,
+        &payment.binding.payer,
+        payment.binding.value,
+    );
+    SettlementAttestation {
+        tx_hash: Binary::from(tx_hash.to_vec()),
+        facilitator: facilitator.address(),
+        signature: Binary::from(facilitator.sign_digest(&digest).to_vec()),
+    }
 }
 
 /// An attester's hardware attestation of `operator`'s node key.
-pub fn sign_attestation(attester: &EvmSigner, registry_domain_separator: &[u8; 32], operator: &str, key: &NodeKey, hardware_class: &str, evidence_digest: [u8; 32], expires_at: u64) -> HardwareAttestation {
-    todo!("core")
+pub fn sign_attestation(
+    attester: &EvmSigner,
+    registry_domain_separator: &[u8; 32],
+    operator: &str,
+    key: &NodeKey,
+    hardware_class: &str,
+    evidence_digest: [u8; 32],
+    expires_at: u64,
+) -> HardwareAttestation {
+    let mut attestation = HardwareAttestation {
+        hardware_class: hardware_class.to_string(),
+        evidence_digest: Binary::from(evidence_digest.to_vec()),
+        expires_at,
+        attester: attester.address(),
+        signature: Binary::default(),
+    };
+    // A malformed key cannot be hashed: the signature stays empty and the registry rejects it.
+    if let Some(digest) = attestation_digest(registry_domain_separator, operator, key, &attestation)
+    {
+        attestation.signature = Binary::from(attester.sign_digest(&digest).to_vec());
+    }
+    attestation
 }
 
 /// A node heartbeat.
-pub fn sign_heartbeat(node: &NodeSigner, verifier_domain_separator: &[u8; 32], node_id: &str, epoch: u64, timestamp: u64) -> Heartbeat {
-    todo!("core")
+pub fn sign_heartbeat(
+    node: &NodeSigner,
+    verifier_domain_separator: &[u8; 32],
+    node_id: &str,
+    epoch: u64,
+    timestamp: u64,
+) -> Heartbeat {
+    let mut heartbeat = Heartbeat {
+        node_id: node_id.to_string(),
+        epoch,
+        timestamp,
+        signature: Binary::default(),
+    };
+    let digest = heartbeat_digest(verifier_domain_separator, &heartbeat);
+    heartbeat.signature = Binary::from(node.sign_digest(&digest));
+    heartbeat
 }
 
 /// Everything for one call: payment by `payer`, receipt by `node`, settlement by `facilitator`
@@ -113,5 +306,61 @@ pub fn make_signed_receipt(
     receipt: InferenceReceipt,
     tx_hash: [u8; 32],
 ) -> SignedReceipt {
-    todo!("core")
+    let (_, header) = sign_payment(payer, payment);
+    let facts = payment_facts(payer, payment);
+    let node_signature = sign_receipt(node, verifier_domain_separator, &facts, &receipt);
+    let settlement =
+        facilitator.map(|f| sign_settlement(f, verifier_domain_separator, &facts, tx_hash));
+    SignedReceipt {
+        payment: header,
+        requirements: payment.requirements.clone(),
+        receipt,
+        node_signature,
+        settlement,
+    }
+}
+
+/// The payment `params` describe, as the verifier would see it after checks (no checks are done).
+/// Malformed requirements (unknown network, missing `extra`, bad asset) give chain id 0, empty
+/// domain strings or the zero address: the resulting payment is signed but the verifier rejects it.
+pub fn payment_facts(payer: &EvmSigner, params: &PaymentParams) -> VerifiedPayment {
+    let req = &params.requirements;
+    let chain_id = network_chain_id(&req.network).unwrap_or(0);
+    let asset = parse_evm_address(&req.asset).unwrap_or([0u8; 20]);
+    let pay_to = parse_evm_address(&req.pay_to).unwrap_or([0u8; 20]);
+    let extra = req.extra.clone().unwrap_or_default();
+    let domain = token_domain_separator(
+        extra.name.as_deref().unwrap_or(""),
+        extra.version.as_deref().unwrap_or(""),
+        chain_id,
+        &asset,
+    );
+    let from = payer.address_bytes();
+    let auth = Authorization {
+        from,
+        to: pay_to,
+        value: params.value,
+        valid_after: params.valid_after,
+        valid_before: params.valid_before,
+        nonce: params.nonce,
+    };
+    VerifiedPayment {
+        x402_version: params.x402_version,
+        payer: format_evm_address(&from),
+        pay_to: format_evm_address(&pay_to),
+        chain_id,
+        asset: format_evm_address(&asset),
+        value: Uint128::new(params.value),
+        nonce: format!("0x{}", hex::encode(params.nonce)),
+        valid_after: params.valid_after,
+        valid_before: params.valid_before,
+        payment_digest: transfer_with_authorization_digest(&domain, &auth),
+        binding: PaymentBinding {
+            payer: from,
+            nonce: params.nonce,
+            value: params.value,
+            asset,
+            chain_id,
+        },
+    }
 }

@@ -7,13 +7,17 @@ use std::collections::BTreeMap;
 use cosmwasm_std::Uint128;
 
 use crate::crypto::Crypto;
+use crate::eip712::{
+    heartbeat_digest, inference_receipt_digest, keccak256, settlement_digest,
+    token_domain_separator, transfer_with_authorization_digest, Authorization, PaymentBinding,
+};
 use crate::epoch::EpochClock;
 use crate::msg::pool::LiveNode;
 use crate::msg::registry::{NodeInfo, NodesByIdsResponse};
 use crate::msg::verifier::AcceptedReceipt;
 use crate::reason::RejectReason;
 use crate::receipt::{Heartbeat, SignedReceipt};
-use crate::types::{NetworkConfig, NodeKey, Provenance};
+use crate::types::{NetworkConfig, NodeKey, NodeKindTag, NodeStatus, Provenance};
 use crate::x402::{PaymentPayload, PaymentRequirements};
 
 /// Seconds of margin the reference facilitator wants before `validBefore` in `/verify` (x402
@@ -47,7 +51,11 @@ pub struct RegistryView {
 impl From<NodesByIdsResponse> for RegistryView {
     fn from(r: NodesByIdsResponse) -> Self {
         RegistryView {
-            nodes: r.nodes.into_iter().map(|n| (n.node_id.clone(), n)).collect(),
+            nodes: r
+                .nodes
+                .into_iter()
+                .map(|n| (n.node_id.clone(), n))
+                .collect(),
             models: r.models.into_iter().map(|m| (m.id, m.provenance)).collect(),
         }
     }
@@ -103,14 +111,21 @@ pub struct Verified {
 /// Decodes an x402 payment header value (base64 of JSON, standard alphabet, padding optional).
 /// Errors: `InvalidPayload`.
 pub fn decode_payment_header(header: &str) -> Result<PaymentPayload, RejectReason> {
-    todo!("core")
+    use base64::Engine as _;
+    let bytes = BASE64_PAD_INDIFFERENT
+        .decode(header.trim().as_bytes())
+        .map_err(|_| RejectReason::InvalidPayload)?;
+    cosmwasm_std::from_json(bytes).map_err(|_| RejectReason::InvalidPayload)
 }
 
 /// EVM chain id of an x402 network id: v1 names (`base`, `base-sepolia`, `avalanche`,
 /// `avalanche-fuji`, `polygon`, `polygon-amoy`, `sei`, `sei-testnet`, `iotex`, `ethereum`, `sepolia`, ...)
 /// or CAIP-2 `eip155:<id>` (v2).
 pub fn network_chain_id(network: &str) -> Option<u64> {
-    todo!("core")
+    if let Some(id) = network.strip_prefix("eip155:") {
+        return parse_decimal_u64(id).filter(|id| *id != 0);
+    }
+    v1_network_chain_id(network)
 }
 
 /// Facilitator `/verify` semantics for an `exact` EVM payment, in the reference facilitator's order:
@@ -125,28 +140,81 @@ pub fn verify_payment<C: Crypto>(
     now: u64,
     valid_before_margin: u64,
 ) -> Result<VerifiedPayment, RejectReason> {
-    todo!("core")
+    let parsed = parse_payment(payload, requirements)?;
+    parsed.verify_signature(crypto)?;
+    parsed.check_terms(Window::Facilitator {
+        now,
+        margin: valid_before_margin,
+    })?;
+    Ok(parsed.into_verified())
 }
 
 /// Recovers the EVM address that produced a 65-byte `r || s || v` signature (v in {0,1,27,28}) over
 /// a 32-byte digest. Rejects high-s (s > n/2), wrong length and unrecoverable signatures.
-pub fn recover_evm_address<C: Crypto>(crypto: &C, digest: &[u8; 32], signature: &[u8]) -> Option<[u8; 20]> {
-    todo!("core")
+pub fn recover_evm_address<C: Crypto>(
+    crypto: &C,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Option<[u8; 20]> {
+    if signature.len() != 65 {
+        return None;
+    }
+    let (rs, v) = signature.split_at(64);
+    let recovery_id = match v[0] {
+        0 | 27 => 0,
+        1 | 28 => 1,
+        _ => return None,
+    };
+    let (r, s) = rs.split_at(32);
+    if r.iter().all(|b| *b == 0) || s.iter().all(|b| *b == 0) || s > &SECP256K1_HALF_ORDER[..] {
+        return None;
+    }
+    let pubkey = crypto
+        .secp256k1_recover_pubkey(digest, rs, recovery_id)
+        .ok()?;
+    if pubkey.len() != 65 || pubkey[0] != 0x04 {
+        return None;
+    }
+    let hash = keccak256(&pubkey[1..]);
+    let mut address = [0u8; 20];
+    address.copy_from_slice(&hash[12..]);
+    Some(address)
 }
 
 /// Verifies a node signature over a digest with its registered key.
-pub fn verify_node_signature<C: Crypto>(crypto: &C, key: &NodeKey, digest: &[u8; 32], signature: &[u8]) -> bool {
-    todo!("core")
+pub fn verify_node_signature<C: Crypto>(
+    crypto: &C,
+    key: &NodeKey,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> bool {
+    match key {
+        NodeKey::Secp256k1 { address } => match parse_evm_address(address) {
+            Some(expected) => recover_evm_address(crypto, digest, signature) == Some(expected),
+            None => false,
+        },
+        NodeKey::Ed25519 { public_key } => {
+            public_key.len() == 32
+                && signature.len() == 64
+                && crypto.ed25519_verify(digest, signature, public_key.as_slice())
+        }
+    }
 }
 
 /// Parses a `0x` + 40 hex EVM address (any case).
 pub fn parse_evm_address(s: &str) -> Option<[u8; 20]> {
-    todo!("core")
+    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    if h.len() != 40 {
+        return None;
+    }
+    let mut out = [0u8; 20];
+    hex::decode_to_slice(h, &mut out).ok()?;
+    Some(out)
 }
 
 /// Lowercase `0x` hex of an address.
 pub fn format_evm_address(a: &[u8; 20]) -> String {
-    todo!("core")
+    format!("0x{}", hex::encode(a))
 }
 
 /// Full receipt verification (DESIGN §3) at time `now` (unix seconds), stateless: the caller checks
@@ -159,7 +227,159 @@ pub fn verify_receipt<C: Crypto>(
     receipt: &SignedReceipt,
     now: u64,
 ) -> Result<Verified, Rejection> {
-    todo!("core")
+    let reject = |reason: RejectReason, payer: &Option<String>, nonce: &Option<String>| Rejection {
+        reason,
+        payer: payer.clone(),
+        nonce: nonce.clone(),
+    };
+    let none = None;
+    // 1. decode
+    let payload = decode_payment_header(&receipt.payment).map_err(|r| reject(r, &none, &none))?;
+    let auth = &payload.payload.authorization;
+    let payer = parse_evm_address(&auth.from).map(|a| format_evm_address(&a));
+    let nonce = parse_nonce(&auth.nonce).map(|n| format_nonce(&n));
+    let fail = |reason: RejectReason| reject(reason, &payer, &nonce);
+    let r = &receipt.receipt;
+
+    // 2. payment fields, window at served_at, value
+    let checked = parse_payment(&payload, &receipt.requirements).map_err(fail)?;
+    checked
+        .check_terms(Window::ServedAt(r.served_at))
+        .map_err(fail)?;
+
+    // 3. policy: network and asset, micro-USD value
+    let network = policy
+        .networks
+        .iter()
+        .find(|n| n.chain_id == checked.chain_id)
+        .ok_or_else(|| fail(RejectReason::InvalidNetwork))?;
+    let asset = network
+        .assets
+        .iter()
+        .find(|a| parse_evm_address(&a.address) == Some(checked.asset))
+        .ok_or_else(|| fail(RejectReason::UnsupportedAsset))?;
+    let value_micro_usd = micro_usd(checked.auth.value, asset.decimals)
+        .ok_or_else(|| fail(RejectReason::InvalidPayload))?;
+
+    // 4. epoch
+    if r.served_at > now {
+        return Err(fail(RejectReason::EpochClosed));
+    }
+    let epoch = policy
+        .clock
+        .epoch_of(r.served_at)
+        .filter(|e| policy.clock.open_for_submission(*e, now))
+        .ok_or_else(|| fail(RejectReason::EpochClosed))?;
+
+    // 5. registry
+    let node = registry
+        .nodes
+        .get(&r.node_id)
+        .ok_or_else(|| fail(RejectReason::NodeUnknown))?;
+    match node.status {
+        NodeStatus::Active => {}
+        NodeStatus::Jailed => return Err(fail(RejectReason::NodeJailed)),
+        NodeStatus::Unbonding => return Err(fail(RejectReason::NodeInactive)),
+    }
+    let node_pay_to = parse_evm_address(&node.pay_to);
+    if node_pay_to == Some(checked.auth.from) {
+        return Err(fail(RejectReason::SelfDealing));
+    }
+    if node_pay_to != Some(checked.pay_to) {
+        return Err(fail(RejectReason::RecipientNotNode));
+    }
+    let provenance = *registry
+        .models
+        .get(&r.model_id)
+        .ok_or_else(|| fail(RejectReason::ModelUnknown))?;
+    if !node.models.iter().any(|m| m == &r.model_id) {
+        return Err(fail(RejectReason::ModelNotServed));
+    }
+    if provenance != node.kind.provenance() {
+        return Err(fail(RejectReason::ProvenanceMismatch));
+    }
+    let live = match node.kind {
+        NodeKindTag::Proxy => None,
+        NodeKindTag::Local => {
+            let att = node
+                .attestation
+                .as_ref()
+                .filter(|a| a.expires_at > r.served_at)
+                .ok_or_else(|| fail(RejectReason::AttestationExpired))?;
+            Some(LiveNode {
+                epoch,
+                node_id: node.node_id.clone(),
+                hardware_class: att.hardware_class.clone(),
+            })
+        }
+    };
+
+    // 6. settlement presence and facilitator
+    let settlement = match &receipt.settlement {
+        None if policy.require_settlement => return Err(fail(RejectReason::SettlementMissing)),
+        None => None,
+        Some(s) => {
+            let facilitator = parse_evm_address(&s.facilitator)
+                .filter(|f| {
+                    policy
+                        .facilitators
+                        .iter()
+                        .any(|allowed| parse_evm_address(allowed) == Some(*f))
+                })
+                .ok_or_else(|| fail(RejectReason::InvalidSettlement))?;
+            let tx_hash: [u8; 32] = s
+                .tx_hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| fail(RejectReason::InvalidSettlement))?;
+            Some((facilitator, tx_hash, s.signature.as_slice()))
+        }
+    };
+
+    // 7. payer signature
+    checked.verify_signature(crypto).map_err(fail)?;
+    let verified = checked.into_verified();
+
+    // 8. node signature
+    let digest = inference_receipt_digest(&policy.domain_separator, &verified.binding, r)
+        .ok_or_else(|| fail(RejectReason::InvalidNodeSignature))?;
+    if !verify_node_signature(
+        crypto,
+        &node.key,
+        &digest,
+        receipt.node_signature.as_slice(),
+    ) {
+        return Err(fail(RejectReason::InvalidNodeSignature));
+    }
+
+    // 9. settlement signature
+    if let Some((facilitator, tx_hash, signature)) = settlement {
+        let digest = settlement_digest(
+            &policy.domain_separator,
+            &verified.payment_digest,
+            verified.chain_id,
+            &tx_hash,
+            &verified.binding.payer,
+            verified.binding.value,
+        );
+        if recover_evm_address(crypto, &digest, signature) != Some(facilitator) {
+            return Err(fail(RejectReason::InvalidSettlement));
+        }
+    }
+
+    Ok(Verified {
+        accepted: AcceptedReceipt {
+            node_id: r.node_id.clone(),
+            model_id: r.model_id.clone(),
+            provenance,
+            payer: verified.payer,
+            nonce: verified.nonce,
+            value: verified.value,
+            value_micro_usd,
+            epoch,
+        },
+        live,
+    })
 }
 
 /// Verifies a local node's heartbeat: known, active local node with a valid attestation, signature
@@ -171,5 +391,444 @@ pub fn verify_heartbeat<C: Crypto>(
     heartbeat: &Heartbeat,
     now: u64,
 ) -> Result<LiveNode, RejectReason> {
-    todo!("core")
+    let node = registry
+        .nodes
+        .get(&heartbeat.node_id)
+        .ok_or(RejectReason::NodeUnknown)?;
+    match node.status {
+        NodeStatus::Active => {}
+        NodeStatus::Jailed => return Err(RejectReason::NodeJailed),
+        NodeStatus::Unbonding => return Err(RejectReason::NodeInactive),
+    }
+    if node.kind != NodeKindTag::Local {
+        return Err(RejectReason::ProvenanceMismatch);
+    }
+    let att = node
+        .attestation
+        .as_ref()
+        .filter(|a| a.expires_at > heartbeat.timestamp)
+        .ok_or(RejectReason::AttestationExpired)?;
+    if heartbeat.timestamp > now
+        || policy.clock.epoch_of(heartbeat.timestamp) != Some(heartbeat.epoch)
+        || !policy.clock.open_for_submission(heartbeat.epoch, now)
+    {
+        return Err(RejectReason::EpochClosed);
+    }
+    let digest = heartbeat_digest(&policy.domain_separator, heartbeat);
+    if !verify_node_signature(crypto, &node.key, &digest, heartbeat.signature.as_slice()) {
+        return Err(RejectReason::InvalidNodeSignature);
+    }
+    Ok(LiveNode {
+        epoch: heartbeat.epoch,
+        node_id: node.node_id.clone(),
+        hardware_class: att.hardware_class.clone(),
+    })
+}
+
+/// `n / 2` of secp256k1, big-endian: signatures with a larger `s` are rejected (EIP-2 low-s rule,
+/// as USDC's `transferWithAuthorization` enforces).
+const SECP256K1_HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// Standard alphabet, padding optional (clients differ in whether they pad).
+const BASE64_PAD_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// x402 v1 network names of EVM networks and their chain ids (the `x402` npm package's
+/// `EvmNetworkToChainId`).
+const V1_NETWORKS: &[(&str, u64)] = &[
+    ("abstract", 2741),
+    ("abstract-testnet", 11124),
+    ("base-sepolia", 84532),
+    ("base", 8453),
+    ("avalanche-fuji", 43113),
+    ("avalanche", 43114),
+    ("iotex", 4689),
+    ("sei", 1329),
+    ("sei-testnet", 1328),
+    ("polygon", 137),
+    ("polygon-amoy", 80002),
+    ("peaq", 3338),
+    ("story", 1514),
+    ("educhain", 41923),
+    ("skale-base-sepolia", 324705682),
+    ("ethereum", 1),
+    ("sepolia", 11155111),
+];
+
+fn v1_network_chain_id(network: &str) -> Option<u64> {
+    V1_NETWORKS
+        .iter()
+        .find(|(name, _)| *name == network)
+        .map(|(_, id)| *id)
+}
+
+/// Decimal digits only (no sign, no whitespace), leading zeros allowed, must fit `u128`.
+fn parse_decimal_u128(s: &str) -> Option<u128> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// As [`parse_decimal_u128`], must fit `u64`.
+fn parse_decimal_u64(s: &str) -> Option<u64> {
+    parse_decimal_u128(s).and_then(|v| u64::try_from(v).ok())
+}
+
+/// `0x` + 64 hex (any case).
+fn parse_nonce(s: &str) -> Option<[u8; 32]> {
+    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    if h.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(h, &mut out).ok()?;
+    Some(out)
+}
+
+fn format_nonce(n: &[u8; 32]) -> String {
+    format!("0x{}", hex::encode(n))
+}
+
+/// `0x` hex of any length (any case); `None` if not hex.
+fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
+    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    hex::decode(h).ok()
+}
+
+/// `value * 10^6 / 10^decimals`, rounded down; `None` on overflow.
+fn micro_usd(value: u128, decimals: u8) -> Option<Uint128> {
+    let v = if decimals >= 6 {
+        let div = 10u128.checked_pow(u32::from(decimals - 6));
+        // 10^k beyond u128 exceeds any u128 value: the quotient is 0.
+        div.map_or(0, |d| value / d)
+    } else {
+        value.checked_mul(10u128.checked_pow(u32::from(6 - decimals))?)?
+    };
+    Some(Uint128::new(v))
+}
+
+/// When a payment's time window is checked.
+#[derive(Clone, Copy, Debug)]
+enum Window {
+    /// Facilitator `/verify`: `validBefore >= now + margin`, `validAfter <= now`.
+    Facilitator { now: u64, margin: u64 },
+    /// Receipts: `validAfter <= served_at < validBefore`, else `ServedOutsidePaymentWindow`.
+    ServedAt(u64),
+}
+
+/// A payment whose fields parsed, before the signature and terms are checked.
+#[derive(Clone, Debug)]
+struct ParsedPayment {
+    x402_version: u32,
+    chain_id: u64,
+    asset: [u8; 20],
+    pay_to: [u8; 20],
+    /// v1 `maxAmountRequired` (minimum) or v2 `amount` (exact).
+    required: u128,
+    auth: Authorization,
+    /// `None` if the signature is not `0x` hex.
+    signature: Option<Vec<u8>>,
+    digest: [u8; 32],
+}
+
+/// Version, scheme, network, `extra`, field parsing (the checks before the signature in the
+/// reference facilitator).
+fn parse_payment(
+    payload: &PaymentPayload,
+    requirements: &PaymentRequirements,
+) -> Result<ParsedPayment, RejectReason> {
+    let (scheme, network) = match payload.x402_version {
+        1 => {
+            let scheme = payload
+                .scheme
+                .as_deref()
+                .ok_or(RejectReason::InvalidScheme)?;
+            let network = payload
+                .network
+                .as_deref()
+                .ok_or(RejectReason::InvalidNetwork)?;
+            (scheme, network)
+        }
+        2 => {
+            let accepted = payload
+                .accepted
+                .as_ref()
+                .ok_or(RejectReason::InvalidPayload)?;
+            (accepted.scheme.as_str(), accepted.network.as_str())
+        }
+        _ => return Err(RejectReason::InvalidX402Version),
+    };
+    if scheme != "exact" || requirements.scheme != scheme {
+        return Err(RejectReason::InvalidScheme);
+    }
+    let network_check = || -> Result<u64, RejectReason> {
+        if payload.x402_version == 1 {
+            // The v1 reference takes the chain id from the payload alone; opg also requires the
+            // requirements' network to be the same chain.
+            let chain_id = v1_network_chain_id(network).ok_or(RejectReason::InvalidNetwork)?;
+            if v1_network_chain_id(&requirements.network) != Some(chain_id) {
+                return Err(RejectReason::InvalidNetwork);
+            }
+            Ok(chain_id)
+        } else {
+            // v2: CAIP-2 ids compared as strings, as the reference does.
+            if network != requirements.network || !network.starts_with("eip155:") {
+                return Err(RejectReason::InvalidNetwork);
+            }
+            network_chain_id(network).ok_or(RejectReason::InvalidNetwork)
+        }
+    };
+    let extra_check = || -> Result<(&str, &str), RejectReason> {
+        let extra = requirements
+            .extra
+            .as_ref()
+            .ok_or(RejectReason::InvalidPaymentRequirements)?;
+        match (extra.name.as_deref(), extra.version.as_deref()) {
+            (Some(name), Some(version)) if !name.is_empty() && !version.is_empty() => {
+                Ok((name, version))
+            }
+            _ => Err(RejectReason::InvalidPaymentRequirements),
+        }
+    };
+    // The v1 reference resolves the network before reading `extra`, the v2 reference after.
+    let (chain_id, (name, version)) = if payload.x402_version == 1 {
+        let chain_id = network_check()?;
+        (chain_id, extra_check()?)
+    } else {
+        let extra = extra_check()?;
+        (network_check()?, extra)
+    };
+    let asset =
+        parse_evm_address(&requirements.asset).ok_or(RejectReason::InvalidPaymentRequirements)?;
+    let pay_to =
+        parse_evm_address(&requirements.pay_to).ok_or(RejectReason::InvalidPaymentRequirements)?;
+    let required = match payload.x402_version {
+        1 => requirements.max_amount_required.as_deref(),
+        _ => requirements.amount.as_deref(),
+    }
+    .and_then(parse_decimal_u128)
+    .ok_or(RejectReason::InvalidPaymentRequirements)?;
+
+    let a = &payload.payload.authorization;
+    let auth = Authorization {
+        from: parse_evm_address(&a.from).ok_or(RejectReason::InvalidPayload)?,
+        to: parse_evm_address(&a.to).ok_or(RejectReason::InvalidPayload)?,
+        value: parse_decimal_u128(&a.value).ok_or(RejectReason::InvalidPayload)?,
+        valid_after: parse_decimal_u64(&a.valid_after).ok_or(RejectReason::InvalidPayload)?,
+        valid_before: parse_decimal_u64(&a.valid_before).ok_or(RejectReason::InvalidPayload)?,
+        nonce: parse_nonce(&a.nonce).ok_or(RejectReason::InvalidPayload)?,
+    };
+    let domain = token_domain_separator(name, version, chain_id, &asset);
+    let digest = transfer_with_authorization_digest(&domain, &auth);
+    Ok(ParsedPayment {
+        x402_version: payload.x402_version,
+        chain_id,
+        asset,
+        pay_to,
+        required,
+        signature: parse_hex_bytes(&payload.payload.signature),
+        auth,
+        digest,
+    })
+}
+
+impl ParsedPayment {
+    /// The payer's signature recovers `from` (65 bytes, low-s).
+    fn verify_signature<C: Crypto>(&self, crypto: &C) -> Result<(), RejectReason> {
+        let recovered = self
+            .signature
+            .as_deref()
+            .and_then(|sig| recover_evm_address(crypto, &self.digest, sig));
+        if recovered != Some(self.auth.from) {
+            return Err(RejectReason::InvalidExactEvmPayloadSignature);
+        }
+        Ok(())
+    }
+
+    /// Recipient, time window, value (the checks after the signature in the reference facilitator).
+    fn check_terms(&self, window: Window) -> Result<(), RejectReason> {
+        if self.auth.to != self.pay_to {
+            return Err(RejectReason::InvalidExactEvmPayloadRecipientMismatch);
+        }
+        match window {
+            Window::Facilitator { now, margin } => {
+                if self.auth.valid_before < now.saturating_add(margin) {
+                    return Err(RejectReason::InvalidExactEvmPayloadAuthorizationValidBefore);
+                }
+                if self.auth.valid_after > now {
+                    return Err(RejectReason::InvalidExactEvmPayloadAuthorizationValidAfter);
+                }
+            }
+            Window::ServedAt(t) => {
+                if t < self.auth.valid_after || t >= self.auth.valid_before {
+                    return Err(RejectReason::ServedOutsidePaymentWindow);
+                }
+            }
+        }
+        if self.x402_version == 1 {
+            if self.auth.value < self.required {
+                return Err(RejectReason::InvalidExactEvmPayloadAuthorizationValue);
+            }
+        } else if self.auth.value != self.required {
+            return Err(RejectReason::InvalidExactEvmPayloadAuthorizationValueMismatch);
+        }
+        Ok(())
+    }
+
+    fn into_verified(self) -> VerifiedPayment {
+        VerifiedPayment {
+            x402_version: self.x402_version,
+            payer: format_evm_address(&self.auth.from),
+            pay_to: format_evm_address(&self.pay_to),
+            chain_id: self.chain_id,
+            asset: format_evm_address(&self.asset),
+            value: Uint128::new(self.auth.value),
+            nonce: format_nonce(&self.auth.nonce),
+            valid_after: self.auth.valid_after,
+            valid_before: self.auth.valid_before,
+            payment_digest: self.digest,
+            binding: PaymentBinding {
+                payer: self.auth.from,
+                nonce: self.auth.nonce,
+                value: self.auth.value,
+                asset: self.asset,
+                chain_id: self.chain_id,
+            },
+        }
+    }
+}
+
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use super::*;
+    use crate::crypto::{ApiCrypto, NativeCrypto};
+    use crate::sign::EvmSigner;
+    use cosmwasm_std::testing::MockApi;
+
+    /// secp256k1 group order n, big-endian.
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36,
+        0x41, 0x41,
+    ];
+
+    /// `n - s` (big-endian 256-bit subtraction).
+    fn neg(s: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = N[i] as i16 - s[i] as i16 - borrow;
+            borrow = i16::from(d < 0);
+            out[i] = (d + if d < 0 { 256 } else { 0 }) as u8;
+        }
+        out
+    }
+
+    fn both(digest: &[u8; 32], sig: &[u8]) -> Option<[u8; 20]> {
+        let api = MockApi::default();
+        let a = recover_evm_address(&NativeCrypto, digest, sig);
+        let b = recover_evm_address(&ApiCrypto(&api), digest, sig);
+        assert_eq!(a, b, "backends disagree");
+        a
+    }
+
+    #[test]
+    fn recovers_signer_address_with_any_v_encoding() {
+        let signer = EvmSigner::derive(b"seed", "payer");
+        let address = parse_evm_address(&signer.address()).unwrap();
+        for i in 0u8..8 {
+            let digest = keccak256(&[i]);
+            let sig = signer.sign_digest(&digest);
+            assert!(sig[64] == 27 || sig[64] == 28);
+            assert!(
+                sig[32..64] <= SECP256K1_HALF_ORDER[..],
+                "signer emits low-s"
+            );
+            assert_eq!(both(&digest, &sig), Some(address));
+            let mut v01 = sig;
+            v01[64] -= 27;
+            assert_eq!(both(&digest, &v01), Some(address));
+            let mut flipped = sig;
+            flipped[64] ^= 1; // 27 <-> 28: another key (or none)
+            assert_ne!(both(&digest, &flipped), Some(address));
+            assert_ne!(both(&keccak256(&[i, 1]), &sig), Some(address));
+        }
+    }
+
+    #[test]
+    fn rejects_high_s_and_malformed_signatures() {
+        let signer = EvmSigner::derive(b"seed", "payer");
+        let digest = keccak256(b"message");
+        let sig = signer.sign_digest(&digest);
+        // The malleable twin (r, n - s, v ^ 1) is a valid ECDSA signature of the same key; rejected.
+        let mut high = sig;
+        high[32..64].copy_from_slice(&neg(&sig[32..64]));
+        high[64] = if sig[64] == 27 { 28 } else { 27 };
+        assert!(high[32..64] > SECP256K1_HALF_ORDER[..]);
+        assert_eq!(both(&digest, &high), None);
+        let mut v = sig;
+        v[64] = 29;
+        assert_eq!(both(&digest, &v), None);
+        assert_eq!(both(&digest, &sig[..64]), None);
+        assert_eq!(both(&digest, &[sig.as_slice(), &[0]].concat()), None);
+        let mut r0 = sig;
+        r0[..32].fill(0);
+        assert_eq!(both(&digest, &r0), None);
+        let mut s0 = sig;
+        s0[32..64].fill(0);
+        assert_eq!(both(&digest, &s0), None);
+        let mut r_max = sig;
+        r_max[..32].fill(0xff); // r >= n
+        assert_eq!(both(&digest, &r_max), None);
+    }
+
+    #[test]
+    fn addresses_parse_any_case_and_format_lowercase() {
+        let a = parse_evm_address("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913").unwrap();
+        assert_eq!(
+            format_evm_address(&a),
+            "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"
+        );
+        assert_eq!(
+            parse_evm_address("833589fcd6edb6e08f4c7c32d4f71b54bda02913"),
+            None
+        );
+        assert_eq!(
+            parse_evm_address("0x833589fcd6edb6e08f4c7c32d4f71b54bda0291"),
+            None
+        );
+        assert_eq!(
+            parse_evm_address("0x833589fcd6edb6e08f4c7c32d4f71b54bda0291g"),
+            None
+        );
+    }
+
+    #[test]
+    fn network_ids() {
+        assert_eq!(network_chain_id("base"), Some(8453));
+        assert_eq!(network_chain_id("base-sepolia"), Some(84532));
+        assert_eq!(network_chain_id("avalanche-fuji"), Some(43113));
+        assert_eq!(network_chain_id("eip155:8453"), Some(8453));
+        assert_eq!(network_chain_id("eip155:"), None);
+        assert_eq!(network_chain_id("eip155:+1"), None);
+        assert_eq!(network_chain_id("eip155:0"), None);
+        assert_eq!(network_chain_id("solana"), None);
+        assert_eq!(network_chain_id("Base"), None);
+    }
+
+    #[test]
+    fn micro_usd_conversion() {
+        assert_eq!(micro_usd(1_234_567, 6), Some(Uint128::new(1_234_567)));
+        assert_eq!(micro_usd(1_999_999_999_999, 18), Some(Uint128::new(1)));
+        assert_eq!(micro_usd(u128::MAX, 255), Some(Uint128::zero()));
+        assert_eq!(micro_usd(5, 0), Some(Uint128::new(5_000_000)));
+        assert_eq!(micro_usd(u128::MAX, 5), None);
+    }
 }

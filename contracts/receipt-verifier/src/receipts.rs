@@ -1,0 +1,121 @@
+//! Receipt checks shared by `SubmitReceipts` and the `VerifyReceipt` query: the registry view of a
+//! batch, the core's verdict and the consumed-nonce lookup.
+use std::collections::BTreeSet;
+
+use cosmwasm_std::{Addr, QuerierWrapper, StdResult, Storage};
+use opg_core::crypto::Crypto;
+use opg_core::msg::registry::{NodesByIdsResponse, QueryMsg as RegistryQueryMsg};
+use opg_core::reason::RejectReason;
+use opg_core::receipt::{Heartbeat, SignedReceipt};
+use opg_core::verify::{
+    decode_payment_header, parse_evm_address, verify_receipt, RegistryView, Rejection, Verified,
+    VerifierPolicy,
+};
+
+use crate::state::{nonce_key, parse_nonce, NonceKey, NONCES};
+
+/// The registry answers `NodesByIds` for at most this many node ids and model ids per query.
+pub const REGISTRY_QUERY_CHUNK: usize = 256;
+
+/// Queries the registry for every node and model a batch mentions: one `NodesByIds` query when the
+/// batch names at most 256 distinct nodes and 256 distinct models (always, for batches of up to 256
+/// items), otherwise one per 256.
+pub fn load_registry_view(
+    querier: &QuerierWrapper,
+    registry: &Addr,
+    receipts: &[SignedReceipt],
+    heartbeats: &[Heartbeat],
+) -> StdResult<RegistryView> {
+    let ids: Vec<String> = receipts
+        .iter()
+        .map(|r| r.receipt.node_id.as_str())
+        .chain(heartbeats.iter().map(|h| h.node_id.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let models: Vec<String> = receipts
+        .iter()
+        .map(|r| r.receipt.model_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut view = RegistryView::default();
+    let mut id_chunks = ids.chunks(REGISTRY_QUERY_CHUNK);
+    let mut model_chunks = models.chunks(REGISTRY_QUERY_CHUNK);
+    loop {
+        let (ids, models) = match (id_chunks.next(), model_chunks.next()) {
+            (None, None) => break,
+            (i, m) => (i.unwrap_or_default().to_vec(), m.unwrap_or_default().to_vec()),
+        };
+        let resp: NodesByIdsResponse = querier
+            .query_wasm_smart(registry, &RegistryQueryMsg::NodesByIds { ids, models })?;
+        let part = RegistryView::from(resp);
+        view.nodes.extend(part.nodes);
+        view.models.extend(part.models);
+    }
+    Ok(view)
+}
+
+/// A receipt that passed the core's checks and whose nonce was not consumed before.
+#[derive(Clone, Debug)]
+pub struct CheckedReceipt {
+    /// The core's verdict.
+    pub verified: Verified,
+    /// `payer || nonce`.
+    pub key: NonceKey,
+    /// Last epoch the payment could be served in: `epoch_of(validBefore - 1)` (see `state`).
+    pub expiry_epoch: u64,
+}
+
+/// The core's verdict at `now` plus the replay check against consumed nonces (no state change).
+/// Rejections are `Ok(Err(_))`; storage errors are `Err(_)`.
+pub fn check_receipt<C: Crypto>(
+    storage: &dyn Storage,
+    crypto: &C,
+    policy: &VerifierPolicy,
+    view: &RegistryView,
+    receipt: &SignedReceipt,
+    now: u64,
+) -> StdResult<Result<CheckedReceipt, Rejection>> {
+    let verified = match verify_receipt(crypto, policy, view, receipt, now) {
+        Ok(v) => v,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let accepted = &verified.accepted;
+    let reject = |reason| Rejection {
+        reason,
+        payer: Some(accepted.payer.clone()),
+        nonce: Some(accepted.nonce.clone()),
+    };
+    // The core accepted the payment, so these parse; a failure here would be a core bug, and
+    // rejecting is the safe answer.
+    let (Some(payer), Some(nonce), Some(valid_before)) = (
+        parse_evm_address(&accepted.payer),
+        parse_nonce(&accepted.nonce),
+        valid_before(&receipt.payment),
+    ) else {
+        return Ok(Err(reject(RejectReason::InvalidPayload)));
+    };
+    // served_at < validBefore, so validBefore - 1 is in or after the served epoch.
+    let expiry_epoch = policy
+        .clock
+        .epoch_of(valid_before.saturating_sub(1))
+        .map_or(accepted.epoch, |e| e.max(accepted.epoch));
+    let key = nonce_key(&payer, &nonce);
+    if NONCES.has(storage, (expiry_epoch, key.as_slice())) {
+        return Ok(Err(reject(RejectReason::NonceAlreadyUsed)));
+    }
+    Ok(Ok(CheckedReceipt {
+        verified,
+        key,
+        expiry_epoch,
+    }))
+}
+
+/// `validBefore` (unix seconds) of the payment header.
+fn valid_before(payment: &str) -> Option<u64> {
+    let payload = decode_payment_header(payment).ok()?;
+    payload.payload.authorization.valid_before.parse().ok()
+}

@@ -1,0 +1,175 @@
+//! `SubmitReceipts`: verify a batch, consume nonces, forward usage to the pool in one message.
+use std::collections::{BTreeMap, BTreeSet};
+
+use cosmwasm_std::{
+    to_json_binary, DepsMut, Env, MessageInfo, Response, StdError, Uint128, WasmMsg,
+};
+use opg_core::crypto::ApiCrypto;
+use opg_core::msg::pool::{ExecuteMsg as PoolExecuteMsg, LiveNode, UsageEntry};
+use opg_core::msg::verifier::{HeartbeatResult, ReceiptResult, SubmitReceiptsResponse};
+use opg_core::reason::RejectReason;
+use opg_core::receipt::{Heartbeat, SignedReceipt};
+use opg_core::verify::verify_heartbeat;
+
+use crate::error::ContractError;
+use crate::receipts::{check_receipt, load_registry_view};
+use crate::state::{NonceKey, CONFIG, NONCES};
+
+/// Permissionless. Verifies each receipt and heartbeat at block time; a bad one gets a reason and
+/// never fails the batch. Accepted receipts consume their `(payer, nonce)` (one storage write each)
+/// and their usage is aggregated per (epoch, node, payer) into one `RecordUsage` to the pool,
+/// together with the live local nodes (deduplicated per (epoch, node)); no message when nothing
+/// was accepted. Response data: [`SubmitReceiptsResponse`].
+///
+/// Errors: `EmptyBatch`, `BatchTooLarge { max, got }`, and registry query failures.
+pub fn execute_submit_receipts(
+    deps: DepsMut,
+    env: Env,
+    _info: MessageInfo,
+    receipts: Vec<SignedReceipt>,
+    heartbeats: Vec<Heartbeat>,
+) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    let got = receipts.len() as u64 + heartbeats.len() as u64;
+    if got == 0 {
+        return Err(ContractError::EmptyBatch {});
+    }
+    if got > u64::from(cfg.max_batch) {
+        return Err(ContractError::BatchTooLarge {
+            max: cfg.max_batch,
+            got,
+        });
+    }
+    let view = load_registry_view(&deps.querier, &cfg.registry, &receipts, &heartbeats)?;
+    let policy = cfg.policy()?;
+    let crypto = ApiCrypto(deps.api);
+    let now = env.block.time.seconds();
+
+    let mut results = Vec::with_capacity(receipts.len());
+    let mut batch_keys: BTreeSet<NonceKey> = BTreeSet::new();
+    let mut writes: Vec<(u64, NonceKey, u64)> = Vec::new();
+    let mut usage: BTreeMap<(u64, String, String), UsageEntry> = BTreeMap::new();
+    let mut live: BTreeMap<(u64, String), LiveNode> = BTreeMap::new();
+    let mut accepted_nodes: BTreeMap<String, u32> = BTreeMap::new();
+    let mut rejected_attrs: Vec<(String, &'static str)> = Vec::new();
+
+    for (index, receipt) in receipts.iter().enumerate() {
+        let index = index as u32;
+        let checked = check_receipt(deps.storage, &crypto, &policy, &view, receipt, now)?;
+        let checked = match checked {
+            // Nonces are written after the loop, so `check_receipt` only sees earlier batches;
+            // an earlier accepted receipt of this batch is caught here.
+            Ok(c) if !batch_keys.insert(c.key) => Err((
+                RejectReason::DuplicateInBatch,
+                Some(c.verified.accepted.payer),
+                Some(c.verified.accepted.nonce),
+            )),
+            Ok(c) => Ok(c),
+            Err(r) => Err((r.reason, r.payer, r.nonce)),
+        };
+        match checked {
+            Ok(c) => {
+                let a = c.verified.accepted;
+                writes.push((c.expiry_epoch, c.key, a.epoch));
+                let entry = usage
+                    .entry((a.epoch, a.node_id.clone(), a.payer.clone()))
+                    .or_insert_with(|| UsageEntry {
+                        epoch: a.epoch,
+                        node_id: a.node_id.clone(),
+                        provenance: a.provenance,
+                        payer: a.payer.clone(),
+                        calls: 0,
+                        value: Uint128::zero(),
+                    });
+                entry.calls = entry.calls.saturating_add(1);
+                entry.value = entry
+                    .value
+                    .checked_add(a.value_micro_usd)
+                    .map_err(StdError::from)?;
+                if let Some(l) = c.verified.live {
+                    live.entry((l.epoch, l.node_id.clone())).or_insert(l);
+                }
+                *accepted_nodes.entry(a.node_id).or_default() += 1;
+                results.push(ReceiptResult {
+                    index,
+                    payer: Some(a.payer),
+                    nonce: Some(a.nonce),
+                    rejected: None,
+                });
+            }
+            Err((reason, payer, nonce)) => {
+                rejected_attrs.push((format!("rejected_{index}"), reason.as_str()));
+                results.push(ReceiptResult {
+                    index,
+                    payer,
+                    nonce,
+                    rejected: Some(reason.as_str().to_string()),
+                });
+            }
+        }
+    }
+
+    let mut heartbeat_results = Vec::with_capacity(heartbeats.len());
+    for (index, heartbeat) in heartbeats.iter().enumerate() {
+        let index = index as u32;
+        match verify_heartbeat(&crypto, &policy, &view, heartbeat, now) {
+            Ok(l) => {
+                live.entry((l.epoch, l.node_id.clone())).or_insert(l);
+                heartbeat_results.push(HeartbeatResult {
+                    index,
+                    rejected: None,
+                });
+            }
+            Err(reason) => {
+                rejected_attrs.push((format!("rejected_heartbeat_{index}"), reason.as_str()));
+                heartbeat_results.push(HeartbeatResult {
+                    index,
+                    rejected: Some(reason.as_str().to_string()),
+                });
+            }
+        }
+    }
+
+    // The one storage write per accepted receipt.
+    for (expiry_epoch, key, epoch) in &writes {
+        NONCES.save(deps.storage, (*expiry_epoch, key.as_slice()), epoch)?;
+    }
+
+    let accepted = writes.len() as u32;
+    let rejected = results.len() as u32 - accepted;
+    let heartbeats_accepted = heartbeat_results.iter().filter(|h| h.rejected.is_none()).count();
+    let mut response = Response::new()
+        .add_attribute("action", "submit_receipts")
+        .add_attribute("accepted", accepted.to_string())
+        .add_attribute("rejected", rejected.to_string())
+        .add_attribute("heartbeats_accepted", heartbeats_accepted.to_string())
+        .add_attribute(
+            "heartbeats_rejected",
+            (heartbeat_results.len() - heartbeats_accepted).to_string(),
+        )
+        .add_attribute(
+            "accepted_nodes",
+            accepted_nodes
+                .iter()
+                .map(|(node, n)| format!("{node}:{n}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .add_attributes(rejected_attrs);
+    if !usage.is_empty() || !live.is_empty() {
+        response = response.add_message(WasmMsg::Execute {
+            contract_addr: cfg.reward_pool.to_string(),
+            msg: to_json_binary(&PoolExecuteMsg::RecordUsage {
+                entries: usage.into_values().collect(),
+                live: live.into_values().collect(),
+            })?,
+            funds: vec![],
+        });
+    }
+    Ok(response.set_data(to_json_binary(&SubmitReceiptsResponse {
+        receipts: results,
+        heartbeats: heartbeat_results,
+        accepted,
+        rejected,
+    })?))
+}

@@ -1,0 +1,123 @@
+//! `FinalizeEpoch`: fixes an epoch's multipliers and budget, in order, from class totals only.
+use cosmwasm_std::{Decimal, DepsMut, Env, Response, StdResult, Storage};
+
+use crate::error::ContractError;
+use crate::maths;
+use crate::state::{
+    params_for, totals_of, EpochResult, CONFIG, EPOCH_RESULTS, NEXT_TO_FINALIZE, RESERVED,
+};
+
+/// `S(e-1)`: community share of raw value in epoch `e - 1`; 0 for epoch 0 and for an epoch without
+/// traffic (so with no traffic the community boost is full).
+pub fn previous_community_share(store: &dyn Storage, epoch: u64) -> Result<Decimal, ContractError> {
+    let Some(prev) = epoch.checked_sub(1) else {
+        return Ok(Decimal::zero());
+    };
+    let totals = totals_of(store, prev)?;
+    Ok(maths::community_share(
+        totals.community.raw_value,
+        totals.total_raw()?,
+    )?)
+}
+
+/// `m_community(e)` from the params of `e` and the totals of `e - 1`.
+pub fn multipliers_of(
+    store: &dyn Storage,
+    epoch: u64,
+) -> Result<(Decimal, Decimal, Decimal), ContractError> {
+    let params = params_for(store, epoch)?;
+    let share = previous_community_share(store, epoch)?;
+    let m_m = maths::m_community(params.m_community_max, params.target_share, share)?;
+    Ok((params.m_commercial, m_m, share))
+}
+
+/// Anyone, once `now >= end(epoch) + grace`, for the next unfinalized epoch only: fixes
+/// `m_commercial`, `m_community`, the budget `B = min(emission, balance - reserved)` and its
+/// payable parts (usage only with usage, stipend only with weighted live local nodes), and reserves
+/// them. Errors: `EpochOutOfOrder`, `EpochNotOver`.
+pub fn execute_finalize_epoch(
+    deps: DepsMut,
+    env: Env,
+    epoch: u64,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let next = NEXT_TO_FINALIZE.load(deps.storage)?;
+    if epoch != next {
+        return Err(ContractError::EpochOutOfOrder {
+            expected: next,
+            got: epoch,
+        });
+    }
+    let now = env.block.time.seconds();
+    if !config.clock.finalizable(epoch, now) {
+        return Err(ContractError::EpochNotOver {
+            epoch,
+            ends_at: config.clock.end(epoch).saturating_add(config.clock.grace),
+        });
+    }
+
+    let params = params_for(deps.storage, epoch)?;
+    let totals = totals_of(deps.storage, epoch)?;
+    let (m_c, m_m, share) = multipliers_of(deps.storage, epoch)?;
+    let d = maths::denominator(
+        m_c,
+        totals.commercial.effective_value,
+        m_m,
+        totals.community.effective_value,
+    )?;
+
+    let balance = deps
+        .querier
+        .query_balance(&env.contract.address, &config.denom)?
+        .amount;
+    let reserved = RESERVED.load(deps.storage)?;
+    let budget = maths::budget(params.emission_per_epoch, balance, reserved);
+    let (usage_budget, stipend_budget) = maths::split_budget(
+        budget,
+        params.alpha,
+        !d.is_zero(),
+        !totals.hardware_weight_total.is_zero(),
+    )?;
+    let result = EpochResult {
+        budget,
+        usage_budget,
+        stipend_budget,
+        m_commercial: m_c,
+        m_community: m_m,
+        previous_community_share: share,
+        denominator: d,
+        hardware_weight_total: totals.hardware_weight_total,
+        commercial_usage_rewards: maths::usage_reward(
+            usage_budget,
+            maths::weighted_value(m_c, totals.commercial.effective_value),
+            d,
+        )?,
+        community_usage_rewards: maths::usage_reward(
+            usage_budget,
+            maths::weighted_value(m_m, totals.community.effective_value),
+            d,
+        )?,
+        paid: Default::default(),
+        tallies: totals.tallies,
+        claimed_nodes: 0,
+    };
+    let payable = result.payable()?;
+    EPOCH_RESULTS.save(deps.storage, epoch, &result)?;
+    RESERVED.save(deps.storage, &reserved.checked_add(payable)?)?;
+    NEXT_TO_FINALIZE.save(deps.storage, &next_epoch(epoch)?)?;
+
+    Ok(Response::new()
+        .add_attribute("action", "finalize_epoch")
+        .add_attribute("epoch", epoch.to_string())
+        .add_attribute("budget", budget)
+        .add_attribute("usage_budget", usage_budget)
+        .add_attribute("stipend_budget", stipend_budget)
+        .add_attribute("reserved", payable)
+        .add_attribute("m_commercial", m_c.to_string())
+        .add_attribute("m_community", m_m.to_string())
+        .add_attribute("community_share", share.to_string()))
+}
+
+fn next_epoch(epoch: u64) -> StdResult<u64> {
+    Ok(crate::usage::add_u64(epoch, 1)?)
+}

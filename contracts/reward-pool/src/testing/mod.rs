@@ -1,0 +1,7 @@
+//! cw-multi-test suites of the pool, with a mock registry answering `Node` queries.
+mod suite;
+mod test_claim;
+mod test_finalize;
+mod test_governance;
+mod test_record_usage;
+mod test_unit;

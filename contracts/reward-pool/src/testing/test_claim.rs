@@ -1,0 +1,170 @@
+//! `Claim`, `PendingRewards` and `NodeRewards` pagination.
+use cosmwasm_std::Uint128;
+
+use super::suite::*;
+use crate::ContractError;
+
+fn attr(res: &cw_multi_test::AppResponse, key: &str) -> String {
+    res.events
+        .iter()
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+        .unwrap_or_else(|| panic!("no attribute {key}"))
+}
+
+/// proxy-1 is the only node with usage in epochs `0..n`, all finalized: each epoch pays it
+/// U = B - floor(0.2 B) = 800_000 (the stipend has no recipient and stays in the pool).
+fn proxy_only(n: u64) -> Suite {
+    let mut s = Suite::new();
+    s.fund(1_000_000 * (n as u128 + 1)).unwrap();
+    for e in 0..n {
+        s.in_epoch(e);
+        s.record(vec![usage(e, "proxy-1", PAYER_A, 1, 10)], vec![])
+            .unwrap();
+    }
+    for e in 0..n {
+        s.close(e);
+    }
+    s
+}
+
+#[test]
+fn claim_pays_the_operator_in_pages() {
+    let mut s = proxy_only(5);
+    let op = s.operator("proxy-1");
+    assert_eq!(s.pending("proxy-1").amount, Uint128::new(4_000_000));
+    assert_eq!(s.pending("proxy-1").epochs, 5);
+    assert_eq!(s.config().reserved, Uint128::new(4_000_000));
+
+    let res = s.claim("proxy-1", Some(2)).unwrap();
+    assert_eq!(attr(&res, "action"), "claim");
+    assert_eq!(attr(&res, "node_id"), "proxy-1");
+    assert_eq!(attr(&res, "amount"), "1600000");
+    assert_eq!(attr(&res, "from_epoch"), "0");
+    assert_eq!(attr(&res, "to_epoch"), "1");
+    assert_eq!(s.balance(&op), 1_600_000);
+    assert_eq!(s.config().reserved, Uint128::new(2_400_000));
+    let n = s.node_rewards("proxy-1", None, None);
+    let claimed: Vec<bool> = n.epochs.iter().map(|e| e.claimed).collect();
+    assert_eq!(claimed, vec![true, true, false, false, false]);
+    assert_eq!(s.pending("proxy-1").epochs, 3);
+
+    // limit 0 is clamped to 1.
+    s.claim("proxy-1", Some(0)).unwrap();
+    assert_eq!(s.balance(&op), 2_400_000);
+    s.claim("proxy-1", None).unwrap();
+    assert_eq!(s.balance(&op), 4_000_000);
+    assert_eq!(s.report(4).paid, Uint128::new(800_000));
+    assert_eq!(s.config().reserved, Uint128::zero());
+    assert_eq!(
+        s.claim("proxy-1", None).unwrap_err(),
+        ContractError::NothingToClaim {
+            node_id: "proxy-1".into()
+        }
+    );
+    assert_eq!(s.pending("proxy-1").amount, Uint128::zero());
+}
+
+#[test]
+fn claim_limit_is_capped_at_100_epochs() {
+    let mut s = proxy_only(101);
+    let pending = s.pending("proxy-1");
+    assert_eq!(pending.epochs, 100);
+    assert_eq!(pending.amount, Uint128::new(80_000_000));
+    let res = s.claim("proxy-1", Some(1_000)).unwrap();
+    assert_eq!(attr(&res, "epochs"), "100");
+    assert_eq!(attr(&res, "to_epoch"), "99");
+    let res = s.claim("proxy-1", Some(1_000)).unwrap();
+    assert_eq!(attr(&res, "epochs"), "1");
+    assert_eq!(s.balance(&s.operator("proxy-1")), 80_800_000);
+}
+
+#[test]
+fn only_finalized_epochs_are_claimed() {
+    let mut s = Suite::new();
+    s.fund(5_000_000).unwrap();
+    s.in_epoch(0);
+    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 10)], vec![])
+        .unwrap();
+    assert_eq!(
+        s.claim("proxy-1", None).unwrap_err(),
+        ContractError::NothingToClaim {
+            node_id: "proxy-1".into()
+        }
+    );
+    s.in_epoch(1);
+    s.record(vec![usage(1, "proxy-1", PAYER_A, 1, 10)], vec![])
+        .unwrap();
+    s.close(0);
+    let res = s.claim("proxy-1", None).unwrap();
+    assert_eq!(attr(&res, "epochs"), "1");
+    // Epoch 1 is paid once it is finalized, by a later claim.
+    s.close(1);
+    let res = s.claim("proxy-1", None).unwrap();
+    assert_eq!(attr(&res, "from_epoch"), "1");
+    assert_eq!(s.balance(&s.operator("proxy-1")), 1_600_000);
+}
+
+#[test]
+fn claim_is_for_the_registered_operator_only() {
+    let mut s = proxy_only(1);
+    let stranger = s.addr("stranger");
+    assert_eq!(
+        s.claim_as(&stranger, "proxy-1", None).unwrap_err(),
+        ContractError::NotOperator {
+            node_id: "proxy-1".into(),
+            sender: stranger.clone(),
+            operator: s.operator("proxy-1"),
+        }
+    );
+    // Another node's operator neither.
+    let other = s.operator("proxy-2");
+    assert!(matches!(
+        s.claim_as(&other, "proxy-1", None).unwrap_err(),
+        ContractError::NotOperator { .. }
+    ));
+    // A node the registry does not know.
+    assert!(matches!(
+        s.claim_as(&stranger, "ghost", None).unwrap_err(),
+        ContractError::RegistryQueryFailed { node_id, .. } if node_id == "ghost"
+    ));
+    assert_eq!(s.balance(&stranger), 0);
+}
+
+#[test]
+fn a_zero_reward_epoch_is_claimed_without_a_transfer() {
+    // Empty pool: epoch 0 has budget 0.
+    let mut s = Suite::new();
+    s.in_epoch(0);
+    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 10)], vec![])
+        .unwrap();
+    s.close(0);
+    let res = s.claim("proxy-1", None).unwrap();
+    assert_eq!(attr(&res, "amount"), "0");
+    assert!(!res.events.iter().any(|e| e.ty == "transfer"));
+    assert!(s.node_rewards("proxy-1", None, None).epochs[0].claimed);
+}
+
+#[test]
+fn node_rewards_paginates() {
+    let s = proxy_only(5);
+    let page = s.node_rewards("proxy-1", None, Some(2));
+    assert_eq!(
+        page.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    let page = s.node_rewards("proxy-1", Some(1), Some(2));
+    assert_eq!(
+        page.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    let page = s.node_rewards("proxy-1", Some(3), None);
+    assert_eq!(
+        page.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        vec![4]
+    );
+    assert!(s.node_rewards("proxy-1", Some(4), None).epochs.is_empty());
+    assert!(s.node_rewards("nobody", None, None).epochs.is_empty());
+    assert!(page.epochs[0].reward == Some(Uint128::new(800_000)));
+}

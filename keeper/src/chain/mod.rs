@@ -1,0 +1,252 @@
+//! Chain backends (DESIGN §6), in the style of Hermes' `ChainEndpoint`: one synchronous trait the
+//! keeper pipeline talks to, with an in-process implementation ([`embedded::EmbeddedChain`], the
+//! three contracts on cw-multi-test) and, later, a real Cosmos chain over cosmrs.
+//!
+//! Methods are blocking and the trait is `Send + Sync`; the async HTTP server calls them inside
+//! `tokio::task::spawn_blocking`.
+use cosmwasm_std::Binary;
+use opg_core::msg::pool::{ConfigResponse as PoolConfig, EpochReport};
+use opg_core::msg::registry::NodesByIdsResponse;
+use opg_core::msg::verifier::{
+    ConfigResponse as VerifierConfig, ExecuteMsg as VerifierExecuteMsg, ReceiptStatusResponse,
+    SubmitReceiptsResponse,
+};
+use opg_core::receipt::{Heartbeat, SignedReceipt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub mod embedded;
+pub mod storage;
+
+/// Addresses of the three contracts of one deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// `node-registry` contract address.
+    pub registry: String,
+    /// `receipt-verifier` contract address.
+    pub verifier: String,
+    /// `reward-pool` contract address.
+    pub pool: String,
+}
+
+/// Which of the three contracts a generic query or execute goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractRole {
+    /// `node-registry`.
+    Registry,
+    /// `receipt-verifier`.
+    Verifier,
+    /// `reward-pool`.
+    Pool,
+}
+
+impl Deployment {
+    /// The address of the contract playing `role`.
+    pub fn address(&self, role: ContractRole) -> &str {
+        match role {
+            ContractRole::Registry => &self.registry,
+            ContractRole::Verifier => &self.verifier,
+            ContractRole::Pool => &self.pool,
+        }
+    }
+}
+
+/// The chain's latest block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    /// Block height.
+    pub height: u64,
+    /// Block time, unix seconds.
+    pub time: u64,
+}
+
+/// Result of one transaction that succeeded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TxOutcome {
+    /// Transaction hash, uppercase hex (as CometBFT prints it).
+    pub tx_hash: String,
+    /// Height of the block that included it.
+    pub height: u64,
+    /// Gas used; the embedded backend does not meter gas and reports its estimate (0 if none).
+    pub gas_used: u64,
+    /// The response data of the message, if any.
+    pub data: Option<Binary>,
+}
+
+/// Result of a `SubmitReceipts` transaction: the tx and the verifier's per-receipt verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    /// Transaction hash, uppercase hex.
+    pub tx_hash: String,
+    /// Inclusion height.
+    pub height: u64,
+    /// Gas used (see [`TxOutcome::gas_used`]).
+    pub gas_used: u64,
+    /// Decoded response data: one verdict per receipt and heartbeat.
+    pub response: SubmitReceiptsResponse,
+}
+
+/// A transaction as the keeper writes it down before broadcasting (outbox).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedTx {
+    /// The bytes that will be broadcast (embedded: the JSON execute message).
+    pub bytes: Vec<u8>,
+    /// Their hash, uppercase hex: the hash the chain will report for this tx.
+    pub hash: String,
+}
+
+/// Errors talking to a chain. [`ChainError::is_retryable`] separates transient failures (the same
+/// tx may be tried again later) from verdicts of the chain.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The chain could not be reached or the connection broke; the tx may or may not have landed.
+    #[error("transport error on chain {chain_id}: {message}")]
+    Transport {
+        /// Chain id.
+        chain_id: String,
+        /// What failed.
+        message: String,
+    },
+    /// No answer within the deadline; the tx may or may not have landed.
+    #[error("timed out after {seconds} s waiting for {what}")]
+    Timeout {
+        /// What was awaited (e.g. `tx inclusion`).
+        what: String,
+        /// Seconds waited.
+        seconds: u64,
+    },
+    /// A contract refused the message (the whole tx failed, nothing changed).
+    #[error("contract {contract} refused the message: {message}")]
+    Contract {
+        /// Contract address.
+        contract: String,
+        /// The contract's error text.
+        message: String,
+    },
+    /// A contract answer could not be decoded into the expected type.
+    #[error("cannot decode {what}: {message}")]
+    Decode {
+        /// What was being decoded.
+        what: String,
+        /// Decoder error.
+        message: String,
+    },
+    /// The backend's own state (database, genesis) is broken.
+    #[error("chain backend state error: {0}")]
+    Backend(String),
+}
+
+impl ChainError {
+    /// True for transport failures and timeouts: the outcome is unknown, retry (after
+    /// reconciling). False for contract verdicts and decode errors.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ChainError::Transport { .. } | ChainError::Timeout { .. })
+    }
+}
+
+/// What the keeper needs from a chain. Implementations must be safe to call from several threads.
+pub trait ChainBackend: Send + Sync {
+    /// The chain id (part of the receipts' EIP-712 domain salt).
+    fn chain_id(&self) -> String;
+    /// Contract addresses.
+    fn deployment(&self) -> Deployment;
+    /// Latest block height and time.
+    fn status(&self) -> Result<ChainStatus, ChainError>;
+    /// The tx `submit_receipts` would broadcast for this batch, so the keeper can write it down
+    /// first. The default encodes the verifier's `SubmitReceipts` message as JSON and hashes it
+    /// with [`tx_hash`]; backends that sign must override it to return the signed bytes.
+    fn prepare_submit(
+        &self,
+        receipts: &[SignedReceipt],
+        heartbeats: &[Heartbeat],
+    ) -> Result<PreparedTx, ChainError> {
+        let bytes = submit_msg_bytes(receipts, heartbeats)?;
+        let hash = tx_hash(&bytes);
+        Ok(PreparedTx { bytes, hash })
+    }
+    /// Broadcasts `SubmitReceipts` and waits for the result. The tx hash equals
+    /// `prepare_submit(..).hash`.
+    fn submit_receipts(
+        &self,
+        receipts: &[SignedReceipt],
+        heartbeats: &[Heartbeat],
+    ) -> Result<SubmitOutcome, ChainError>;
+    /// Broadcasts the pool's `FinalizeEpoch { epoch }` and waits for the result.
+    fn finalize_epoch(&self, epoch: u64) -> Result<TxOutcome, ChainError>;
+    /// The registry's `NodesByIds` answer (at most 256 ids of each kind).
+    fn registry_view(
+        &self,
+        node_ids: &[String],
+        model_ids: &[String],
+    ) -> Result<NodesByIdsResponse, ChainError>;
+    /// The verifier's config (policy, clock, domain salt, `max_batch`).
+    fn verifier_config(&self) -> Result<VerifierConfig, ChainError>;
+    /// Whether `(payer, nonce)` was consumed on chain.
+    fn receipt_status(&self, payer: &str, nonce: &str)
+        -> Result<ReceiptStatusResponse, ChainError>;
+    /// The pool's transparency report of `epoch`.
+    fn epoch_report(&self, epoch: u64) -> Result<EpochReport, ChainError>;
+    /// The pool's config (clock, `next_to_finalize`).
+    fn pool_config(&self) -> Result<PoolConfig, ChainError>;
+    /// Any smart query, as JSON.
+    fn query_json(
+        &self,
+        contract: ContractRole,
+        msg: &serde_json::Value,
+    ) -> Result<serde_json::Value, ChainError>;
+}
+
+/// JSON bytes of the verifier's `SubmitReceipts` execute message.
+pub fn submit_msg_bytes(
+    receipts: &[SignedReceipt],
+    heartbeats: &[Heartbeat],
+) -> Result<Vec<u8>, ChainError> {
+    let msg = VerifierExecuteMsg::SubmitReceipts {
+        receipts: receipts.to_vec(),
+        heartbeats: heartbeats.to_vec(),
+    };
+    serde_json::to_vec(&msg).map_err(|e| ChainError::Decode {
+        what: "SubmitReceipts message".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Transaction hash as CometBFT prints it: uppercase hex of sha256 of the tx bytes.
+pub fn tx_hash(bytes: &[u8]) -> String {
+    hex::encode_upper(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_only_for_transport_and_timeout() {
+        let t = ChainError::Transport {
+            chain_id: "c".into(),
+            message: "eof".into(),
+        };
+        let o = ChainError::Timeout {
+            what: "tx".into(),
+            seconds: 3,
+        };
+        let c = ChainError::Contract {
+            contract: "x".into(),
+            message: "no".into(),
+        };
+        assert!(t.is_retryable());
+        assert!(o.is_retryable());
+        assert!(!c.is_retryable());
+        assert!(!ChainError::Backend("db".into()).is_retryable());
+    }
+
+    #[test]
+    fn tx_hash_is_uppercase_sha256() {
+        // sha256("") test vector (FIPS 180-2).
+        assert_eq!(
+            tx_hash(b""),
+            "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! The `opg` command line (clap), one file per subcommand.
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod keeper;
+pub mod simulate;
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `opg`: keeper and simulator of provenance-weighted inference rewards.
+#[derive(Parser, Debug)]
+#[command(name = "opg", version, about)]
+pub struct Cli {
+    /// Log format (filter with `RUST_LOG`, default `info`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run or inspect a keeper.
+    Keeper {
+        /// Keeper subcommand.
+        #[command(subcommand)]
+        command: keeper::KeeperCommand,
+    },
+    /// Run a scenario through the whole pipeline and report who earns what.
+    Simulate(simulate::SimulateArgs),
+}
+
+/// Installs the tracing subscriber (stderr).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // a second init (tests) is not an error worth failing for
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> anyhow::Result<()> {
+    run(Cli::parse())
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Keeper { command } => {
+            init_logging(cli.log_format);
+            keeper::run(command)
+        }
+        Command::Simulate(args) => crate::simulate::run(args),
+    }
+}

@@ -1,0 +1,22 @@
+//! `opg simulate [--scenario FILE] [--epochs N] [--json] [--out DIR]`: arguments only; the
+//! simulation itself is [`crate::simulate::run`].
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Arguments of `opg simulate`.
+#[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimulateArgs {
+    /// Scenario TOML (default: the built-in `scenarios/seed.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Override the scenario's number of epochs.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u64>,
+    /// Print one JSON document on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for the SVG chart and the JSON report (default `out`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,273 @@
+//! The keeper's HTTP API (axum):
+//!
+//! * `POST /v1/receipts`: one `SignedReceipt` or a JSON array of them. `202` with per-receipt
+//!   results when at least one was stored (or already was); `422` when all were rejected (each
+//!   with its reason); `400` for malformed JSON, naming the path of the bad field.
+//! * `GET /v1/receipts/{payer}/{nonce}`: the receipt's state (`404` if unknown).
+//! * `GET /v1/epochs/{epoch}`: the keeper's counts and the pool's `EpochReport`.
+//! * `GET /healthz`: `200` with chain height/time, `503` when the chain does not answer.
+//! * `GET /metrics`: Prometheus text.
+//!
+//! Bounds: request body size (`413`), a token bucket on request rate (`429` + `Retry-After`) and
+//! a concurrency limit with load shedding (`503` + `Retry-After`).
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use opg_core::receipt::SignedReceipt;
+use serde_json::json;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::{BoxError, ServiceBuilder};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::service::{IngestStatus, Keeper, KeeperError};
+use crate::store::ReceiptKey;
+
+/// A token bucket: `rate` tokens per second, at most `burst`.
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(rate_per_sec: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(1));
+        TokenBucket {
+            rate: f64::from(rate_per_sec.max(1)),
+            burst,
+            state: Mutex::new((burst, Instant::now())),
+        }
+    }
+
+    /// Takes a token; `Err(seconds)` until the next token when empty.
+    pub fn try_take(&self) -> Result<(), u64> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let refill = now.duration_since(s.1).as_secs_f64() * self.rate;
+        s.0 = (s.0 + refill).min(self.burst);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - s.0) / self.rate).ceil().max(1.0);
+            Err(wait as u64)
+        }
+    }
+}
+
+async fn rate_limit(State(bucket): State<Arc<TokenBucket>>, req: Request, next: Next) -> Response {
+    match bucket.try_take() {
+        Ok(()) => next.run(req).await,
+        Err(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, HeaderValue::from(wait))],
+            Json(json!({ "error": "rate limit exceeded" })),
+        )
+            .into_response(),
+    }
+}
+
+async fn overloaded(_: BoxError) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
+        Json(json!({ "error": "overloaded, retry later" })),
+    )
+        .into_response()
+}
+
+fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn internal(e: KeeperError) -> Response {
+    tracing::error!(error = %e, "request failed");
+    let status = match &e {
+        KeeperError::Chain(c) if c.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut r = error_response(status, e.to_string());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    r
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed: {e}")))
+}
+
+/// Parses `POST /v1/receipts` bodies: one receipt or an array. Errors name the JSON path of the
+/// offending field (e.g. `[1].receipt.served_at: invalid type ...`).
+pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
+    let one = |v: serde_json::Value, prefix: &str| -> Result<SignedReceipt, String> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            format!("{prefix}{}{path}: {}", if prefix.is_empty() || path.is_empty() { "" } else { "." }, e.inner())
+        })
+    };
+    match value {
+        serde_json::Value::Array(items) => {
+            if items.is_empty() {
+                return Err("empty array: send at least one receipt".into());
+            }
+            if items.len() > max {
+                return Err(format!("too many receipts: {} > {max} per request", items.len()));
+            }
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| one(v, &format!("[{i}]")))
+                .collect()
+        }
+        v @ serde_json::Value::Object(_) => Ok(vec![one(v, "")?]),
+        _ => Err("expected a receipt object or an array of receipts".into()),
+    }
+}
+
+async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
+    let max = k.config().server.max_receipts_per_request;
+    let receipts = match parse_receipts(&body, max) {
+        Ok(r) => r,
+        Err(msg) => return error_response(StatusCode::BAD_REQUEST, msg),
+    };
+    let keeper = k.clone();
+    let results = match blocking(move || keeper.ingest(receipts)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return internal(e),
+        Err(r) => return r,
+    };
+    let any_ok = results.iter().any(|r| r.status != IngestStatus::Rejected);
+    let status = if any_ok {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, Json(json!({ "results": results }))).into_response()
+}
+
+async fn get_receipt(State(k): State<Arc<Keeper>>, Path((payer, nonce)): Path<(String, String)>) -> Response {
+    let key = ReceiptKey::new(&payer, &nonce);
+    match blocking(move || k.store().get_receipt(&key)).await {
+        Ok(Ok(Some(r))) => Json(r).into_response(),
+        Ok(Ok(None)) => error_response(StatusCode::NOT_FOUND, "unknown receipt"),
+        Ok(Err(e)) => internal(e.into()),
+        Err(r) => r,
+    }
+}
+
+async fn get_epoch(State(k): State<Arc<Keeper>>, Path(epoch): Path<u64>) -> Response {
+    let res = blocking(move || -> Result<serde_json::Value, KeeperError> {
+        let counts = k.store().counts(Some(epoch))?;
+        let finalized = k.store().finalized(epoch)?;
+        let report = k.chain().epoch_report(epoch)?;
+        Ok(json!({
+            "epoch": epoch,
+            "keeper": {
+                "receipts": counts,
+                "finalized_by_keeper": finalized.is_some(),
+                "finalize_tx": finalized.flatten(),
+            },
+            "pool": report,
+        }))
+    })
+    .await;
+    match res {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
+}
+
+async fn healthz(State(k): State<Arc<Keeper>>) -> Response {
+    match blocking(move || k.chain().status()).await {
+        Ok(Ok(s)) => Json(json!({ "status": "ok", "height": s.height, "time": s.time })).into_response(),
+        Ok(Err(e)) => error_response(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(r) => r,
+    }
+}
+
+async fn metrics(State(k): State<Arc<Keeper>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        k.metrics().render(),
+    )
+        .into_response()
+}
+
+/// The router with all bounds applied.
+pub fn router(keeper: Arc<Keeper>) -> Router {
+    let s = keeper.config().server.clone();
+    let bucket = Arc::new(TokenBucket::new(s.requests_per_second, s.burst));
+    Router::new()
+        .route("/v1/receipts", post(post_receipts))
+        .route("/v1/receipts/{payer}/{nonce}", get(get_receipt))
+        .route("/v1/epochs/{epoch}", get(get_epoch))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(keeper)
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(bucket, rate_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .layer(LoadShedLayer::new())
+                .layer(GlobalConcurrencyLimitLayer::new(s.max_concurrent_requests)),
+        )
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Time a client should wait after a 429, for tests.
+pub fn retry_after(resp: &Response) -> Option<Duration> {
+    resp.headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_names_the_bad_field() {
+        let e = parse_receipts(b"{\"payment\": 5}", 10).unwrap_err();
+        assert!(e.starts_with("payment: invalid type"), "{e}");
+        let e = parse_receipts(b"[{}]", 10).unwrap_err();
+        assert!(e.starts_with("[0]"), "{e}");
+        assert!(e.contains("missing field"), "{e}");
+        let e = parse_receipts(b"{not json", 10).unwrap_err();
+        assert!(e.starts_with("malformed JSON"), "{e}");
+        assert!(parse_receipts(b"[]", 10).unwrap_err().contains("empty"));
+        assert!(parse_receipts(b"7", 10).unwrap_err().contains("expected a receipt"));
+        let many = format!("[{}]", vec!["{}"; 3].join(","));
+        assert!(parse_receipts(many.as_bytes(), 2).unwrap_err().contains("too many"));
+    }
+
+    #[test]
+    fn token_bucket_limits_bursts() {
+        let b = TokenBucket::new(1, 2);
+        assert!(b.try_take().is_ok());
+        assert!(b.try_take().is_ok());
+        assert_eq!(b.try_take(), Err(1));
+    }
+}

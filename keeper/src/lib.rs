@@ -1,0 +1,25 @@
+//! # opg-keeper
+//!
+//! The off-chain half of opg (DESIGN §6–§7), binary `opg`:
+//!
+//! * [`config`]: `keeper.toml` (serde + toml, `deny_unknown_fields`, validated);
+//! * [`genesis`]: the embedded chain's genesis and the dev keys derived from its seed;
+//! * [`store`]: the durable SQLite store (receipts unique on `(payer, nonce)`, the outbox);
+//! * [`batcher`]: the pure batch-sizing function;
+//! * [`chain`]: the [`chain::ChainBackend`] trait and the embedded backend (cw-multi-test,
+//!   persisted under `--home`);
+//! * [`service`]: the pipeline ([`service::Keeper`]): verify, store, submit, record, reconcile,
+//!   finalize;
+//! * [`ingest`]: the HTTP API (axum);
+//! * [`metrics`]: Prometheus text metrics;
+//! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
+pub mod batcher;
+pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod genesis;
+pub mod ingest;
+pub mod metrics;
+pub mod service;
+pub mod simulate;
+pub mod store;

@@ -1,0 +1,593 @@
+//! The keeper pipeline (DESIGN §6), runtime-agnostic: verify -> store -> batch -> submit ->
+//! record -> finalize, plus start-up reconciliation. All methods are blocking; the HTTP layer
+//! ([`crate::ingest`]) and the background loop call them in `spawn_blocking`.
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opg_core::crypto::NativeCrypto;
+use opg_core::eip712::{domain_salt, verifier_domain_separator};
+use opg_core::msg::verifier::ConfigResponse as VerifierConfig;
+use opg_core::reason::RejectReason;
+use opg_core::receipt::SignedReceipt;
+use opg_core::verify::{verify_receipt, RegistryView, VerifierPolicy};
+use serde::Serialize;
+
+use crate::batcher::{chunk, CostModel};
+use crate::chain::{ChainBackend, ChainError};
+use crate::config::KeeperConfig;
+use crate::metrics::{inc, inc_reason, Metrics};
+use crate::store::{InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict};
+
+/// How long the cached verifier policy and registry entries are trusted.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+/// `NodesByIds` takes at most this many ids of each kind.
+const MAX_IDS_PER_QUERY: usize = 256;
+/// Epochs finalized in one call at most (after a long downtime the next round continues).
+const MAX_FINALIZE_PER_CALL: usize = 64;
+
+/// Keeper errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeeperError {
+    /// The chain failed or refused.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored receipt no longer decodes.
+    #[error("stored receipt {payer}/{nonce} does not decode: {message}")]
+    CorruptReceipt {
+        /// Payer.
+        payer: String,
+        /// Nonce.
+        nonce: String,
+        /// Decoder error.
+        message: String,
+    },
+    /// The verifier reports another EIP-712 domain salt than chain id + address give.
+    #[error("verifier domain salt {reported} differs from sha256({chain_id} || {verifier}) = {computed}")]
+    DomainMismatch {
+        /// Chain id.
+        chain_id: String,
+        /// Verifier address.
+        verifier: String,
+        /// Salt the verifier reported.
+        reported: String,
+        /// Salt computed here.
+        computed: String,
+    },
+}
+
+/// Outcome of one receipt at ingest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    /// Verified and stored durably (acknowledged).
+    Stored,
+    /// Already stored before; `state` tells where it stands.
+    Duplicate,
+    /// Failed verification; `reason` says why. Not stored.
+    Rejected,
+}
+
+/// Per-receipt answer of [`Keeper::ingest`] and `POST /v1/receipts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IngestResult {
+    /// Index in the request.
+    pub index: usize,
+    /// Stored, duplicate or rejected.
+    pub status: IngestStatus,
+    /// Payer, when the payment decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    /// Nonce, when the payment decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Epoch of `served_at` (stored and duplicate receipts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// Rejection reason (a `RejectReason` wire string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Current state of a duplicate (`pending`, `submitted`, `accepted`, `rejected`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// What one submission round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchReport {
+    /// Txs broadcast.
+    pub batches: u32,
+    /// Receipts in them.
+    pub submitted: u64,
+    /// Accepted by the chain.
+    pub accepted: u64,
+    /// Rejected by the chain.
+    pub rejected: u64,
+    /// Pending receipts whose epoch closed before they could be submitted (now `rejected`
+    /// with `epoch_closed`).
+    pub expired: u64,
+    /// Txs the chain refused as a whole (their receipts went back to pending).
+    pub failed_batches: u32,
+}
+
+/// What reconciliation did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    /// Unrecorded batches examined.
+    pub batches: u32,
+    /// Receipts the chain had consumed: now `accepted`.
+    pub accepted: u64,
+    /// Receipts the chain had not consumed: back to `pending`.
+    pub requeued: u64,
+    /// Receipts whose nonce epoch was pruned: `rejected` (`outcome_unknown_pruned`).
+    pub unknown: u64,
+}
+
+/// One full round: reconcile, submit, finalize.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Chain time used, unix seconds.
+    pub now: u64,
+    /// Reconciliation.
+    pub reconciled: ReconcileReport,
+    /// Submission.
+    pub batches: BatchReport,
+    /// Epochs finalized.
+    pub finalized: Vec<u64>,
+}
+
+struct PolicyCache {
+    config: VerifierConfig,
+    domain_separator: [u8; 32],
+    fetched: Instant,
+}
+
+struct RegistryCache {
+    view: RegistryView,
+    fetched: Option<Instant>,
+}
+
+/// The keeper: store, chain, caches, metrics.
+pub struct Keeper {
+    config: KeeperConfig,
+    store: Arc<Store>,
+    chain: Arc<dyn ChainBackend>,
+    metrics: Arc<Metrics>,
+    policy: Mutex<Option<PolicyCache>>,
+    registry: Mutex<RegistryCache>,
+    /// Serializes submission rounds (a round must not race another one over the outbox).
+    round: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Keeper {
+    /// A keeper over `store` and `chain`. Uses `config.server` and `config.batcher`; checks the
+    /// verifier's domain salt against the chain id and verifier address.
+    pub fn new(
+        config: KeeperConfig,
+        store: Store,
+        chain: Arc<dyn ChainBackend>,
+    ) -> Result<Arc<Self>, KeeperError> {
+        let k = Arc::new(Keeper {
+            config,
+            store: Arc::new(store),
+            chain,
+            metrics: Arc::new(Metrics::default()),
+            policy: Mutex::new(None),
+            registry: Mutex::new(RegistryCache {
+                view: RegistryView::default(),
+                fetched: None,
+            }),
+            round: Mutex::new(()),
+        });
+        k.refresh_policy()?;
+        Ok(k)
+    }
+
+    /// The config.
+    pub fn config(&self) -> &KeeperConfig {
+        &self.config
+    }
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+    /// The chain backend.
+    pub fn chain(&self) -> &Arc<dyn ChainBackend> {
+        &self.chain
+    }
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The axum router of the HTTP API (see [`crate::ingest`]).
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        crate::ingest::router(self.clone())
+    }
+
+    fn refresh_policy(&self) -> Result<(), KeeperError> {
+        let config = self.chain.verifier_config()?;
+        let chain_id = self.chain.chain_id();
+        let verifier = self.chain.deployment().verifier;
+        let computed = hex::encode(domain_salt(&chain_id, &verifier));
+        if !config.domain_salt.eq_ignore_ascii_case(&computed) {
+            return Err(KeeperError::DomainMismatch {
+                chain_id,
+                verifier,
+                reported: config.domain_salt,
+                computed,
+            });
+        }
+        let domain_separator = verifier_domain_separator(&chain_id, &verifier);
+        *lock(&self.policy) = Some(PolicyCache {
+            config,
+            domain_separator,
+            fetched: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// The verifier config (cached for 30 s).
+    pub fn verifier_config(&self) -> Result<VerifierConfig, KeeperError> {
+        let stale = lock(&self.policy)
+            .as_ref()
+            .is_none_or(|p| p.fetched.elapsed() > CACHE_TTL);
+        if stale {
+            self.refresh_policy()?;
+        }
+        let guard = lock(&self.policy);
+        let p = guard.as_ref().ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
+        Ok(p.config.clone())
+    }
+
+    fn domain_separator(&self) -> Result<[u8; 32], KeeperError> {
+        self.verifier_config()?;
+        let guard = lock(&self.policy);
+        let p = guard.as_ref().ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
+        Ok(p.domain_separator)
+    }
+
+    /// A registry view covering `node_ids` and `model_ids`: the cache if it is fresh and has
+    /// them all, else one refresh from the chain (in chunks of 256 ids).
+    fn registry_view(&self, node_ids: &BTreeSet<String>, model_ids: &BTreeSet<String>) -> Result<RegistryView, KeeperError> {
+        let mut cache = lock(&self.registry);
+        let fresh = cache.fetched.is_some_and(|f| f.elapsed() <= CACHE_TTL);
+        let complete = node_ids.iter().all(|n| cache.view.nodes.contains_key(n))
+            && model_ids.iter().all(|m| cache.view.models.contains_key(m));
+        if fresh && complete {
+            return Ok(cache.view.clone());
+        }
+        // refresh everything cached plus the new ids, so stale entries (jailed nodes) update too
+        let mut nodes: BTreeSet<String> = cache.view.nodes.keys().cloned().collect();
+        nodes.extend(node_ids.iter().cloned());
+        let mut models: BTreeSet<String> = cache.view.models.keys().cloned().collect();
+        models.extend(model_ids.iter().cloned());
+        let nodes: Vec<String> = nodes.into_iter().collect();
+        let models: Vec<String> = models.into_iter().collect();
+        let mut view = RegistryView::default();
+        let rounds = nodes.len().div_ceil(MAX_IDS_PER_QUERY).max(models.len().div_ceil(MAX_IDS_PER_QUERY)).max(1);
+        for i in 0..rounds {
+            let ns = nodes.iter().skip(i * MAX_IDS_PER_QUERY).take(MAX_IDS_PER_QUERY).cloned().collect::<Vec<_>>();
+            let ms = models.iter().skip(i * MAX_IDS_PER_QUERY).take(MAX_IDS_PER_QUERY).cloned().collect::<Vec<_>>();
+            let part: RegistryView = self.chain.registry_view(&ns, &ms)?.into();
+            view.nodes.extend(part.nodes);
+            view.models.extend(part.models);
+        }
+        cache.view = view.clone();
+        cache.fetched = Some(Instant::now());
+        Ok(view)
+    }
+
+    /// Drops the cached registry view (e.g. after a governance change in a simulation).
+    pub fn invalidate_cache(&self) {
+        lock(&self.registry).fetched = None;
+        if let Some(p) = lock(&self.policy).as_mut() {
+            p.fetched = Instant::now() - CACHE_TTL - Duration::from_secs(1);
+        }
+    }
+
+    /// Verifies receipts with the shared core at the chain's current time against the cached
+    /// registry view and stores the good ones in one durable transaction. Returns one result per
+    /// input, in order, after the commit.
+    pub fn ingest(&self, receipts: Vec<SignedReceipt>) -> Result<Vec<IngestResult>, KeeperError> {
+        inc(&self.metrics.received, receipts.len() as u64);
+        let now = self.chain.status()?.time;
+        let config = self.verifier_config()?;
+        let domain_separator = self.domain_separator()?;
+        let policy = VerifierPolicy {
+            domain_separator,
+            networks: &config.networks,
+            facilitators: &config.facilitators,
+            require_settlement: config.require_settlement,
+            clock: config.clock,
+        };
+        let node_ids: BTreeSet<String> = receipts.iter().map(|r| r.receipt.node_id.clone()).collect();
+        let model_ids: BTreeSet<String> = receipts.iter().map(|r| r.receipt.model_id.clone()).collect();
+        let view = self.registry_view(&node_ids, &model_ids)?;
+
+        let mut results: Vec<IngestResult> = Vec::with_capacity(receipts.len());
+        let mut to_store: Vec<(usize, NewReceipt)> = Vec::new();
+        for (index, r) in receipts.iter().enumerate() {
+            match verify_receipt(&NativeCrypto, &policy, &view, r, now) {
+                Ok(v) => {
+                    inc(&self.metrics.verified, 1);
+                    let a = v.accepted;
+                    let raw = serde_json::to_string(r).map_err(|e| KeeperError::CorruptReceipt {
+                        payer: a.payer.clone(),
+                        nonce: a.nonce.clone(),
+                        message: e.to_string(),
+                    })?;
+                    to_store.push((
+                        index,
+                        NewReceipt {
+                            key: ReceiptKey::new(&a.payer, &a.nonce),
+                            epoch: a.epoch,
+                            node_id: a.node_id,
+                            model_id: a.model_id,
+                            value_micro_usd: a.value_micro_usd.u128(),
+                            raw,
+                        },
+                    ));
+                    results.push(IngestResult {
+                        index,
+                        status: IngestStatus::Stored,
+                        payer: Some(a.payer.to_ascii_lowercase()),
+                        nonce: Some(a.nonce.to_ascii_lowercase()),
+                        epoch: Some(a.epoch),
+                        reason: None,
+                        state: None,
+                    });
+                }
+                Err(rej) => {
+                    inc_reason(&self.metrics.rejected, rej.reason.as_str());
+                    results.push(IngestResult {
+                        index,
+                        status: IngestStatus::Rejected,
+                        payer: rej.payer.map(|p| p.to_ascii_lowercase()),
+                        nonce: rej.nonce.map(|n| n.to_ascii_lowercase()),
+                        epoch: None,
+                        reason: Some(rej.reason.as_str().to_string()),
+                        state: None,
+                    });
+                }
+            }
+        }
+        let rows: Vec<NewReceipt> = to_store.iter().map(|(_, r)| r.clone()).collect();
+        let outcomes = self.store.insert_receipts(&rows, now)?;
+        for ((index, _), outcome) in to_store.iter().zip(outcomes) {
+            match outcome {
+                InsertOutcome::Inserted => inc(&self.metrics.stored, 1),
+                InsertOutcome::Duplicate(state) => {
+                    inc(&self.metrics.duplicates, 1);
+                    results[*index].status = IngestStatus::Duplicate;
+                    results[*index].state = Some(state.name().to_string());
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// Settles every batch that was written down but whose outcome was never recorded (the
+    /// keeper stopped between broadcast and recording, or the broadcast's outcome was unknown):
+    /// asks the chain `ReceiptStatus` for each receipt; consumed -> accepted, not consumed ->
+    /// pending again. Nothing is resubmitted before this ran.
+    pub fn reconcile(&self) -> Result<ReconcileReport, KeeperError> {
+        let _round = lock(&self.round);
+        self.reconcile_locked()
+    }
+
+    fn reconcile_locked(&self) -> Result<ReconcileReport, KeeperError> {
+        let mut report = ReconcileReport::default();
+        for batch in self.store.unrecorded_batches()? {
+            report.batches += 1;
+            let mut statuses = Vec::with_capacity(batch.keys.len());
+            for key in &batch.keys {
+                let still_ours = matches!(
+                    self.store.get_receipt(key)?,
+                    Some(r) if r.batch_id == Some(batch.id) && matches!(r.state, ReceiptState::Submitted { .. })
+                );
+                if !still_ours {
+                    continue;
+                }
+                let s = self.chain.receipt_status(&key.payer, &key.nonce)?;
+                let verdict = if s.consumed {
+                    report.accepted += 1;
+                    Some(true)
+                } else if s.pruned {
+                    report.unknown += 1;
+                    None
+                } else {
+                    report.requeued += 1;
+                    Some(false)
+                };
+                statuses.push((key.clone(), verdict));
+            }
+            self.store.reconcile_batch(batch.id, &statuses)?;
+            tracing::info!(batch = batch.id, tx = %batch.tx_hash, "reconciled unrecorded batch");
+        }
+        Ok(report)
+    }
+
+    fn decode(r: &crate::store::StoredReceipt) -> Result<SignedReceipt, KeeperError> {
+        serde_json::from_str(&r.raw).map_err(|e| KeeperError::CorruptReceipt {
+            payer: r.key.payer.clone(),
+            nonce: r.key.nonce.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Submits every pending receipt whose epoch is still open at `now` (unix seconds, chain
+    /// time), in batches sized by [`crate::batcher::chunk`]; expires pending receipts of closed
+    /// epochs. Reconciles first if an earlier round left an unrecorded batch.
+    ///
+    /// Errors: a transport/timeout/decode failure stops the round and leaves the batch in the
+    /// outbox for reconciliation.
+    pub fn submit_pending(&self, now: u64) -> Result<BatchReport, KeeperError> {
+        let _round = lock(&self.round);
+        if !self.store.unrecorded_batches()?.is_empty() {
+            self.reconcile_locked()?;
+        }
+        let config = self.verifier_config()?;
+        let max_batch = self.config.batcher.max_batch.min(config.max_batch as usize).max(1);
+        let model = CostModel {
+            gas_per_item: self.config.batcher.gas_per_receipt,
+            gas_per_byte: self.config.batcher.gas_per_byte,
+        };
+        let mut report = BatchReport::default();
+        for epoch in self.store.pending_epochs()? {
+            if !config.clock.open_for_submission(epoch, now) {
+                report.expired += self.store.expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+                continue;
+            }
+            'epoch: loop {
+                let rows = self.store.pending_in_epoch(epoch, max_batch * 10)?;
+                if rows.is_empty() {
+                    break;
+                }
+                let receipts = rows.iter().map(Self::decode).collect::<Result<Vec<_>, _>>()?;
+                let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
+                let ranges = chunk(&costs, max_batch, self.config.batcher.max_gas_per_tx, self.config.batcher.max_tx_bytes);
+                for range in ranges {
+                    let keys: Vec<ReceiptKey> = rows[range.clone()].iter().map(|r| r.key.clone()).collect();
+                    if !self.submit_batch(epoch, &keys, &receipts[range], now, &mut report)? {
+                        // the chain refused the whole tx; try this epoch again next round
+                        break 'epoch;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Writes one batch down, broadcasts it and records the verdicts. `Ok(false)` when the chain
+    /// refused the tx as a whole (receipts back to pending).
+    fn submit_batch(
+        &self,
+        epoch: u64,
+        keys: &[ReceiptKey],
+        receipts: &[SignedReceipt],
+        now: u64,
+        report: &mut BatchReport,
+    ) -> Result<bool, KeeperError> {
+        let prepared = self.chain.prepare_submit(receipts, &[])?;
+        let batch_id = self.store.prepare_batch(epoch, keys, &prepared.bytes, &prepared.hash, now)?;
+        let started = Instant::now();
+        let outcome = self.chain.submit_receipts(receipts, &[]);
+        self.metrics.submit_latency.observe(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(out) => {
+                let in_order = out.response.receipts.len() == keys.len()
+                    && out.response.receipts.iter().enumerate().all(|(i, r)| r.index as usize == i);
+                if !in_order {
+                    // the tx landed but its verdicts cannot be matched: reconcile by nonce status
+                    return Err(ChainError::Decode {
+                        what: format!("verdicts of batch {batch_id} (tx {})", out.tx_hash),
+                        message: format!("{} verdicts for {} receipts", out.response.receipts.len(), keys.len()),
+                    }
+                    .into());
+                }
+                let mut verdicts = Vec::with_capacity(keys.len());
+                for (key, r) in keys.iter().zip(&out.response.receipts) {
+                    let v = match r.rejected.clone() {
+                        None => {
+                            report.accepted += 1;
+                            inc(&self.metrics.accepted, 1);
+                            Verdict::Accepted
+                        }
+                        Some(reason) => {
+                            report.rejected += 1;
+                            inc_reason(&self.metrics.chain_rejected, &reason);
+                            Verdict::Rejected(reason)
+                        }
+                    };
+                    verdicts.push((key.clone(), v));
+                }
+                self.store.record_batch(batch_id, out.height, &verdicts)?;
+                report.batches += 1;
+                report.submitted += keys.len() as u64;
+                inc(&self.metrics.batches, 1);
+                inc(&self.metrics.submitted, keys.len() as u64);
+                self.metrics.batch_size.observe(keys.len() as f64);
+                tracing::info!(
+                    batch = batch_id, epoch, tx = %out.tx_hash, height = out.height,
+                    accepted = out.response.accepted, rejected = out.response.rejected,
+                    "batch recorded"
+                );
+                Ok(true)
+            }
+            Err(ChainError::Contract { contract, message }) => {
+                self.store.fail_batch(batch_id, &message)?;
+                report.failed_batches += 1;
+                inc(&self.metrics.batch_failures, 1);
+                tracing::warn!(batch = batch_id, epoch, %contract, %message, "batch refused by the chain");
+                // the verifier's limits may have changed
+                self.invalidate_cache();
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!(batch = batch_id, epoch, error = %e, "batch outcome unknown; will reconcile");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Finalizes, in order, every epoch whose grace has passed at `now` (chain time) and whose
+    /// receipts were all submitted and recorded. Returns the epochs finalized by this call.
+    pub fn finalize_ready(&self, now: u64) -> Result<Vec<u64>, KeeperError> {
+        let _round = lock(&self.round);
+        let mut done = Vec::new();
+        if !self.config.batcher.finalize {
+            return Ok(done);
+        }
+        let pool = self.chain.pool_config()?;
+        let clock = pool.clock;
+        let mut epoch = pool.next_to_finalize;
+        while clock.finalizable(epoch, now) && done.len() < MAX_FINALIZE_PER_CALL {
+            self.store.expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+            if self.store.counts(Some(epoch))?.submitted > 0 {
+                // an unrecorded batch of this epoch: reconcile before finalizing
+                break;
+            }
+            match self.chain.finalize_epoch(epoch) {
+                Ok(tx) => {
+                    self.store.mark_finalized(epoch, Some(&tx.tx_hash), now)?;
+                    inc(&self.metrics.finalized, 1);
+                    tracing::info!(epoch, tx = %tx.tx_hash, "epoch finalized");
+                    done.push(epoch);
+                }
+                Err(e @ ChainError::Contract { .. }) => {
+                    // someone else may have finalized it meanwhile
+                    if self.chain.pool_config()?.next_to_finalize > epoch {
+                        self.store.mark_finalized(epoch, None, now)?;
+                    } else {
+                        return Err(e.into());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+            epoch += 1;
+        }
+        Ok(done)
+    }
+
+    /// One round at the chain's current time: reconcile, submit, finalize.
+    pub fn tick(&self) -> Result<TickReport, KeeperError> {
+        let now = self.chain.status()?.time;
+        let reconciled = self.reconcile()?;
+        let batches = self.submit_pending(now)?;
+        let finalized = self.finalize_ready(now)?;
+        Ok(TickReport {
+            now,
+            reconciled,
+            batches,
+            finalized,
+        })
+    }
+}

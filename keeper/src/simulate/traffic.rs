@@ -1,0 +1,449 @@
+//! Traffic of a scenario: which payer calls which node for which model, when, for how much
+//! ([`plan_epoch`], pure and deterministic from the scenario seed), and the signed x402 payments,
+//! node receipts and facilitator settlements of those calls ([`sign_calls`]).
+use std::collections::BTreeMap;
+
+use cosmwasm_std::Binary;
+use opg_core::receipt::{InferenceReceipt, SignedReceipt};
+use opg_core::sign::{make_signed_receipt, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::types::{AssetConfig, NetworkConfig};
+use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+
+use super::scenario::{ProvenanceSpec, Scenario};
+
+/// Base mainnet: EVM chain id 8453, x402 v1 network name `base`.
+pub const BASE_CHAIN_ID: u64 = 8453;
+/// x402 v1 network name of Base.
+pub const BASE_NETWORK: &str = "base";
+/// Native USDC on Base (Circle's published contract address), 6 decimals.
+pub const BASE_USDC: &str = "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913";
+/// EIP-712 domain name of USDC on Base (`extra.name` in x402 requirements).
+pub const USDC_EIP712_NAME: &str = "USD Coin";
+/// EIP-712 domain version of USDC on Base.
+pub const USDC_EIP712_VERSION: &str = "2";
+/// Seconds a payment authorization is valid around the call (`validAfter = served_at - 60`,
+/// `validBefore = served_at + PAYMENT_VALIDITY_S`), like x402's `maxTimeoutSeconds`.
+pub const PAYMENT_VALIDITY_S: u64 = 300;
+
+/// The network the simulation pays on: Base with native USDC (6 decimals: 1 unit = 1 micro-USD).
+pub fn base_network() -> NetworkConfig {
+    NetworkConfig {
+        chain_id: BASE_CHAIN_ID,
+        name: BASE_NETWORK.into(),
+        assets: vec![AssetConfig {
+            address: BASE_USDC.into(),
+            decimals: 6,
+        }],
+    }
+}
+
+/// Who pays a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Payer {
+    /// Organic payer `i` of `0..payers`, the same key in every epoch.
+    Organic(u32),
+    /// The wash attacker's fresh key `k` of `epoch`, used in that epoch only.
+    Wash {
+        /// Epoch the key is used in.
+        epoch: u64,
+        /// Index within the epoch.
+        k: u32,
+    },
+}
+
+/// One planned call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallPlan {
+    /// Epoch of `served_at`.
+    pub epoch: u64,
+    /// Serving node.
+    pub node_id: String,
+    /// Model served.
+    pub model_id: String,
+    /// Who pays.
+    pub payer: Payer,
+    /// Price paid, micro-USD (= USDC base units).
+    pub value: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Unix seconds the response was served.
+    pub served_at: u64,
+    /// x402 protocol version of the payment (1 or 2).
+    pub x402_version: u32,
+    /// EIP-3009 nonce.
+    pub nonce: [u8; 32],
+    /// Settlement tx hash reported by the facilitator.
+    pub tx_hash: [u8; 32],
+}
+
+impl CallPlan {
+    /// Whether this is the wash attacker paying his own node.
+    pub fn is_wash(&self) -> bool {
+        matches!(self.payer, Payer::Wash { .. })
+    }
+}
+
+/// The per-epoch RNG: ChaCha20 seeded from the scenario seed and the epoch, so an epoch's traffic
+/// does not depend on how many epochs ran before it.
+fn epoch_rng(seed: u64, epoch: u64, stream: u64) -> ChaCha20Rng {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    rng.set_stream(stream);
+    rng
+}
+
+fn draw_tokens(rng: &mut ChaCha20Rng, mean: u64) -> u64 {
+    if mean == 0 {
+        return 0;
+    }
+    rng.gen_range(mean / 2..=mean + mean / 2)
+}
+
+fn pick_weighted<'a, T>(rng: &mut ChaCha20Rng, items: &'a [(T, f64)]) -> Option<&'a T> {
+    let total: f64 = items.iter().map(|(_, w)| *w).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut x = rng.gen_range(0.0..total);
+    for (item, w) in items {
+        if x < *w {
+            return Some(item);
+        }
+        x -= *w;
+    }
+    items.iter().rev().find(|(_, w)| *w > 0.0).map(|(t, _)| t)
+}
+
+/// The calls of `epoch` (organic, plus the wash attacker's when `with_attack` and the attack has
+/// started), ordered by `served_at`. Organic traffic is identical with and without the attack.
+/// `genesis` is the unix time epoch 0 starts.
+pub fn plan_epoch(s: &Scenario, genesis: u64, epoch: u64, with_attack: bool) -> Vec<CallPlan> {
+    let start = genesis + epoch * s.epoch_length_s;
+    let mut calls = plan_organic(s, start, epoch);
+    if with_attack {
+        calls.extend(plan_wash(s, start, epoch));
+    }
+    calls.sort_by_key(|c| c.served_at);
+    calls
+}
+
+fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
+    let mut rng = epoch_rng(s.seed, epoch, 1);
+    let total = s.calls_per_epoch;
+    let community = ((total as f64) * s.demand.community_share_at(epoch)).round() as u64;
+    let mut classes: Vec<ProvenanceSpec> = (0..total)
+        .map(|i| {
+            if i < community {
+                ProvenanceSpec::Community
+            } else {
+                ProvenanceSpec::Commercial
+            }
+        })
+        .collect();
+    classes.shuffle(&mut rng);
+    let by_class: BTreeMap<bool, Vec<(&str, f64)>> = [false, true]
+        .into_iter()
+        .map(|community| {
+            let want = if community { ProvenanceSpec::Community } else { ProvenanceSpec::Commercial };
+            let models = s
+                .models
+                .iter()
+                .filter(|m| m.provenance == want)
+                .map(|m| (m.id.as_str(), m.demand_weight))
+                .collect();
+            (community, models)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(total as usize);
+    for class in classes {
+        let Some(model_id) = pick_weighted(&mut rng, &by_class[&(class == ProvenanceSpec::Community)]) else {
+            continue;
+        };
+        let model = s.model(model_id).expect("validated: planned models exist");
+        let servers: Vec<&str> = s
+            .nodes
+            .iter()
+            .filter(|n| n.models.iter().any(|m| m == model_id))
+            .map(|n| n.id.as_str())
+            .collect();
+        let node_id = servers[rng.gen_range(0..servers.len())];
+        let payer = Payer::Organic(rng.gen_range(0..s.payers));
+        out.push(CallPlan {
+            epoch,
+            node_id: node_id.to_string(),
+            model_id: model.id.clone(),
+            payer,
+            value: model.price_micro_usd,
+            prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
+            completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
+            served_at: start + rng.gen_range(0..s.epoch_length_s),
+            x402_version: if rng.gen_bool(s.x402_v2_fraction) { 2 } else { 1 },
+            nonce: rng.gen(),
+            tx_hash: rng.gen(),
+        });
+    }
+    out
+}
+
+fn plan_wash(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
+    let Some(w) = &s.wash_attack else {
+        return vec![];
+    };
+    if epoch < w.start_epoch {
+        return vec![];
+    }
+    let node = s.node(&w.node).expect("validated: the attacker's node exists");
+    let mut rng = epoch_rng(s.seed, epoch, 2);
+    let mut out = Vec::new();
+    for k in 0..w.fresh_payers_per_epoch {
+        for _ in 0..w.calls_per_payer {
+            let model_id = &node.models[rng.gen_range(0..node.models.len())];
+            let model = s.model(model_id).expect("validated: node models exist");
+            out.push(CallPlan {
+                epoch,
+                node_id: node.id.clone(),
+                model_id: model.id.clone(),
+                payer: Payer::Wash { epoch, k },
+                value: model.price_micro_usd,
+                prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
+                completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
+                served_at: start + rng.gen_range(0..s.epoch_length_s),
+                x402_version: if rng.gen_bool(s.x402_v2_fraction) { 2 } else { 1 },
+                nonce: rng.gen(),
+                tx_hash: rng.gen(),
+            });
+        }
+    }
+    out
+}
+
+/// Keys that sign traffic: payers (organic ones cached), nodes and the facilitator.
+pub struct TrafficKeys {
+    seed: String,
+    organic: Vec<EvmSigner>,
+    nodes: BTreeMap<String, (NodeSigner, String)>,
+    facilitator: EvmSigner,
+}
+
+impl TrafficKeys {
+    /// `nodes`: node id -> (registered signer, `payTo` address), as genesis registered them.
+    /// Payer keys are derived from the scenario seed (labels `payer/<i>`, `wash/<epoch>/<k>`).
+    pub fn new(
+        scenario: &Scenario,
+        nodes: BTreeMap<String, (NodeSigner, String)>,
+        facilitator: EvmSigner,
+    ) -> Self {
+        let seed = format!("opg-simulate/{}/{}", scenario.name, scenario.seed);
+        let organic = (0..scenario.payers)
+            .map(|i| EvmSigner::derive(seed.as_bytes(), &format!("payer/{i}")))
+            .collect();
+        TrafficKeys {
+            seed,
+            organic,
+            nodes,
+            facilitator,
+        }
+    }
+
+    /// The key of a payer.
+    pub fn payer(&self, p: Payer) -> EvmSigner {
+        match p {
+            Payer::Organic(i) => self.organic[i as usize].clone(),
+            Payer::Wash { epoch, k } => EvmSigner::derive(self.seed.as_bytes(), &format!("wash/{epoch}/{k}")),
+        }
+    }
+}
+
+/// The x402 requirements a node advertises for a call (v1 or v2 shape).
+pub fn requirements(version: u32, pay_to: &str, node_id: &str, value: u64) -> PaymentRequirements {
+    let extra = Some(ExactEvmExtra {
+        name: Some(USDC_EIP712_NAME.into()),
+        version: Some(USDC_EIP712_VERSION.into()),
+    });
+    if version == 1 {
+        PaymentRequirements {
+            scheme: "exact".into(),
+            network: BASE_NETWORK.into(),
+            max_amount_required: Some(value.to_string()),
+            amount: None,
+            resource: Some(format!("https://{node_id}.invalid/v1/chat/completions")),
+            description: Some("chat completion".into()),
+            mime_type: Some("application/json".into()),
+            pay_to: pay_to.into(),
+            max_timeout_seconds: Some(PAYMENT_VALIDITY_S),
+            asset: BASE_USDC.into(),
+            extra,
+        }
+    } else {
+        PaymentRequirements {
+            scheme: "exact".into(),
+            network: format!("eip155:{BASE_CHAIN_ID}"),
+            max_amount_required: None,
+            amount: Some(value.to_string()),
+            resource: None,
+            description: None,
+            mime_type: None,
+            pay_to: pay_to.into(),
+            max_timeout_seconds: Some(PAYMENT_VALIDITY_S),
+            asset: BASE_USDC.into(),
+            extra,
+        }
+    }
+}
+
+fn digest(parts: &[&[u8]]) -> Binary {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    Binary::from(h.finalize().to_vec())
+}
+
+/// Signs one call: the payer's x402 payment, the node's receipt and the facilitator's settlement.
+/// Errors if the node has no keys.
+pub fn sign_call(keys: &TrafficKeys, verifier_domain: &[u8; 32], c: &CallPlan) -> anyhow::Result<SignedReceipt> {
+    let (node, pay_to) = keys
+        .nodes
+        .get(&c.node_id)
+        .ok_or_else(|| anyhow::anyhow!("no keys for node `{}`", c.node_id))?;
+    let payer = keys.payer(c.payer);
+    let params = PaymentParams {
+        x402_version: c.x402_version,
+        requirements: requirements(c.x402_version, pay_to, &c.node_id, c.value),
+        value: c.value as u128,
+        valid_after: c.served_at.saturating_sub(60),
+        valid_before: c.served_at + PAYMENT_VALIDITY_S,
+        nonce: c.nonce,
+    };
+    let receipt = InferenceReceipt {
+        node_id: c.node_id.clone(),
+        model_id: c.model_id.clone(),
+        request_digest: digest(&[b"request", &c.nonce]),
+        response_digest: digest(&[b"response", &c.nonce, &c.completion_tokens.to_be_bytes()]),
+        prompt_tokens: c.prompt_tokens,
+        completion_tokens: c.completion_tokens,
+        served_at: c.served_at,
+    };
+    Ok(make_signed_receipt(
+        &payer,
+        node,
+        Some(&keys.facilitator),
+        verifier_domain,
+        &params,
+        receipt,
+        c.tx_hash,
+    ))
+}
+
+/// Signs `calls` in order, on up to `threads` threads.
+pub fn sign_calls(
+    keys: &TrafficKeys,
+    verifier_domain: &[u8; 32],
+    calls: &[CallPlan],
+    threads: usize,
+) -> anyhow::Result<Vec<SignedReceipt>> {
+    let threads = threads.max(1);
+    if threads == 1 || calls.len() < 64 {
+        return calls.iter().map(|c| sign_call(keys, verifier_domain, c)).collect();
+    }
+    let chunk = calls.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = calls
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|c| sign_call(keys, verifier_domain, c))
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for h in handles {
+            let part = h
+                .join()
+                .map_err(|_| anyhow::anyhow!("a signing thread panicked"))??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        let mut s = Scenario::seed().unwrap();
+        s.calls_per_epoch = 400;
+        s
+    }
+
+    #[test]
+    fn plan_is_deterministic_and_sized() {
+        let s = scenario();
+        let a = plan_epoch(&s, 1_000_000, 3, true);
+        let b = plan_epoch(&s, 1_000_000, 3, true);
+        assert_eq!(a, b);
+        let w = s.wash_attack.as_ref().unwrap();
+        let wash = (w.fresh_payers_per_epoch * w.calls_per_payer) as usize;
+        assert_eq!(a.len(), s.calls_per_epoch as usize + wash);
+        assert_eq!(a.iter().filter(|c| c.is_wash()).count(), wash);
+        assert!(a.windows(2).all(|p| p[0].served_at <= p[1].served_at));
+        let start = 1_000_000 + 3 * s.epoch_length_s;
+        assert!(a.iter().all(|c| c.served_at >= start && c.served_at < start + s.epoch_length_s));
+    }
+
+    #[test]
+    fn organic_traffic_is_the_same_with_and_without_attack() {
+        let s = scenario();
+        let with: Vec<_> = plan_epoch(&s, 0, 1, true).into_iter().filter(|c| !c.is_wash()).collect();
+        let without = plan_epoch(&s, 0, 1, false);
+        assert_eq!(with, without);
+    }
+
+    #[test]
+    fn demand_split_follows_the_scenario() {
+        let mut s = scenario();
+        s.demand.community_share = 0.25;
+        let plan = plan_epoch(&s, 0, 0, false);
+        let community = plan
+            .iter()
+            .filter(|c| s.model(&c.model_id).unwrap().provenance == ProvenanceSpec::Community)
+            .count();
+        assert_eq!(community, 100);
+        // Every call goes to a node that serves its model, at the model's price.
+        for c in &plan {
+            assert!(s.node(&c.node_id).unwrap().models.contains(&c.model_id));
+            assert_eq!(c.value, s.model(&c.model_id).unwrap().price_micro_usd);
+        }
+        // Both x402 versions are used.
+        assert!(plan.iter().any(|c| c.x402_version == 1) && plan.iter().any(|c| c.x402_version == 2));
+    }
+
+    #[test]
+    fn wash_keys_are_fresh() {
+        let s = scenario();
+        let keys = TrafficKeys::new(&s, BTreeMap::new(), EvmSigner::derive(b"x", "f"));
+        let a = keys.payer(Payer::Wash { epoch: 0, k: 0 }).address();
+        let b = keys.payer(Payer::Wash { epoch: 1, k: 0 }).address();
+        let o = keys.payer(Payer::Organic(0)).address();
+        assert_ne!(a, b);
+        assert_ne!(a, o);
+    }
+
+    #[test]
+    fn requirements_shapes() {
+        let v1 = requirements(1, "0xab", "n", 5);
+        assert_eq!(v1.network, "base");
+        assert_eq!(v1.max_amount_required.as_deref(), Some("5"));
+        let v2 = requirements(2, "0xab", "n", 5);
+        assert_eq!(v2.network, "eip155:8453");
+        assert_eq!(v2.amount.as_deref(), Some("5"));
+    }
+}

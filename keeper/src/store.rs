@@ -1,0 +1,752 @@
+//! The keeper's durable store (SQLite, bundled): receipts and the outbox of batches.
+//!
+//! * `receipts`, unique on `(payer, nonce)`: the same receipt posted twice is one row; each row
+//!   moves `pending -> submitted(tx) -> accepted | rejected(reason)`, and back to `pending` only
+//!   through reconciliation when the chain says its nonce was not consumed.
+//! * `outbox`: a batch and the tx that carries it are written down **before** the broadcast
+//!   (state `prepared`); the outcome is recorded afterwards (state `recorded`). A batch still
+//!   `prepared` at start-up was maybe broadcast: [`crate::service::Keeper::reconcile`] asks the
+//!   chain about each of its receipts.
+//! * `epochs`: which epochs this keeper finalized, with the tx.
+//!
+//! Durability: WAL journal with `synchronous=FULL` (the default [`Durability::Full`]): every
+//! commit fsyncs the WAL, so a receipt that was acknowledged (its insert committed) survives
+//! kill -9 **and** power loss. `NORMAL` with WAL survives kill -9 but may lose the last commits on
+//! power loss, which would break the "acknowledged means stored" promise; it is offered for
+//! simulations only. The cost of `FULL` is one fsync per ingest request, amortized over the
+//! receipts of that request (one SQLite transaction per request).
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+/// How hard commits hit the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// `synchronous=FULL`: survives power loss (default).
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives process crashes only. For simulations.
+    Normal,
+}
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored JSON value did not decode.
+    #[error("stored {what} is corrupt: {message}")]
+    Corrupt {
+        /// Which value.
+        what: String,
+        /// Decoder error.
+        message: String,
+    },
+    /// A batch id that does not exist or is not in the expected state.
+    #[error("batch {batch_id} is not {expected}")]
+    BatchState {
+        /// Batch id.
+        batch_id: i64,
+        /// Expected state.
+        expected: &'static str,
+    },
+}
+
+/// Where a receipt stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReceiptState {
+    /// Stored, waiting for a batch.
+    Pending,
+    /// In a batch whose tx was (or is about to be) broadcast.
+    Submitted {
+        /// The batch's tx hash.
+        tx_hash: String,
+    },
+    /// Counted on chain.
+    Accepted {
+        /// The tx that carried it (`None` when learned by reconciliation of a nonce status).
+        tx_hash: Option<String>,
+    },
+    /// Refused by the chain or expired before submission.
+    Rejected {
+        /// The reason string (a `RejectReason` wire string).
+        reason: String,
+        /// The tx that carried it, if it was submitted.
+        tx_hash: Option<String>,
+    },
+}
+
+impl ReceiptState {
+    /// `pending`, `submitted`, `accepted` or `rejected`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReceiptState::Pending => "pending",
+            ReceiptState::Submitted { .. } => "submitted",
+            ReceiptState::Accepted { .. } => "accepted",
+            ReceiptState::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+/// The identity of a receipt: `(payer, nonce)`, both lowercase hex.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReceiptKey {
+    /// Payer, lowercase `0x` address.
+    pub payer: String,
+    /// EIP-3009 nonce, lowercase `0x` + 64 hex.
+    pub nonce: String,
+}
+
+impl ReceiptKey {
+    /// A key with both parts lowercased.
+    pub fn new(payer: &str, nonce: &str) -> Self {
+        ReceiptKey {
+            payer: payer.to_ascii_lowercase(),
+            nonce: nonce.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// A verified receipt to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewReceipt {
+    /// Identity.
+    pub key: ReceiptKey,
+    /// Epoch of `served_at`.
+    pub epoch: u64,
+    /// Serving node.
+    pub node_id: String,
+    /// Model.
+    pub model_id: String,
+    /// Value in micro-USD.
+    pub value_micro_usd: u128,
+    /// The `SignedReceipt` JSON exactly as it will be submitted.
+    pub raw: String,
+}
+
+/// Result of inserting one receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A new row.
+    Inserted,
+    /// `(payer, nonce)` was already stored; its current state.
+    Duplicate(ReceiptState),
+}
+
+/// A stored receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredReceipt {
+    /// Identity.
+    pub key: ReceiptKey,
+    /// Epoch.
+    pub epoch: u64,
+    /// Node.
+    pub node_id: String,
+    /// Model.
+    pub model_id: String,
+    /// Value in micro-USD.
+    pub value_micro_usd: u128,
+    /// State.
+    pub state: ReceiptState,
+    /// The outbox batch it was last put in.
+    pub batch_id: Option<i64>,
+    /// Unix seconds when first stored.
+    pub received_at: u64,
+    /// The `SignedReceipt` JSON.
+    #[serde(skip)]
+    pub raw: String,
+}
+
+/// A batch in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxBatch {
+    /// Batch id.
+    pub id: i64,
+    /// Receipts in submission order.
+    pub keys: Vec<ReceiptKey>,
+    /// Intended tx hash.
+    pub tx_hash: String,
+    /// `prepared`, `recorded` or `failed`.
+    pub state: String,
+}
+
+/// The chain's verdict on one receipt of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Counted.
+    Accepted,
+    /// Refused with this reason.
+    Rejected(String),
+}
+
+/// Per-state counts of one epoch (or all epochs).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StateCounts {
+    /// Pending receipts.
+    pub pending: u64,
+    /// Submitted, outcome unknown.
+    pub submitted: u64,
+    /// Accepted.
+    pub accepted: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Sum of accepted value, micro-USD.
+    pub accepted_value_micro_usd: u128,
+}
+
+/// The keeper's SQLite store. Cheap to share behind an `Arc`; calls serialize on one connection.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS receipts (
+    payer TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    node_id TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    value_micro_usd TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending','submitted','accepted','rejected')),
+    tx_hash TEXT,
+    batch_id INTEGER,
+    reason TEXT,
+    raw TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (payer, nonce)
+);
+CREATE INDEX IF NOT EXISTS receipts_by_status ON receipts (status, epoch);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    epoch INTEGER NOT NULL,
+    receipt_keys TEXT NOT NULL,
+    tx_bytes BLOB NOT NULL,
+    tx_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('prepared','recorded','failed')),
+    created_at INTEGER NOT NULL,
+    height INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state);
+CREATE TABLE IF NOT EXISTS epochs (
+    epoch INTEGER PRIMARY KEY,
+    finalize_tx TEXT,
+    finalized_at INTEGER
+);
+";
+
+fn parse_u128(s: String) -> rusqlite::Result<u128> {
+    s.parse::<u128>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn state_of(status: &str, tx_hash: Option<String>, reason: Option<String>) -> ReceiptState {
+    match status {
+        "pending" => ReceiptState::Pending,
+        "submitted" => ReceiptState::Submitted {
+            tx_hash: tx_hash.unwrap_or_default(),
+        },
+        "accepted" => ReceiptState::Accepted { tx_hash },
+        _ => ReceiptState::Rejected {
+            reason: reason.unwrap_or_default(),
+            tx_hash,
+        },
+    }
+}
+
+const RECEIPT_COLUMNS: &str =
+    "payer, nonce, epoch, node_id, model_id, value_micro_usd, status, tx_hash, batch_id, reason, raw, received_at";
+
+fn row_to_receipt(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReceipt> {
+    let status: String = r.get(6)?;
+    Ok(StoredReceipt {
+        key: ReceiptKey {
+            payer: r.get(0)?,
+            nonce: r.get(1)?,
+        },
+        epoch: r.get::<_, i64>(2)? as u64,
+        node_id: r.get(3)?,
+        model_id: r.get(4)?,
+        value_micro_usd: parse_u128(r.get(5)?)?,
+        state: state_of(&status, r.get(7)?, r.get(9)?),
+        batch_id: r.get(8)?,
+        raw: r.get(10)?,
+        received_at: r.get::<_, i64>(11)? as u64,
+    })
+}
+
+impl Store {
+    /// Opens (creating) the database at `path`, WAL journal, the given durability.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            match durability {
+                Durability::Full => "FULL",
+                Durability::Normal => "NORMAL",
+            },
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Self::init(conn)
+    }
+
+    /// A store in memory (tests, simulations): nothing survives the process.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back on drop), so a poisoned lock is safe to reuse.
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    /// Inserts receipts in one transaction; returns per receipt whether it is new or a duplicate
+    /// (with the stored state). Returns only after the commit: the caller may acknowledge then.
+    pub fn insert_receipts(&self, receipts: &[NewReceipt], now: u64) -> Result<Vec<InsertOutcome>, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let mut out = Vec::with_capacity(receipts.len());
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO receipts (payer, nonce, epoch, node_id, model_id, value_micro_usd, status, raw, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)
+                     ON CONFLICT (payer, nonce) DO NOTHING",
+                )?;
+                for r in receipts {
+                    let n = ins.execute(params![
+                        r.key.payer,
+                        r.key.nonce,
+                        r.epoch as i64,
+                        r.node_id,
+                        r.model_id,
+                        r.value_micro_usd.to_string(),
+                        r.raw,
+                        now as i64
+                    ])?;
+                    if n == 1 {
+                        out.push(InsertOutcome::Inserted);
+                    } else {
+                        let state = get_state(&tx, &r.key)?.unwrap_or(ReceiptState::Pending);
+                        out.push(InsertOutcome::Duplicate(state));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// One receipt by key.
+    pub fn get_receipt(&self, key: &ReceiptKey) -> Result<Option<StoredReceipt>, StoreError> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {RECEIPT_COLUMNS} FROM receipts WHERE payer = ?1 AND nonce = ?2"),
+                    params![key.payer, key.nonce],
+                    row_to_receipt,
+                )
+                .optional()?)
+        })
+    }
+
+    /// Epochs that have pending receipts, ascending.
+    pub fn pending_epochs(&self) -> Result<Vec<u64>, StoreError> {
+        self.with(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT DISTINCT epoch FROM receipts WHERE status = 'pending' ORDER BY epoch")?;
+            let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().map(|e| e as u64).collect())
+        })
+    }
+
+    /// Up to `limit` pending receipts of `epoch`, oldest first.
+    pub fn pending_in_epoch(&self, epoch: u64, limit: usize) -> Result<Vec<StoredReceipt>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {RECEIPT_COLUMNS} FROM receipts WHERE status = 'pending' AND epoch = ?1
+                 ORDER BY received_at, payer, nonce LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![epoch as i64, limit as i64], row_to_receipt)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Writes a batch to the outbox (state `prepared`) and marks its receipts `submitted` with
+    /// `tx_hash`, atomically. Call before broadcasting.
+    pub fn prepare_batch(
+        &self,
+        epoch: u64,
+        keys: &[ReceiptKey],
+        tx_bytes: &[u8],
+        tx_hash: &str,
+        now: u64,
+    ) -> Result<i64, StoreError> {
+        let keys_json = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt {
+            what: "receipt keys".into(),
+            message: e.to_string(),
+        })?;
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO outbox (epoch, receipt_keys, tx_bytes, tx_hash, state, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'prepared', ?5)",
+                params![epoch as i64, keys_json, tx_bytes, tx_hash, now as i64],
+            )?;
+            let id = tx.last_insert_rowid();
+            {
+                let mut up = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'submitted', tx_hash = ?1, batch_id = ?2
+                     WHERE payer = ?3 AND nonce = ?4 AND status = 'pending'",
+                )?;
+                for k in keys {
+                    up.execute(params![tx_hash, id, k.payer, k.nonce])?;
+                }
+            }
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Records the chain's verdicts of a `prepared` batch and marks it `recorded`, atomically.
+    pub fn record_batch(
+        &self,
+        batch_id: i64,
+        height: u64,
+        verdicts: &[(ReceiptKey, Verdict)],
+    ) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE outbox SET state = 'recorded', height = ?2 WHERE id = ?1 AND state = 'prepared'",
+                params![batch_id, height as i64],
+            )?;
+            if n != 1 {
+                return Err(StoreError::BatchState {
+                    batch_id,
+                    expected: "prepared",
+                });
+            }
+            {
+                let mut acc = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'accepted', reason = NULL
+                     WHERE payer = ?1 AND nonce = ?2 AND batch_id = ?3 AND status = 'submitted'",
+                )?;
+                let mut rej = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'rejected', reason = ?4
+                     WHERE payer = ?1 AND nonce = ?2 AND batch_id = ?3 AND status = 'submitted'",
+                )?;
+                for (k, v) in verdicts {
+                    match v {
+                        Verdict::Accepted => acc.execute(params![k.payer, k.nonce, batch_id])?,
+                        Verdict::Rejected(reason) => rej.execute(params![k.payer, k.nonce, batch_id, reason])?,
+                    };
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Marks a `prepared` batch `failed` (the chain refused the whole tx: nothing was counted) and
+    /// puts its still-`submitted` receipts back to `pending`.
+    pub fn fail_batch(&self, batch_id: i64, error: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE outbox SET state = 'failed', error = ?2 WHERE id = ?1 AND state = 'prepared'",
+                params![batch_id, error],
+            )?;
+            if n != 1 {
+                return Err(StoreError::BatchState {
+                    batch_id,
+                    expected: "prepared",
+                });
+            }
+            tx.execute(
+                "UPDATE receipts SET status = 'pending', tx_hash = NULL
+                 WHERE batch_id = ?1 AND status = 'submitted'",
+                params![batch_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Batches written down but whose outcome was never recorded (maybe broadcast), oldest first.
+    pub fn unrecorded_batches(&self) -> Result<Vec<OutboxBatch>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, receipt_keys, tx_hash, state FROM outbox WHERE state = 'prepared' ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, keys, tx_hash, state) = row?;
+                let keys: Vec<ReceiptKey> = serde_json::from_str(&keys).map_err(|e| StoreError::Corrupt {
+                    what: format!("outbox batch {id} keys"),
+                    message: e.to_string(),
+                })?;
+                out.push(OutboxBatch { id, keys, tx_hash, state });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Settles a `prepared` batch from the chain's nonce statuses: `Some(true)` (consumed) makes
+    /// a receipt `accepted`, `Some(false)` puts it back to `pending`, `None` (the chain pruned the
+    /// nonce's epoch, the outcome cannot be known) makes it `rejected` with reason
+    /// `outcome_unknown_pruned`; the batch becomes `recorded`.
+    pub fn reconcile_batch(&self, batch_id: i64, consumed: &[(ReceiptKey, Option<bool>)]) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE outbox SET state = 'recorded', error = 'reconciled' WHERE id = ?1 AND state = 'prepared'",
+                params![batch_id],
+            )?;
+            if n != 1 {
+                return Err(StoreError::BatchState {
+                    batch_id,
+                    expected: "prepared",
+                });
+            }
+            {
+                let mut acc = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'accepted'
+                     WHERE payer = ?1 AND nonce = ?2 AND batch_id = ?3 AND status = 'submitted'",
+                )?;
+                let mut back = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'pending', tx_hash = NULL
+                     WHERE payer = ?1 AND nonce = ?2 AND batch_id = ?3 AND status = 'submitted'",
+                )?;
+                let mut unknown = tx.prepare_cached(
+                    "UPDATE receipts SET status = 'rejected', reason = 'outcome_unknown_pruned'
+                     WHERE payer = ?1 AND nonce = ?2 AND batch_id = ?3 AND status = 'submitted'",
+                )?;
+                for (k, c) in consumed {
+                    match c {
+                        Some(true) => acc.execute(params![k.payer, k.nonce, batch_id])?,
+                        Some(false) => back.execute(params![k.payer, k.nonce, batch_id])?,
+                        None => unknown.execute(params![k.payer, k.nonce, batch_id])?,
+                    };
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Marks every pending receipt of `epoch` rejected with `reason` (its submission window closed
+    /// before it could be submitted). Returns how many.
+    pub fn expire_pending(&self, epoch: u64, reason: &str) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            Ok(conn.execute(
+                "UPDATE receipts SET status = 'rejected', reason = ?2 WHERE epoch = ?1 AND status = 'pending'",
+                params![epoch as i64, reason],
+            )? as u64)
+        })
+    }
+
+    /// Per-state counts of `epoch` (`None`: all epochs).
+    pub fn counts(&self, epoch: Option<u64>) -> Result<StateCounts, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT status, COUNT(*) FROM receipts WHERE (?1 IS NULL OR epoch = ?1) GROUP BY status",
+            )?;
+            let e = epoch.map(|e| e as i64);
+            let rows = stmt.query_map(params![e], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut c = StateCounts::default();
+            for row in rows {
+                let (s, n) = row?;
+                let n = n as u64;
+                match s.as_str() {
+                    "pending" => c.pending = n,
+                    "submitted" => c.submitted = n,
+                    "accepted" => c.accepted = n,
+                    _ => c.rejected = n,
+                }
+            }
+            let mut vs = conn.prepare_cached(
+                "SELECT value_micro_usd FROM receipts WHERE status = 'accepted' AND (?1 IS NULL OR epoch = ?1)",
+            )?;
+            let vals = vs.query_map(params![e], |r| parse_u128(r.get(0)?))?;
+            for v in vals {
+                c.accepted_value_micro_usd = c.accepted_value_micro_usd.saturating_add(v?);
+            }
+            Ok(c)
+        })
+    }
+
+    /// Records that this keeper finalized `epoch` with `tx_hash` (or saw it finalized: `None`).
+    pub fn mark_finalized(&self, epoch: u64, tx_hash: Option<&str>, now: u64) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO epochs (epoch, finalize_tx, finalized_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (epoch) DO NOTHING",
+                params![epoch as i64, tx_hash, now as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The finalize tx this keeper recorded for `epoch`: `Some(tx)` if finalized (tx `None` if
+    /// someone else finalized it), `None` if not recorded.
+    pub fn finalized(&self, epoch: u64) -> Result<Option<Option<String>>, StoreError> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT finalize_tx FROM epochs WHERE epoch = ?1",
+                    params![epoch as i64],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .optional()?)
+        })
+    }
+}
+
+fn get_state(tx: &Transaction<'_>, key: &ReceiptKey) -> rusqlite::Result<Option<ReceiptState>> {
+    tx.query_row(
+        "SELECT status, tx_hash, reason FROM receipts WHERE payer = ?1 AND nonce = ?2",
+        params![key.payer, key.nonce],
+        |r| {
+            let s: String = r.get(0)?;
+            Ok(state_of(&s, r.get(1)?, r.get(2)?))
+        },
+    )
+    .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: u32, epoch: u64) -> NewReceipt {
+        NewReceipt {
+            key: ReceiptKey::new("0xAA", &format!("0x{i:064x}")),
+            epoch,
+            node_id: "n1".into(),
+            model_id: "m".into(),
+            value_micro_usd: 1000 + u128::from(i),
+            raw: format!("{{\"i\":{i}}}"),
+        }
+    }
+
+    #[test]
+    fn insert_is_idempotent_on_payer_nonce() {
+        let s = Store::in_memory().unwrap();
+        let out = s.insert_receipts(&[rec(1, 0), rec(2, 0)], 10).unwrap();
+        assert_eq!(out, vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
+        // the same receipt again, also twice within one request
+        let out = s.insert_receipts(&[rec(1, 0), rec(3, 0), rec(3, 0)], 11).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                InsertOutcome::Duplicate(ReceiptState::Pending),
+                InsertOutcome::Inserted,
+                InsertOutcome::Duplicate(ReceiptState::Pending)
+            ]
+        );
+        assert_eq!(s.counts(None).unwrap().pending, 3);
+        // payer/nonce are normalized to lowercase
+        let got = s.get_receipt(&ReceiptKey::new("0xaa", &format!("0x{:064X}", 1))).unwrap().unwrap();
+        assert_eq!(got.value_micro_usd, 1001);
+        assert_eq!(got.received_at, 10);
+    }
+
+    #[test]
+    fn batch_lifecycle_pending_submitted_accepted_rejected() {
+        let s = Store::in_memory().unwrap();
+        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 1)], 1).unwrap();
+        assert_eq!(s.pending_epochs().unwrap(), vec![0, 1]);
+        let batch: Vec<_> = s.pending_in_epoch(0, 10).unwrap().into_iter().map(|r| r.key).collect();
+        assert_eq!(batch.len(), 2);
+        let id = s.prepare_batch(0, &batch, b"tx", "HASH", 2).unwrap();
+        assert_eq!(
+            s.get_receipt(&batch[0]).unwrap().unwrap().state,
+            ReceiptState::Submitted { tx_hash: "HASH".into() }
+        );
+        assert_eq!(s.pending_epochs().unwrap(), vec![1]);
+        assert_eq!(s.unrecorded_batches().unwrap().len(), 1);
+        s.record_batch(
+            id,
+            5,
+            &[(batch[0].clone(), Verdict::Accepted), (batch[1].clone(), Verdict::Rejected("node_jailed".into()))],
+        )
+        .unwrap();
+        assert_eq!(
+            s.get_receipt(&batch[0]).unwrap().unwrap().state,
+            ReceiptState::Accepted { tx_hash: Some("HASH".into()) }
+        );
+        assert_eq!(
+            s.get_receipt(&batch[1]).unwrap().unwrap().state,
+            ReceiptState::Rejected { reason: "node_jailed".into(), tx_hash: Some("HASH".into()) }
+        );
+        assert!(s.unrecorded_batches().unwrap().is_empty());
+        // recording twice is refused: the batch is no longer prepared
+        assert!(matches!(s.record_batch(id, 5, &[]), Err(StoreError::BatchState { .. })));
+        // an accepted receipt posted again is a duplicate with its state
+        let dup = s.insert_receipts(&[rec(1, 0)], 9).unwrap();
+        assert!(matches!(dup[0], InsertOutcome::Duplicate(ReceiptState::Accepted { .. })));
+        let c = s.counts(Some(0)).unwrap();
+        assert_eq!((c.pending, c.submitted, c.accepted, c.rejected), (0, 0, 1, 1));
+        assert_eq!(c.accepted_value_micro_usd, 1001);
+    }
+
+    #[test]
+    fn failed_batch_and_reconciliation_requeue() {
+        let s = Store::in_memory().unwrap();
+        s.insert_receipts(&[rec(1, 0), rec(2, 0)], 1).unwrap();
+        let keys: Vec<_> = s.pending_in_epoch(0, 10).unwrap().into_iter().map(|r| r.key).collect();
+        let id = s.prepare_batch(0, &keys, b"tx", "H1", 2).unwrap();
+        s.fail_batch(id, "out of gas").unwrap();
+        assert_eq!(s.counts(None).unwrap().pending, 2);
+        let id2 = s.prepare_batch(0, &keys, b"tx", "H2", 3).unwrap();
+        let open = s.unrecorded_batches().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, id2);
+        assert_eq!(open[0].keys, keys);
+        s.reconcile_batch(id2, &[(keys[0].clone(), Some(true)), (keys[1].clone(), Some(false))]).unwrap();
+        let c = s.counts(None).unwrap();
+        assert_eq!((c.pending, c.submitted, c.accepted), (1, 0, 1));
+        assert!(s.unrecorded_batches().unwrap().is_empty());
+    }
+
+    #[test]
+    fn expiry_and_finalized_epochs() {
+        let s = Store::in_memory().unwrap();
+        s.insert_receipts(&[rec(1, 0)], 1).unwrap();
+        assert_eq!(s.expire_pending(0, "epoch_closed").unwrap(), 1);
+        assert_eq!(s.counts(Some(0)).unwrap().rejected, 1);
+        assert_eq!(s.finalized(0).unwrap(), None);
+        s.mark_finalized(0, Some("TX"), 5).unwrap();
+        s.mark_finalized(0, None, 6).unwrap();
+        assert_eq!(s.finalized(0).unwrap(), Some(Some("TX".into())));
+    }
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.db");
+        Store::open(&p, Durability::Full).unwrap().insert_receipts(&[rec(7, 2)], 1).unwrap();
+        let s = Store::open(&p, Durability::Full).unwrap();
+        assert_eq!(s.pending_epochs().unwrap(), vec![2]);
+    }
+}

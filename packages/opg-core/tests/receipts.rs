@@ -1,0 +1,719 @@
+//! `verify_receipt` and `verify_heartbeat` over valid and tampered inputs, with both crypto
+//! backends (`ApiCrypto` on `MockApi`, as the contract runs it, and `NativeCrypto`, as the keeper
+//! runs it): every case must give the expected verdict, and the same one on both backends.
+mod common;
+
+use base64::Engine as _;
+use common::*;
+use cosmwasm_std::testing::MockApi;
+use cosmwasm_std::{Binary, Uint128};
+use opg_core::crypto::{ApiCrypto, Crypto, NativeCrypto};
+use opg_core::eip712::verifier_domain_separator;
+use opg_core::reason::RejectReason;
+use opg_core::receipt::SignedReceipt;
+use opg_core::sign::{make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner};
+use opg_core::types::NodeStatus;
+use opg_core::verify::{
+    decode_payment_header, verify_heartbeat, verify_receipt, RegistryView, Rejection, Verified,
+};
+
+const SERVED: u64 = GENESIS + 5 * EPOCH + 100;
+const NOW: u64 = SERVED + 30;
+
+struct Case {
+    name: &'static str,
+    world: World,
+    receipt: SignedReceipt,
+    now: u64,
+    /// `None` = accepted.
+    expected: Option<RejectReason>,
+}
+
+fn run<C: Crypto>(crypto: &C, c: &Case) -> Result<Verified, Rejection> {
+    verify_receipt(
+        crypto,
+        &c.world.policy(),
+        &c.world.registry,
+        &c.receipt,
+        c.now,
+    )
+}
+
+fn reencode(receipt: &mut SignedReceipt, f: impl FnOnce(&mut serde_json::Value)) {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&receipt.payment)
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    f(&mut v);
+    receipt.payment =
+        base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&v).unwrap());
+}
+
+fn with_registry(mut w: World, f: impl FnOnce(&mut RegistryView)) -> World {
+    f(&mut w.registry);
+    w
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let mut case = |name, world: World, receipt, now, expected| {
+        out.push(Case {
+            name,
+            world,
+            receipt,
+            now,
+            expected,
+        })
+    };
+    let w = World::new(false);
+
+    // ---- accepted ----
+    case(
+        "proxy v1",
+        World::new(false),
+        w.receipt(false, 1, SERVED, 1),
+        NOW,
+        None,
+    );
+    case(
+        "proxy v2",
+        World::new(false),
+        w.receipt(false, 2, SERVED, 2),
+        NOW,
+        None,
+    );
+    case(
+        "local v1 secp256k1",
+        World::new(false),
+        w.receipt(true, 1, SERVED, 3),
+        NOW,
+        None,
+    );
+    let we = World::new(true);
+    case(
+        "local v2 ed25519",
+        World::new(true),
+        we.receipt(true, 2, SERVED, 4),
+        NOW,
+        None,
+    );
+    case(
+        "served at epoch start, now at end of grace - 1",
+        World::new(false),
+        w.receipt(false, 1, GENESIS + 5 * EPOCH, 5),
+        GENESIS + 6 * EPOCH + GRACE - 1,
+        None,
+    );
+    let mut no_settlement = w.receipt(false, 1, SERVED, 6);
+    no_settlement.settlement = None;
+    let mut optional = World::new(false);
+    optional.require_settlement = false;
+    case(
+        "settlement not required and absent",
+        optional,
+        no_settlement.clone(),
+        NOW,
+        None,
+    );
+
+    // ---- payment ----
+    let mut r = w.receipt(false, 1, SERVED, 7);
+    r.payment = "not base64!".into();
+    case(
+        "garbage header",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidPayload),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 8);
+    reencode(&mut r, |v| {
+        v["payload"]["authorization"]["value"] = "25001".into()
+    });
+    case(
+        "value changed after signing",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadSignature),
+    );
+    let mut r = w.receipt(false, 2, SERVED, 9);
+    reencode(&mut r, |v| {
+        let sig = v["payload"]["signature"].as_str().unwrap().to_string();
+        v["payload"]["signature"] = sig[..sig.len() - 2].into();
+    });
+    case(
+        "truncated payer signature",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadSignature),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 10);
+    r.receipt.served_at = SERVED + 60; // == validBefore (exclusive); node signature now wrong too
+    case(
+        "served at validBefore",
+        World::new(false),
+        r,
+        NOW + 60,
+        Some(RejectReason::ServedOutsidePaymentWindow),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 11);
+    r.receipt.served_at = SERVED - 61;
+    case(
+        "served before validAfter",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::ServedOutsidePaymentWindow),
+    );
+    let mut p = w.params(1, &w.proxy_pay_to.address(), 25_000, SERVED, 12);
+    p.value = 24_999;
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "v1 value below maxAmountRequired",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadAuthorizationValue),
+    );
+    let mut p = w.params(2, &w.proxy_pay_to.address(), 25_000, SERVED, 13);
+    p.value = 25_001;
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "v2 value differs from amount",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadAuthorizationValueMismatch),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 14);
+    r.requirements.pay_to = w.local_pay_to.address();
+    case(
+        "authorization.to != payTo",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadRecipientMismatch),
+    );
+    let mut other_network = World::new(false);
+    other_network.networks[0].chain_id = 84532;
+    other_network.networks[0].name = "base-sepolia".into();
+    case(
+        "network not accepted by policy",
+        other_network,
+        w.receipt(false, 1, SERVED, 15),
+        NOW,
+        Some(RejectReason::InvalidNetwork),
+    );
+    let mut other_asset = World::new(false);
+    other_asset.networks[0].assets[0].address = "0x036cbd53842c5426634e7929541ec2318f3dcf7e".into();
+    case(
+        "asset not accepted by policy",
+        other_asset,
+        w.receipt(false, 1, SERVED, 16),
+        NOW,
+        Some(RejectReason::UnsupportedAsset),
+    );
+
+    // ---- epoch ----
+    case(
+        "served in the future",
+        World::new(false),
+        w.receipt(false, 1, SERVED, 17),
+        SERVED - 1,
+        Some(RejectReason::EpochClosed),
+    );
+    case(
+        "epoch closed (grace over)",
+        World::new(false),
+        w.receipt(false, 1, SERVED, 18),
+        GENESIS + 6 * EPOCH + GRACE,
+        Some(RejectReason::EpochClosed),
+    );
+    case(
+        "served before genesis",
+        World::new(false),
+        w.receipt(false, 1, GENESIS - 10, 19),
+        NOW,
+        Some(RejectReason::EpochClosed),
+    );
+
+    // ---- registry ----
+    let mut r = w.receipt(false, 1, SERVED, 20);
+    r.receipt.node_id = "ghost".into();
+    case(
+        "unknown node",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::NodeUnknown),
+    );
+    case(
+        "jailed node",
+        with_registry(World::new(false), |reg| {
+            reg.nodes.get_mut(PROXY).unwrap().status = NodeStatus::Jailed
+        }),
+        w.receipt(false, 1, SERVED, 21),
+        NOW,
+        Some(RejectReason::NodeJailed),
+    );
+    case(
+        "unbonding node",
+        with_registry(World::new(false), |reg| {
+            reg.nodes.get_mut(PROXY).unwrap().status = NodeStatus::Unbonding
+        }),
+        w.receipt(false, 1, SERVED, 22),
+        NOW,
+        Some(RejectReason::NodeInactive),
+    );
+    let p = w.params(1, &w.proxy_pay_to.address(), 25_000, SERVED, 23);
+    let r = make_signed_receipt(
+        &w.proxy_pay_to,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "payer is the node's payTo",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::SelfDealing),
+    );
+    let stranger = EvmSigner::derive(SEED, "stranger").address();
+    let p = w.params(1, &stranger, 25_000, SERVED, 24);
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "payment to someone else",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::RecipientNotNode),
+    );
+    let p = w.params(1, &w.proxy_pay_to.address(), 25_000, SERVED, 25);
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, "unknown/model", SERVED),
+        [9; 32],
+    );
+    case(
+        "unknown model",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::ModelUnknown),
+    );
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, LLAMA, SERVED),
+        [9; 32],
+    );
+    case(
+        "model not listed by node",
+        World::new(false),
+        r.clone(),
+        NOW,
+        Some(RejectReason::ModelNotServed),
+    );
+    case(
+        "model of the other provenance",
+        with_registry(World::new(false), |reg| {
+            reg.nodes.get_mut(PROXY).unwrap().models.push(LLAMA.into())
+        }),
+        r,
+        NOW,
+        Some(RejectReason::ProvenanceMismatch),
+    );
+    case(
+        "attestation expired",
+        with_registry(World::new(false), |reg| {
+            reg.nodes
+                .get_mut(LOCAL)
+                .unwrap()
+                .attestation
+                .as_mut()
+                .unwrap()
+                .expires_at = SERVED;
+        }),
+        w.receipt(true, 1, SERVED, 26),
+        NOW,
+        Some(RejectReason::AttestationExpired),
+    );
+    case(
+        "local node without attestation",
+        with_registry(World::new(false), |reg| {
+            reg.nodes.get_mut(LOCAL).unwrap().attestation = None;
+        }),
+        w.receipt(true, 1, SERVED, 27),
+        NOW,
+        Some(RejectReason::AttestationExpired),
+    );
+
+    // ---- node signature ----
+    let mut r = w.receipt(false, 1, SERVED, 28);
+    r.receipt.completion_tokens += 1;
+    case(
+        "tokens inflated after signing",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+    let mut r = we.receipt(true, 2, SERVED, 29);
+    r.receipt.prompt_tokens += 1;
+    case(
+        "ed25519: tokens inflated after signing",
+        World::new(true),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 30);
+    r.node_signature = Binary::from(vec![0u8; 65]);
+    case(
+        "zero node signature",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 31);
+    r.receipt.request_digest = Binary::from(vec![1u8; 31]);
+    case(
+        "31-byte request digest",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+    let other = verifier_domain_separator("other-chain", "cosmos1verifier");
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &other,
+        &w.params(1, &w.proxy_pay_to.address(), 25_000, SERVED, 32),
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "signed for another deployment",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+
+    // ---- settlement ----
+    case(
+        "settlement missing",
+        World::new(false),
+        no_settlement,
+        NOW,
+        Some(RejectReason::SettlementMissing),
+    );
+    let rogue = EvmSigner::derive(SEED, "rogue facilitator");
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&rogue),
+        &w.domain,
+        &w.params(1, &w.proxy_pay_to.address(), 25_000, SERVED, 33),
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    case(
+        "facilitator not allow-listed",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 34);
+    r.settlement.as_mut().unwrap().tx_hash = Binary::from(vec![8u8; 32]);
+    case(
+        "settlement tx hash swapped",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    let mut r = w.receipt(false, 1, SERVED, 35);
+    r.settlement.as_mut().unwrap().facilitator = w.payer.address();
+    let mut allow_payer = World::new(false);
+    allow_payer.facilitators.push(w.payer.address());
+    case(
+        "settlement claims another allow-listed facilitator",
+        allow_payer,
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    out
+}
+
+#[test]
+fn verdicts_match_expectations_and_backends_agree() {
+    let api = MockApi::default();
+    let chain = ApiCrypto(&api);
+    let all = cases();
+    assert!(all.len() > 30);
+    for c in &all {
+        let native = run(&NativeCrypto, c);
+        let on_chain = run(&chain, c);
+        assert_eq!(native, on_chain, "backends disagree on case {:?}", c.name);
+        match (&native, c.expected) {
+            (Ok(_), None) => {}
+            (Err(rej), Some(reason)) => assert_eq!(rej.reason, reason, "case {:?}", c.name),
+            (got, want) => panic!("case {:?}: got {got:?}, want {want:?}", c.name),
+        }
+    }
+}
+
+#[test]
+fn accepted_receipt_contents() {
+    let w = World::new(false);
+    let r = w.receipt(false, 1, SERVED, 1);
+    let v = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap();
+    assert_eq!(v.accepted.node_id, PROXY);
+    assert_eq!(v.accepted.model_id, GPT);
+    assert_eq!(
+        v.accepted.provenance,
+        opg_core::types::Provenance::Commercial
+    );
+    assert_eq!(v.accepted.payer, w.payer.address());
+    assert_eq!(v.accepted.nonce, format!("0x{}", "01".repeat(32)));
+    assert_eq!(v.accepted.value, Uint128::new(25_000));
+    assert_eq!(v.accepted.value_micro_usd, Uint128::new(25_000));
+    assert_eq!(v.accepted.epoch, 5);
+    assert_eq!(v.live, None);
+
+    let we = World::new(true);
+    let r = we.receipt(true, 2, SERVED, 2);
+    let v = verify_receipt(&NativeCrypto, &we.policy(), &we.registry, &r, NOW).unwrap();
+    assert_eq!(
+        v.accepted.provenance,
+        opg_core::types::Provenance::Community
+    );
+    let live = v.live.unwrap();
+    assert_eq!(
+        (
+            live.epoch,
+            live.node_id.as_str(),
+            live.hardware_class.as_str()
+        ),
+        (5, LOCAL, "rtx4090")
+    );
+}
+
+#[test]
+fn rejection_carries_payer_and_nonce_once_decoded() {
+    let w = World::new(false);
+    let mut r = w.receipt(false, 1, SERVED, 0xab);
+    r.receipt.node_id = "ghost".into();
+    let rej = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap_err();
+    assert_eq!(rej.payer.as_deref(), Some(w.payer.address().as_str()));
+    assert_eq!(rej.nonce, Some(format!("0x{}", "ab".repeat(32))));
+    r.payment = "%%%".into();
+    let rej = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap_err();
+    assert_eq!((rej.payer, rej.nonce), (None, None));
+}
+
+#[test]
+fn micro_usd_uses_governance_decimals_and_rounds_down() {
+    for (decimals, value, micro) in [
+        (6u8, 25_000u128, 25_000u128),
+        (18, 1_999_999_999_999, 1),
+        (18, 999_999_999_999, 0),
+        (2, 7, 70_000),
+        (0, 3, 3_000_000),
+    ] {
+        let mut w = World::new(false);
+        w.networks[0].assets[0].decimals = decimals;
+        let p = w.params(2, &w.proxy_pay_to.address(), value, SERVED, 1);
+        let r = make_signed_receipt(
+            &w.payer,
+            &w.proxy,
+            Some(&w.facilitator),
+            &w.domain,
+            &p,
+            w.inference(PROXY, GPT, SERVED),
+            [9; 32],
+        );
+        let v = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap();
+        assert_eq!(
+            v.accepted.value_micro_usd,
+            Uint128::new(micro),
+            "decimals {decimals} value {value}"
+        );
+    }
+    // u128::MAX units with 0 decimals overflows micro-USD: rejected, not wrapped.
+    let mut w = World::new(false);
+    w.networks[0].assets[0].decimals = 0;
+    let p = w.params(2, &w.proxy_pay_to.address(), u128::MAX, SERVED, 1);
+    let r = make_signed_receipt(
+        &w.payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &p,
+        w.inference(PROXY, GPT, SERVED),
+        [9; 32],
+    );
+    let rej = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap_err();
+    assert_eq!(rej.reason, RejectReason::InvalidPayload);
+}
+
+#[test]
+fn header_decoding_tolerates_missing_padding() {
+    let w = World::new(false);
+    let r = w.receipt(false, 1, SERVED, 1);
+    let padded = decode_payment_header(&r.payment).unwrap();
+    let unpadded = decode_payment_header(r.payment.trim_end_matches('=')).unwrap();
+    assert_eq!(padded, unpadded);
+    assert_eq!(
+        decode_payment_header("e30"),
+        Err(RejectReason::InvalidPayload)
+    ); // `{}`: no fields
+}
+
+#[test]
+fn heartbeats() {
+    let api = MockApi::default();
+    for ed in [false, true] {
+        let w = World::new(ed);
+        let ts = SERVED;
+        let hb = sign_heartbeat(&w.local, &w.domain, LOCAL, 5, ts);
+        for crypto in [&NativeCrypto as &dyn DynCrypto, &ApiCrypto(&api)] {
+            let live = crypto.heartbeat(&w, &hb, NOW).unwrap();
+            assert_eq!(
+                (
+                    live.epoch,
+                    live.node_id.as_str(),
+                    live.hardware_class.as_str()
+                ),
+                (5, LOCAL, "rtx4090")
+            );
+            let mut bad = hb.clone();
+            bad.epoch = 4;
+            assert_eq!(
+                crypto.heartbeat(&w, &bad, NOW),
+                Err(RejectReason::EpochClosed),
+                "timestamp outside epoch"
+            );
+            assert_eq!(
+                crypto.heartbeat(&w, &hb, ts - 1),
+                Err(RejectReason::EpochClosed),
+                "from the future"
+            );
+            assert_eq!(
+                crypto.heartbeat(&w, &hb, GENESIS + 6 * EPOCH + GRACE),
+                Err(RejectReason::EpochClosed),
+                "closed"
+            );
+            let mut bad = hb.clone();
+            bad.timestamp += 1;
+            assert_eq!(
+                crypto.heartbeat(&w, &bad, NOW),
+                Err(RejectReason::InvalidNodeSignature)
+            );
+            let forged = sign_heartbeat(
+                &NodeSigner::derive(SEED, "impostor", ed),
+                &w.domain,
+                LOCAL,
+                5,
+                ts,
+            );
+            assert_eq!(
+                crypto.heartbeat(&w, &forged, NOW),
+                Err(RejectReason::InvalidNodeSignature)
+            );
+            let proxy_hb = sign_heartbeat(&w.proxy, &w.domain, PROXY, 5, ts);
+            assert_eq!(
+                crypto.heartbeat(&w, &proxy_hb, NOW),
+                Err(RejectReason::ProvenanceMismatch)
+            );
+            let ghost = sign_heartbeat(&w.local, &w.domain, "ghost", 5, ts);
+            assert_eq!(
+                crypto.heartbeat(&w, &ghost, NOW),
+                Err(RejectReason::NodeUnknown)
+            );
+            let expired = with_registry(World::new(ed), |reg| {
+                reg.nodes
+                    .get_mut(LOCAL)
+                    .unwrap()
+                    .attestation
+                    .as_mut()
+                    .unwrap()
+                    .expires_at = ts;
+            });
+            assert_eq!(
+                crypto.heartbeat(&expired, &hb, NOW),
+                Err(RejectReason::AttestationExpired)
+            );
+            let jailed = with_registry(World::new(ed), |reg| {
+                reg.nodes.get_mut(LOCAL).unwrap().status = NodeStatus::Jailed
+            });
+            assert_eq!(
+                crypto.heartbeat(&jailed, &hb, NOW),
+                Err(RejectReason::NodeJailed)
+            );
+        }
+    }
+}
+
+/// Object-safe wrapper to loop over both backends.
+trait DynCrypto {
+    fn heartbeat(
+        &self,
+        w: &World,
+        hb: &opg_core::receipt::Heartbeat,
+        now: u64,
+    ) -> Result<opg_core::msg::pool::LiveNode, RejectReason>;
+}
+impl<C: Crypto> DynCrypto for C {
+    fn heartbeat(
+        &self,
+        w: &World,
+        hb: &opg_core::receipt::Heartbeat,
+        now: u64,
+    ) -> Result<opg_core::msg::pool::LiveNode, RejectReason> {
+        verify_heartbeat(self, &w.policy(), &w.registry, hb, now)
+    }
+}
