@@ -16,7 +16,12 @@ pub struct ItemCost {
 /// exceeds a gas or byte bound gets a range of its own (the chain decides about it; the keeper
 /// never drops an item). `max_batch == 0` is treated as 1. Ranges cover `0..items.len()` in
 /// order, without gaps or overlap.
-pub fn chunk(items: &[ItemCost], max_batch: usize, max_gas: u64, max_tx_bytes: u64) -> Vec<Range<usize>> {
+pub fn chunk(
+    items: &[ItemCost],
+    max_batch: usize,
+    max_gas: u64,
+    max_tx_bytes: u64,
+) -> Vec<Range<usize>> {
     let max_batch = max_batch.max(1);
     let mut out = Vec::new();
     let mut start = 0;
@@ -57,7 +62,9 @@ impl CostModel {
     pub fn cost(&self, json_len: usize) -> ItemCost {
         let bytes = json_len as u64;
         ItemCost {
-            gas: self.gas_per_item.saturating_add(self.gas_per_byte.saturating_mul(bytes)),
+            gas: self
+                .gas_per_item
+                .saturating_add(self.gas_per_byte.saturating_mul(bytes)),
             bytes,
         }
     }
@@ -118,11 +125,17 @@ mod tests {
     fn oversized_item_gets_its_own_chunk() {
         let its = [
             ItemCost { gas: 10, bytes: 10 },
-            ItemCost { gas: 500, bytes: 10 },
+            ItemCost {
+                gas: 500,
+                bytes: 10,
+            },
             ItemCost { gas: 10, bytes: 10 },
         ];
         assert_eq!(chunk(&its, 100, 100, 1000), vec![0..1, 1..2, 2..3]);
-        let its = [ItemCost { gas: 1, bytes: 5000 }];
+        let its = [ItemCost {
+            gas: 1,
+            bytes: 5000,
+        }];
         assert_eq!(chunk(&its, 100, 100, 1000), vec![0..1]);
     }
 
@@ -142,10 +155,17 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    ItemCost { gas: x % 300, bytes: (x >> 20) % 300 }
+                    ItemCost {
+                        gas: x % 300,
+                        bytes: (x >> 20) % 300,
+                    }
                 })
                 .collect();
-            let (mb, mg, mx) = (1 + round % 9, 200 + (round as u64 * 7) % 500, 250 + (round as u64 * 11) % 400);
+            let (mb, mg, mx) = (
+                1 + round % 9,
+                200 + (round as u64 * 7) % 500,
+                250 + (round as u64 * 11) % 400,
+            );
             let r = chunk(&its, mb, mg, mx);
             assert!(covers(&r, n));
             for rg in &r {
@@ -161,7 +181,16 @@ mod tests {
 
     #[test]
     fn cost_model_is_linear() {
-        let m = CostModel { gas_per_item: 100, gas_per_byte: 2 };
-        assert_eq!(m.cost(10), ItemCost { gas: 120, bytes: 10 });
+        let m = CostModel {
+            gas_per_item: 100,
+            gas_per_byte: 2,
+        };
+        assert_eq!(
+            m.cost(10),
+            ItemCost {
+                gas: 120,
+                bytes: 10
+            }
+        );
     }
 }

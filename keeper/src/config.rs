@@ -316,14 +316,20 @@ impl KeeperConfig {
             return Err(invalid("batcher.max_batch", "must be in 1..=500"));
         }
         if b.max_gas_per_tx < b.gas_per_receipt {
-            return Err(invalid("batcher.max_gas_per_tx", "must fit at least one receipt (gas_per_receipt)"));
+            return Err(invalid(
+                "batcher.max_gas_per_tx",
+                "must fit at least one receipt (gas_per_receipt)",
+            ));
         }
         if b.max_tx_bytes < 4096 {
             return Err(invalid("batcher.max_tx_bytes", "must be at least 4096"));
         }
         if self.chain.backend == BackendKind::Embedded {
             let Some(g) = &self.genesis else {
-                return Err(invalid("genesis", "the embedded backend needs a [genesis] section"));
+                return Err(invalid(
+                    "genesis",
+                    "the embedded backend needs a [genesis] section",
+                ));
             };
             g.validate().map_err(|e| match e {
                 crate::genesis::GenesisError::Invalid { field, message } => {
@@ -418,20 +424,35 @@ hardware_weights = [{ class = "h100", weight = "10" }]
     fn interval_must_be_shorter_than_grace() {
         // default interval 30 >= grace 30
         let e = KeeperConfig::parse(MIN).unwrap_err();
-        assert!(e.to_string().starts_with("config batcher.batch_interval_secs"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("config batcher.batch_interval_secs"),
+            "{e}"
+        );
     }
 
     #[test]
     fn embedded_needs_genesis_and_ranges_are_checked() {
         let e = KeeperConfig::parse("").unwrap_err();
-        assert_eq!(e.to_string(), "config genesis: the embedded backend needs a [genesis] section");
+        assert_eq!(
+            e.to_string(),
+            "config genesis: the embedded backend needs a [genesis] section"
+        );
         let mut text = MIN.to_string();
         text.insert_str(0, "[batcher]\nbatch_interval_secs = 10\nmax_batch = 0\n");
         let e = KeeperConfig::parse(&text).unwrap_err();
         assert!(e.to_string().starts_with("config batcher.max_batch"), "{e}");
-        let text = MIN.replace("epoch_length = 60", "epoch_length = 0").replace("[genesis]", "[batcher]\nbatch_interval_secs = 10\n[genesis]");
+        let text = MIN
+            .replace("epoch_length = 60", "epoch_length = 0")
+            .replace(
+                "[genesis]",
+                "[batcher]\nbatch_interval_secs = 10\n[genesis]",
+            );
         let e = KeeperConfig::parse(&text).unwrap_err();
-        assert!(e.to_string().starts_with("config genesis.epoch_length"), "{e}");
+        assert!(
+            e.to_string().starts_with("config genesis.epoch_length"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -450,6 +471,26 @@ hardware_weights = [{ class = "h100", weight = "10" }]
         assert_eq!(format!("{k:?}"), "SecretKey([redacted])");
         std::env::set_var(var, "abcd");
         let e = c.submitter_key().unwrap_err().to_string();
-        assert!(e.contains("expected 32 bytes") && !e.contains("abcd"), "{e}");
+        assert!(
+            e.contains("expected 32 bytes") && !e.contains("abcd"),
+            "{e}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The shipped example must parse, validate and keep the documented defaults.
+    #[test]
+    fn example_config_is_valid_and_matches_defaults() {
+        let c = KeeperConfig::parse(include_str!("../keeper.example.toml")).unwrap();
+        assert_eq!(c.server, ServerConfig::default());
+        assert_eq!(c.batcher, BatcherConfig::default());
+        let g = c.genesis.unwrap();
+        assert_eq!(g.nodes.len(), 2);
+        assert_eq!(g.verifier.networks[0].chain_id, 84532);
+        assert_eq!(g.params.hardware_weights.len(), 2);
     }
 }

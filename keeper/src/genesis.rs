@@ -300,12 +300,18 @@ impl GenesisConfig {
             return Err(invalid("verifier.max_batch", "must be in 1..=500"));
         }
         if self.verifier.networks.is_empty() {
-            return Err(invalid("verifier.networks", "at least one network is needed"));
+            return Err(invalid(
+                "verifier.networks",
+                "at least one network is needed",
+            ));
         }
         let mut model_ids = std::collections::BTreeMap::new();
         for (i, m) in self.models.iter().enumerate() {
             if model_ids.insert(m.id.as_str(), m.provenance).is_some() {
-                return Err(invalid(format!("models[{i}].id"), format!("duplicate model `{}`", m.id)));
+                return Err(invalid(
+                    format!("models[{i}].id"),
+                    format!("duplicate model `{}`", m.id),
+                ));
             }
             if let Some(d) = &m.weights_digest {
                 if hex::decode(d).map(|b| b.len()) != Ok(32) {
@@ -319,10 +325,16 @@ impl GenesisConfig {
         let mut node_ids = std::collections::BTreeSet::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if !node_ids.insert(n.id.as_str()) {
-                return Err(invalid(format!("nodes[{i}].id"), format!("duplicate node `{}`", n.id)));
+                return Err(invalid(
+                    format!("nodes[{i}].id"),
+                    format!("duplicate node `{}`", n.id),
+                ));
             }
             if n.models.is_empty() {
-                return Err(invalid(format!("nodes[{i}].models"), "a node serves at least one model"));
+                return Err(invalid(
+                    format!("nodes[{i}].models"),
+                    "a node serves at least one model",
+                ));
             }
             for m in &n.models {
                 match model_ids.get(m.as_str()) {
@@ -335,7 +347,11 @@ impl GenesisConfig {
                     Some(p) if *p != n.kind.provenance() => {
                         return Err(invalid(
                             format!("nodes[{i}].models"),
-                            format!("a {} node cannot serve {} model `{m}`", n.kind.as_str(), p.as_str()),
+                            format!(
+                                "a {} node cannot serve {} model `{m}`",
+                                n.kind.as_str(),
+                                p.as_str()
+                            ),
                         ))
                     }
                     Some(_) => {}
@@ -343,10 +359,16 @@ impl GenesisConfig {
             }
             match (n.kind, &n.hardware_class) {
                 (NodeKindTag::Local, None) => {
-                    return Err(invalid(format!("nodes[{i}].hardware_class"), "required for local nodes"))
+                    return Err(invalid(
+                        format!("nodes[{i}].hardware_class"),
+                        "required for local nodes",
+                    ))
                 }
                 (NodeKindTag::Proxy, Some(_)) => {
-                    return Err(invalid(format!("nodes[{i}].hardware_class"), "only local nodes have one"))
+                    return Err(invalid(
+                        format!("nodes[{i}].hardware_class"),
+                        "only local nodes have one",
+                    ))
                 }
                 _ => {}
             }
@@ -408,13 +430,19 @@ impl DevKeys {
                 .iter()
                 .map(|n| DevNodeKeys {
                     node_id: n.id.clone(),
-                    signer: NodeSigner::derive(s, &format!("node/{}", n.id), n.key_type == KeyType::Ed25519),
+                    signer: NodeSigner::derive(
+                        s,
+                        &format!("node/{}", n.id),
+                        n.key_type == KeyType::Ed25519,
+                    ),
                     operator_label: format!("operator/{}", n.id),
                     pay_to: n
                         .pay_to
                         .clone()
                         .map(|p| p.to_ascii_lowercase())
-                        .unwrap_or_else(|| EvmSigner::derive(s, &format!("payto/{}", n.id)).address()),
+                        .unwrap_or_else(|| {
+                            EvmSigner::derive(s, &format!("payto/{}", n.id)).address()
+                        }),
                 })
                 .collect(),
         }
@@ -451,15 +479,31 @@ mod tests {
         );
         let mut g = GenesisConfig::dev("seed");
         g.nodes[1].hardware_class = None;
-        assert!(g.validate().unwrap_err().to_string().starts_with("genesis.nodes[1].hardware_class"));
+        assert!(g
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("genesis.nodes[1].hardware_class"));
         let mut g = GenesisConfig::dev("seed");
         g.epoch_length = 0;
-        assert!(g.validate().unwrap_err().to_string().starts_with("genesis.epoch_length"));
+        assert!(g
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("genesis.epoch_length"));
         let mut g = GenesisConfig::dev("seed");
         g.models.push(g.models[0].clone());
-        assert!(g.validate().unwrap_err().to_string().contains("duplicate model"));
+        assert!(g
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate model"));
         let mut g = GenesisConfig::dev("seed");
         g.nodes[0].bond = Some(Uint128::new(1));
-        assert!(g.validate().unwrap_err().to_string().contains("below min_bond"));
+        assert!(g
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("below min_bond"));
     }
 }

@@ -100,15 +100,21 @@ fn internal(e: KeeperError) -> Response {
     };
     let mut r = error_response(status, e.to_string());
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     r
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed: {e}")))
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("worker failed: {e}"),
+        )
+    })
 }
 
 /// Parses `POST /v1/receipts` bodies: one receipt or an array. Errors name the JSON path of the
@@ -119,8 +125,17 @@ pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, Str
     let one = |v: serde_json::Value, prefix: &str| -> Result<SignedReceipt, String> {
         serde_path_to_error::deserialize(v).map_err(|e| {
             let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            format!("{prefix}{}{path}: {}", if prefix.is_empty() || path.is_empty() { "" } else { "." }, e.inner())
+            let location = match (prefix.is_empty(), path == ".") {
+                (true, true) => String::new(),
+                (true, false) => path,
+                (false, true) => prefix.to_string(),
+                (false, false) => format!("{prefix}.{path}"),
+            };
+            if location.is_empty() {
+                e.inner().to_string()
+            } else {
+                format!("{location}: {}", e.inner())
+            }
         })
     };
     match value {
@@ -129,7 +144,10 @@ pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, Str
                 return Err("empty array: send at least one receipt".into());
             }
             if items.len() > max {
-                return Err(format!("too many receipts: {} > {max} per request", items.len()));
+                return Err(format!(
+                    "too many receipts: {} > {max} per request",
+                    items.len()
+                ));
             }
             items
                 .into_iter()
@@ -163,7 +181,10 @@ async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
     (status, Json(json!({ "results": results }))).into_response()
 }
 
-async fn get_receipt(State(k): State<Arc<Keeper>>, Path((payer, nonce)): Path<(String, String)>) -> Response {
+async fn get_receipt(
+    State(k): State<Arc<Keeper>>,
+    Path((payer, nonce)): Path<(String, String)>,
+) -> Response {
     let key = ReceiptKey::new(&payer, &nonce);
     match blocking(move || k.store().get_receipt(&key)).await {
         Ok(Ok(Some(r))) => Json(r).into_response(),
@@ -198,7 +219,9 @@ async fn get_epoch(State(k): State<Arc<Keeper>>, Path(epoch): Path<u64>) -> Resp
 
 async fn healthz(State(k): State<Arc<Keeper>>) -> Response {
     match blocking(move || k.chain().status()).await {
-        Ok(Ok(s)) => Json(json!({ "status": "ok", "height": s.height, "time": s.time })).into_response(),
+        Ok(Ok(s)) => {
+            Json(json!({ "status": "ok", "height": s.height, "time": s.time })).into_response()
+        }
         Ok(Err(e)) => error_response(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(r) => r,
     }
@@ -253,14 +276,20 @@ mod tests {
         let e = parse_receipts(b"{\"payment\": 5}", 10).unwrap_err();
         assert!(e.starts_with("payment: invalid type"), "{e}");
         let e = parse_receipts(b"[{}]", 10).unwrap_err();
-        assert!(e.starts_with("[0]"), "{e}");
+        assert!(e.starts_with("[0]: missing field"), "{e}");
+        let e = parse_receipts(b"{\"payment\": \"x\"}", 10).unwrap_err();
+        assert_eq!(e, "missing field `requirements`");
         assert!(e.contains("missing field"), "{e}");
         let e = parse_receipts(b"{not json", 10).unwrap_err();
         assert!(e.starts_with("malformed JSON"), "{e}");
         assert!(parse_receipts(b"[]", 10).unwrap_err().contains("empty"));
-        assert!(parse_receipts(b"7", 10).unwrap_err().contains("expected a receipt"));
+        assert!(parse_receipts(b"7", 10)
+            .unwrap_err()
+            .contains("expected a receipt"));
         let many = format!("[{}]", vec!["{}"; 3].join(","));
-        assert!(parse_receipts(many.as_bytes(), 2).unwrap_err().contains("too many"));
+        assert!(parse_receipts(many.as_bytes(), 2)
+            .unwrap_err()
+            .contains("too many"));
     }
 
     #[test]

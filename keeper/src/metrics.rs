@@ -117,11 +117,17 @@ pub fn inc(c: &AtomicU64, n: u64) {
 
 /// Adds one to `reason` in a labelled counter.
 pub fn inc_reason(m: &Mutex<BTreeMap<String, u64>>, reason: &str) {
-    *m.lock().unwrap_or_else(|p| p.into_inner()).entry(reason.to_string()).or_insert(0) += 1;
+    *m.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(reason.to_string())
+        .or_insert(0) += 1;
 }
 
 fn counter(out: &mut String, name: &str, help: &str, v: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+    );
 }
 
 fn labelled(out: &mut String, name: &str, help: &str, m: &Mutex<BTreeMap<String, u64>>) {
@@ -137,25 +143,79 @@ impl Metrics {
     pub fn render(&self) -> String {
         let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
-        counter(&mut out, "opg_receipts_received_total", "Receipts received.", l(&self.received));
-        counter(&mut out, "opg_receipts_verified_total", "Receipts that passed verification.", l(&self.verified));
-        labelled(&mut out, "opg_receipts_rejected_total", "Receipts rejected at ingest, by reason.", &self.rejected);
-        counter(&mut out, "opg_receipts_stored_total", "New receipts stored durably.", l(&self.stored));
-        counter(&mut out, "opg_receipts_duplicate_total", "Receipts already stored.", l(&self.duplicates));
-        counter(&mut out, "opg_receipts_submitted_total", "Receipts submitted on chain.", l(&self.submitted));
-        counter(&mut out, "opg_receipts_accepted_total", "Receipts accepted on chain.", l(&self.accepted));
+        counter(
+            &mut out,
+            "opg_receipts_received_total",
+            "Receipts received.",
+            l(&self.received),
+        );
+        counter(
+            &mut out,
+            "opg_receipts_verified_total",
+            "Receipts that passed verification.",
+            l(&self.verified),
+        );
+        labelled(
+            &mut out,
+            "opg_receipts_rejected_total",
+            "Receipts rejected at ingest, by reason.",
+            &self.rejected,
+        );
+        counter(
+            &mut out,
+            "opg_receipts_stored_total",
+            "New receipts stored durably.",
+            l(&self.stored),
+        );
+        counter(
+            &mut out,
+            "opg_receipts_duplicate_total",
+            "Receipts already stored.",
+            l(&self.duplicates),
+        );
+        counter(
+            &mut out,
+            "opg_receipts_submitted_total",
+            "Receipts submitted on chain.",
+            l(&self.submitted),
+        );
+        counter(
+            &mut out,
+            "opg_receipts_accepted_total",
+            "Receipts accepted on chain.",
+            l(&self.accepted),
+        );
         labelled(
             &mut out,
             "opg_receipts_chain_rejected_total",
             "Receipts rejected on chain, by reason.",
             &self.chain_rejected,
         );
-        counter(&mut out, "opg_batches_total", "Batches broadcast.", l(&self.batches));
-        counter(&mut out, "opg_batch_failures_total", "Batches whose tx failed.", l(&self.batch_failures));
-        counter(&mut out, "opg_epochs_finalized_total", "Epochs finalized by this keeper.", l(&self.finalized));
-        self.batch_size.render(&mut out, "opg_batch_size", "Receipts per batch.");
-        self.submit_latency
-            .render(&mut out, "opg_submit_latency_seconds", "Seconds from broadcast to tx result.");
+        counter(
+            &mut out,
+            "opg_batches_total",
+            "Batches broadcast.",
+            l(&self.batches),
+        );
+        counter(
+            &mut out,
+            "opg_batch_failures_total",
+            "Batches whose tx failed.",
+            l(&self.batch_failures),
+        );
+        counter(
+            &mut out,
+            "opg_epochs_finalized_total",
+            "Epochs finalized by this keeper.",
+            l(&self.finalized),
+        );
+        self.batch_size
+            .render(&mut out, "opg_batch_size", "Receipts per batch.");
+        self.submit_latency.render(
+            &mut out,
+            "opg_submit_latency_seconds",
+            "Seconds from broadcast to tx result.",
+        );
         out
     }
 }

@@ -17,7 +17,9 @@ use crate::batcher::{chunk, CostModel};
 use crate::chain::{ChainBackend, ChainError};
 use crate::config::KeeperConfig;
 use crate::metrics::{inc, inc_reason, Metrics};
-use crate::store::{InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict};
+use crate::store::{
+    InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict,
+};
 
 /// How long the cached verifier policy and registry entries are trusted.
 const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -243,20 +245,28 @@ impl Keeper {
             self.refresh_policy()?;
         }
         let guard = lock(&self.policy);
-        let p = guard.as_ref().ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
+        let p = guard
+            .as_ref()
+            .ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
         Ok(p.config.clone())
     }
 
     fn domain_separator(&self) -> Result<[u8; 32], KeeperError> {
         self.verifier_config()?;
         let guard = lock(&self.policy);
-        let p = guard.as_ref().ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
+        let p = guard
+            .as_ref()
+            .ok_or_else(|| ChainError::Backend("no verifier policy".into()))?;
         Ok(p.domain_separator)
     }
 
     /// A registry view covering `node_ids` and `model_ids`: the cache if it is fresh and has
     /// them all, else one refresh from the chain (in chunks of 256 ids).
-    fn registry_view(&self, node_ids: &BTreeSet<String>, model_ids: &BTreeSet<String>) -> Result<RegistryView, KeeperError> {
+    fn registry_view(
+        &self,
+        node_ids: &BTreeSet<String>,
+        model_ids: &BTreeSet<String>,
+    ) -> Result<RegistryView, KeeperError> {
         let mut cache = lock(&self.registry);
         let fresh = cache.fetched.is_some_and(|f| f.elapsed() <= CACHE_TTL);
         let complete = node_ids.iter().all(|n| cache.view.nodes.contains_key(n))
@@ -272,10 +282,24 @@ impl Keeper {
         let nodes: Vec<String> = nodes.into_iter().collect();
         let models: Vec<String> = models.into_iter().collect();
         let mut view = RegistryView::default();
-        let rounds = nodes.len().div_ceil(MAX_IDS_PER_QUERY).max(models.len().div_ceil(MAX_IDS_PER_QUERY)).max(1);
+        let rounds = nodes
+            .len()
+            .div_ceil(MAX_IDS_PER_QUERY)
+            .max(models.len().div_ceil(MAX_IDS_PER_QUERY))
+            .max(1);
         for i in 0..rounds {
-            let ns = nodes.iter().skip(i * MAX_IDS_PER_QUERY).take(MAX_IDS_PER_QUERY).cloned().collect::<Vec<_>>();
-            let ms = models.iter().skip(i * MAX_IDS_PER_QUERY).take(MAX_IDS_PER_QUERY).cloned().collect::<Vec<_>>();
+            let ns = nodes
+                .iter()
+                .skip(i * MAX_IDS_PER_QUERY)
+                .take(MAX_IDS_PER_QUERY)
+                .cloned()
+                .collect::<Vec<_>>();
+            let ms = models
+                .iter()
+                .skip(i * MAX_IDS_PER_QUERY)
+                .take(MAX_IDS_PER_QUERY)
+                .cloned()
+                .collect::<Vec<_>>();
             let part: RegistryView = self.chain.registry_view(&ns, &ms)?.into();
             view.nodes.extend(part.nodes);
             view.models.extend(part.models);
@@ -308,8 +332,12 @@ impl Keeper {
             require_settlement: config.require_settlement,
             clock: config.clock,
         };
-        let node_ids: BTreeSet<String> = receipts.iter().map(|r| r.receipt.node_id.clone()).collect();
-        let model_ids: BTreeSet<String> = receipts.iter().map(|r| r.receipt.model_id.clone()).collect();
+        let node_ids: BTreeSet<String> =
+            receipts.iter().map(|r| r.receipt.node_id.clone()).collect();
+        let model_ids: BTreeSet<String> = receipts
+            .iter()
+            .map(|r| r.receipt.model_id.clone())
+            .collect();
         let view = self.registry_view(&node_ids, &model_ids)?;
 
         let mut results: Vec<IngestResult> = Vec::with_capacity(receipts.len());
@@ -319,11 +347,12 @@ impl Keeper {
                 Ok(v) => {
                     inc(&self.metrics.verified, 1);
                     let a = v.accepted;
-                    let raw = serde_json::to_string(r).map_err(|e| KeeperError::CorruptReceipt {
-                        payer: a.payer.clone(),
-                        nonce: a.nonce.clone(),
-                        message: e.to_string(),
-                    })?;
+                    let raw =
+                        serde_json::to_string(r).map_err(|e| KeeperError::CorruptReceipt {
+                            payer: a.payer.clone(),
+                            nonce: a.nonce.clone(),
+                            message: e.to_string(),
+                        })?;
                     to_store.push((
                         index,
                         NewReceipt {
@@ -435,7 +464,12 @@ impl Keeper {
             self.reconcile_locked()?;
         }
         let config = self.verifier_config()?;
-        let max_batch = self.config.batcher.max_batch.min(config.max_batch as usize).max(1);
+        let max_batch = self
+            .config
+            .batcher
+            .max_batch
+            .min(config.max_batch as usize)
+            .max(1);
         let model = CostModel {
             gas_per_item: self.config.batcher.gas_per_receipt,
             gas_per_byte: self.config.batcher.gas_per_byte,
@@ -443,7 +477,9 @@ impl Keeper {
         let mut report = BatchReport::default();
         for epoch in self.store.pending_epochs()? {
             if !config.clock.open_for_submission(epoch, now) {
-                report.expired += self.store.expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+                report.expired += self
+                    .store
+                    .expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
                 continue;
             }
             'epoch: loop {
@@ -451,11 +487,20 @@ impl Keeper {
                 if rows.is_empty() {
                     break;
                 }
-                let receipts = rows.iter().map(Self::decode).collect::<Result<Vec<_>, _>>()?;
+                let receipts = rows
+                    .iter()
+                    .map(Self::decode)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
-                let ranges = chunk(&costs, max_batch, self.config.batcher.max_gas_per_tx, self.config.batcher.max_tx_bytes);
+                let ranges = chunk(
+                    &costs,
+                    max_batch,
+                    self.config.batcher.max_gas_per_tx,
+                    self.config.batcher.max_tx_bytes,
+                );
                 for range in ranges {
-                    let keys: Vec<ReceiptKey> = rows[range.clone()].iter().map(|r| r.key.clone()).collect();
+                    let keys: Vec<ReceiptKey> =
+                        rows[range.clone()].iter().map(|r| r.key.clone()).collect();
                     if !self.submit_batch(epoch, &keys, &receipts[range], now, &mut report)? {
                         // the chain refused the whole tx; try this epoch again next round
                         break 'epoch;
@@ -477,19 +522,32 @@ impl Keeper {
         report: &mut BatchReport,
     ) -> Result<bool, KeeperError> {
         let prepared = self.chain.prepare_submit(receipts, &[])?;
-        let batch_id = self.store.prepare_batch(epoch, keys, &prepared.bytes, &prepared.hash, now)?;
+        let batch_id =
+            self.store
+                .prepare_batch(epoch, keys, &prepared.bytes, &prepared.hash, now)?;
         let started = Instant::now();
         let outcome = self.chain.submit_receipts(receipts, &[]);
-        self.metrics.submit_latency.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .submit_latency
+            .observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(out) => {
                 let in_order = out.response.receipts.len() == keys.len()
-                    && out.response.receipts.iter().enumerate().all(|(i, r)| r.index as usize == i);
+                    && out
+                        .response
+                        .receipts
+                        .iter()
+                        .enumerate()
+                        .all(|(i, r)| r.index as usize == i);
                 if !in_order {
                     // the tx landed but its verdicts cannot be matched: reconcile by nonce status
                     return Err(ChainError::Decode {
                         what: format!("verdicts of batch {batch_id} (tx {})", out.tx_hash),
-                        message: format!("{} verdicts for {} receipts", out.response.receipts.len(), keys.len()),
+                        message: format!(
+                            "{} verdicts for {} receipts",
+                            out.response.receipts.len(),
+                            keys.len()
+                        ),
                     }
                     .into());
                 }
@@ -550,7 +608,8 @@ impl Keeper {
         let clock = pool.clock;
         let mut epoch = pool.next_to_finalize;
         while clock.finalizable(epoch, now) && done.len() < MAX_FINALIZE_PER_CALL {
-            self.store.expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+            self.store
+                .expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
             if self.store.counts(Some(epoch))?.submitted > 0 {
                 // an unrecorded batch of this epoch: reconcile before finalizing
                 break;

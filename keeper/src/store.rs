@@ -310,7 +310,10 @@ impl Store {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back on drop), so a poisoned lock is safe to reuse.
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -319,7 +322,11 @@ impl Store {
 
     /// Inserts receipts in one transaction; returns per receipt whether it is new or a duplicate
     /// (with the stored state). Returns only after the commit: the caller may acknowledge then.
-    pub fn insert_receipts(&self, receipts: &[NewReceipt], now: u64) -> Result<Vec<InsertOutcome>, StoreError> {
+    pub fn insert_receipts(
+        &self,
+        receipts: &[NewReceipt],
+        now: u64,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let mut out = Vec::with_capacity(receipts.len());
@@ -358,7 +365,9 @@ impl Store {
         self.with(|conn| {
             Ok(conn
                 .query_row(
-                    &format!("SELECT {RECEIPT_COLUMNS} FROM receipts WHERE payer = ?1 AND nonce = ?2"),
+                    &format!(
+                        "SELECT {RECEIPT_COLUMNS} FROM receipts WHERE payer = ?1 AND nonce = ?2"
+                    ),
                     params![key.payer, key.nonce],
                     row_to_receipt,
                 )
@@ -369,15 +378,24 @@ impl Store {
     /// Epochs that have pending receipts, ascending.
     pub fn pending_epochs(&self) -> Result<Vec<u64>, StoreError> {
         self.with(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT DISTINCT epoch FROM receipts WHERE status = 'pending' ORDER BY epoch")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT epoch FROM receipts WHERE status = 'pending' ORDER BY epoch",
+            )?;
             let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().map(|e| e as u64).collect())
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|e| e as u64)
+                .collect())
         })
     }
 
     /// Up to `limit` pending receipts of `epoch`, oldest first.
-    pub fn pending_in_epoch(&self, epoch: u64, limit: usize) -> Result<Vec<StoredReceipt>, StoreError> {
+    pub fn pending_in_epoch(
+        &self,
+        epoch: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredReceipt>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {RECEIPT_COLUMNS} FROM receipts WHERE status = 'pending' AND epoch = ?1
@@ -515,7 +533,11 @@ impl Store {
     /// a receipt `accepted`, `Some(false)` puts it back to `pending`, `None` (the chain pruned the
     /// nonce's epoch, the outcome cannot be known) makes it `rejected` with reason
     /// `outcome_unknown_pruned`; the batch becomes `recorded`.
-    pub fn reconcile_batch(&self, batch_id: i64, consumed: &[(ReceiptKey, Option<bool>)]) -> Result<(), StoreError> {
+    pub fn reconcile_batch(
+        &self,
+        batch_id: i64,
+        consumed: &[(ReceiptKey, Option<bool>)],
+    ) -> Result<(), StoreError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let n = tx.execute(
@@ -596,7 +618,12 @@ impl Store {
     }
 
     /// Records that this keeper finalized `epoch` with `tx_hash` (or saw it finalized: `None`).
-    pub fn mark_finalized(&self, epoch: u64, tx_hash: Option<&str>, now: u64) -> Result<(), StoreError> {
+    pub fn mark_finalized(
+        &self,
+        epoch: u64,
+        tx_hash: Option<&str>,
+        now: u64,
+    ) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.execute(
                 "INSERT INTO epochs (epoch, finalize_tx, finalized_at) VALUES (?1, ?2, ?3)
@@ -655,7 +682,9 @@ mod tests {
         let out = s.insert_receipts(&[rec(1, 0), rec(2, 0)], 10).unwrap();
         assert_eq!(out, vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
         // the same receipt again, also twice within one request
-        let out = s.insert_receipts(&[rec(1, 0), rec(3, 0), rec(3, 0)], 11).unwrap();
+        let out = s
+            .insert_receipts(&[rec(1, 0), rec(3, 0), rec(3, 0)], 11)
+            .unwrap();
         assert_eq!(
             out,
             vec![
@@ -666,7 +695,10 @@ mod tests {
         );
         assert_eq!(s.counts(None).unwrap().pending, 3);
         // payer/nonce are normalized to lowercase
-        let got = s.get_receipt(&ReceiptKey::new("0xaa", &format!("0x{:064X}", 1))).unwrap().unwrap();
+        let got = s
+            .get_receipt(&ReceiptKey::new("0xaa", &format!("0x{:064X}", 1)))
+            .unwrap()
+            .unwrap();
         assert_eq!(got.value_micro_usd, 1001);
         assert_eq!(got.received_at, 10);
     }
@@ -674,39 +706,64 @@ mod tests {
     #[test]
     fn batch_lifecycle_pending_submitted_accepted_rejected() {
         let s = Store::in_memory().unwrap();
-        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 1)], 1).unwrap();
+        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 1)], 1)
+            .unwrap();
         assert_eq!(s.pending_epochs().unwrap(), vec![0, 1]);
-        let batch: Vec<_> = s.pending_in_epoch(0, 10).unwrap().into_iter().map(|r| r.key).collect();
+        let batch: Vec<_> = s
+            .pending_in_epoch(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         assert_eq!(batch.len(), 2);
         let id = s.prepare_batch(0, &batch, b"tx", "HASH", 2).unwrap();
         assert_eq!(
             s.get_receipt(&batch[0]).unwrap().unwrap().state,
-            ReceiptState::Submitted { tx_hash: "HASH".into() }
+            ReceiptState::Submitted {
+                tx_hash: "HASH".into()
+            }
         );
         assert_eq!(s.pending_epochs().unwrap(), vec![1]);
         assert_eq!(s.unrecorded_batches().unwrap().len(), 1);
         s.record_batch(
             id,
             5,
-            &[(batch[0].clone(), Verdict::Accepted), (batch[1].clone(), Verdict::Rejected("node_jailed".into()))],
+            &[
+                (batch[0].clone(), Verdict::Accepted),
+                (batch[1].clone(), Verdict::Rejected("node_jailed".into())),
+            ],
         )
         .unwrap();
         assert_eq!(
             s.get_receipt(&batch[0]).unwrap().unwrap().state,
-            ReceiptState::Accepted { tx_hash: Some("HASH".into()) }
+            ReceiptState::Accepted {
+                tx_hash: Some("HASH".into())
+            }
         );
         assert_eq!(
             s.get_receipt(&batch[1]).unwrap().unwrap().state,
-            ReceiptState::Rejected { reason: "node_jailed".into(), tx_hash: Some("HASH".into()) }
+            ReceiptState::Rejected {
+                reason: "node_jailed".into(),
+                tx_hash: Some("HASH".into())
+            }
         );
         assert!(s.unrecorded_batches().unwrap().is_empty());
         // recording twice is refused: the batch is no longer prepared
-        assert!(matches!(s.record_batch(id, 5, &[]), Err(StoreError::BatchState { .. })));
+        assert!(matches!(
+            s.record_batch(id, 5, &[]),
+            Err(StoreError::BatchState { .. })
+        ));
         // an accepted receipt posted again is a duplicate with its state
         let dup = s.insert_receipts(&[rec(1, 0)], 9).unwrap();
-        assert!(matches!(dup[0], InsertOutcome::Duplicate(ReceiptState::Accepted { .. })));
+        assert!(matches!(
+            dup[0],
+            InsertOutcome::Duplicate(ReceiptState::Accepted { .. })
+        ));
         let c = s.counts(Some(0)).unwrap();
-        assert_eq!((c.pending, c.submitted, c.accepted, c.rejected), (0, 0, 1, 1));
+        assert_eq!(
+            (c.pending, c.submitted, c.accepted, c.rejected),
+            (0, 0, 1, 1)
+        );
         assert_eq!(c.accepted_value_micro_usd, 1001);
     }
 
@@ -714,7 +771,12 @@ mod tests {
     fn failed_batch_and_reconciliation_requeue() {
         let s = Store::in_memory().unwrap();
         s.insert_receipts(&[rec(1, 0), rec(2, 0)], 1).unwrap();
-        let keys: Vec<_> = s.pending_in_epoch(0, 10).unwrap().into_iter().map(|r| r.key).collect();
+        let keys: Vec<_> = s
+            .pending_in_epoch(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         let id = s.prepare_batch(0, &keys, b"tx", "H1", 2).unwrap();
         s.fail_batch(id, "out of gas").unwrap();
         assert_eq!(s.counts(None).unwrap().pending, 2);
@@ -723,7 +785,14 @@ mod tests {
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].id, id2);
         assert_eq!(open[0].keys, keys);
-        s.reconcile_batch(id2, &[(keys[0].clone(), Some(true)), (keys[1].clone(), Some(false))]).unwrap();
+        s.reconcile_batch(
+            id2,
+            &[
+                (keys[0].clone(), Some(true)),
+                (keys[1].clone(), Some(false)),
+            ],
+        )
+        .unwrap();
         let c = s.counts(None).unwrap();
         assert_eq!((c.pending, c.submitted, c.accepted), (1, 0, 1));
         assert!(s.unrecorded_batches().unwrap().is_empty());
@@ -745,7 +814,10 @@ mod tests {
     fn data_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k.db");
-        Store::open(&p, Durability::Full).unwrap().insert_receipts(&[rec(7, 2)], 1).unwrap();
+        Store::open(&p, Durability::Full)
+            .unwrap()
+            .insert_receipts(&[rec(7, 2)], 1)
+            .unwrap();
         let s = Store::open(&p, Durability::Full).unwrap();
         assert_eq!(s.pending_epochs().unwrap(), vec![2]);
     }

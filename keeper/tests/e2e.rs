@@ -50,17 +50,32 @@ async fn http_ingest_to_claims_pays_the_formula() {
     let traffic = epoch0_traffic(chain.as_ref(), &g);
 
     // a batch of four: all stored
-    let r = http.post(format!("{base}/v1/receipts")).json(&traffic).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/v1/receipts"))
+        .json(&traffic)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let body: Value = r.json().await.unwrap();
     let results = body["results"].as_array().unwrap();
     assert_eq!(results.len(), 4);
-    assert!(results.iter().all(|x| x["status"] == "stored" && x["epoch"] == 0), "{body}");
+    assert!(
+        results
+            .iter()
+            .all(|x| x["status"] == "stored" && x["epoch"] == 0),
+        "{body}"
+    );
     let payer = results[0]["payer"].as_str().unwrap().to_string();
     let nonce = results[0]["nonce"].as_str().unwrap().to_string();
 
     // the same receipt again, alone (single object): a duplicate, still 202
-    let r = http.post(format!("{base}/v1/receipts")).json(&traffic[0]).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/v1/receipts"))
+        .json(&traffic[0])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["results"][0]["status"], "duplicate");
@@ -69,7 +84,12 @@ async fn http_ingest_to_claims_pays_the_formula() {
     // a receipt claiming another node than the one that signed it: 422 with the reason
     let mut forged = receipt(chain.as_ref(), &g, 9, 0, "proxy-1", GPT, 1_000_000, T0 + 50);
     forged.node_signature = traffic[3].node_signature.clone();
-    let r = http.post(format!("{base}/v1/receipts")).json(&forged).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/v1/receipts"))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["results"][0]["reason"], "invalid_node_signature");
@@ -77,24 +97,54 @@ async fn http_ingest_to_claims_pays_the_formula() {
     // malformed: 400 naming the field
     let mut bad = serde_json::to_value(&traffic[1]).unwrap();
     bad["receipt"]["served_at"] = json!("soon");
-    let r = http.post(format!("{base}/v1/receipts")).json(&json!([traffic[2], bad])).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/v1/receipts"))
+        .json(&json!([traffic[2], bad]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().starts_with("[1].receipt.served_at"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("[1].receipt.served_at"),
+        "{body}"
+    );
 
     // state of a receipt
-    let r = http.get(format!("{base}/v1/receipts/{payer}/{nonce}")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/v1/receipts/{payer}/{nonce}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["state"]["status"], "pending");
-    let r = http.get(format!("{base}/v1/receipts/{payer}/0x00")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/v1/receipts/{payer}/0x00"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // epoch 0 is over but inside its grace window: submit
     chain.set_time(T0 + 3700).unwrap();
     let k = keeper.clone();
-    let report = tokio::task::spawn_blocking(move || k.submit_pending(T0 + 3700)).await.unwrap().unwrap();
-    assert_eq!((report.batches, report.submitted, report.accepted, report.rejected), (1, 4, 4, 0));
+    let report = tokio::task::spawn_blocking(move || k.submit_pending(T0 + 3700))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            report.batches,
+            report.submitted,
+            report.accepted,
+            report.rejected
+        ),
+        (1, 4, 4, 0)
+    );
     let body: Value = http
         .get(format!("{base}/v1/receipts/{payer}/{nonce}"))
         .send()
@@ -108,7 +158,10 @@ async fn http_ingest_to_claims_pays_the_formula() {
     // grace over: finalize
     chain.set_time(T0 + 4200).unwrap();
     let k = keeper.clone();
-    let fin = tokio::task::spawn_blocking(move || k.finalize_ready(T0 + 4200)).await.unwrap().unwrap();
+    let fin = tokio::task::spawn_blocking(move || k.finalize_ready(T0 + 4200))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(fin, vec![0]);
 
     // Hand computation, epoch 0: B = min(emission 1e9, pool 1e11) = 1e9 uopg; stipend alpha*B =
@@ -121,7 +174,12 @@ async fn http_ingest_to_claims_pays_the_formula() {
         let op = chain.addr(&dev.node(node).unwrap().operator_label);
         let before = chain.balance(&op, "uopg").unwrap();
         chain
-            .execute_as(&op, ContractRole::Pool, &json!({ "claim": { "node_id": node, "limit": null } }), &[])
+            .execute_as(
+                &op,
+                ContractRole::Pool,
+                &json!({ "claim": { "node_id": node, "limit": null } }),
+                &[],
+            )
             .unwrap();
         let got = chain.balance(&op, "uopg").unwrap() - before;
         assert_eq!(got, Uint128::new(expected), "{node}");
@@ -129,7 +187,14 @@ async fn http_ingest_to_claims_pays_the_formula() {
     }
 
     // the epoch view: keeper counts + the pool's report
-    let body: Value = http.get(format!("{base}/v1/epochs/0")).send().await.unwrap().json().await.unwrap();
+    let body: Value = http
+        .get(format!("{base}/v1/epochs/0"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["keeper"]["receipts"]["accepted"], 4);
     assert_eq!(body["keeper"]["finalized_by_keeper"], true);
     assert_eq!(body["pool"]["finalized"], true);
@@ -141,12 +206,22 @@ async fn http_ingest_to_claims_pays_the_formula() {
     // health and metrics
     let r = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let text = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     // 4 + 1 duplicate + 1 forged; the malformed request never reached verification
     assert!(text.contains("opg_receipts_received_total 6\n"), "{text}");
     assert!(text.contains("opg_receipts_stored_total 4\n"), "{text}");
     assert!(text.contains("opg_receipts_duplicate_total 1\n"), "{text}");
-    assert!(text.contains("opg_receipts_rejected_total{reason=\"invalid_node_signature\"} 1\n"), "{text}");
+    assert!(
+        text.contains("opg_receipts_rejected_total{reason=\"invalid_node_signature\"} 1\n"),
+        "{text}"
+    );
     assert!(text.contains("opg_receipts_accepted_total 4\n"), "{text}");
     assert!(text.contains("opg_batch_size_count 1\n"), "{text}");
 
@@ -162,16 +237,27 @@ async fn bounds_rate_and_body_size() {
     cfg.server.requests_per_second = 1;
     cfg.server.burst = 2;
     cfg.server.body_limit_bytes = 2048;
-    let keeper = Keeper::new(cfg, Store::in_memory().unwrap(), chain as Arc<dyn ChainBackend>).unwrap();
+    let keeper = Keeper::new(
+        cfg,
+        Store::in_memory().unwrap(),
+        chain as Arc<dyn ChainBackend>,
+    )
+    .unwrap();
     let app = keeper.router();
     let get = || Request::get("/healthz").body(Body::empty()).unwrap();
-    assert_eq!(app.clone().oneshot(get()).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.clone().oneshot(get()).await.unwrap().status(),
+        StatusCode::OK
+    );
     // too large a body: 413 (this uses the second token)
     let big = Request::post("/v1/receipts")
         .header("content-type", "application/json")
         .body(Body::from(vec![b' '; 4096]))
         .unwrap();
-    assert_eq!(app.clone().oneshot(big).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.clone().oneshot(big).await.unwrap().status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     // bucket empty: 429 with Retry-After
     let r = app.clone().oneshot(get()).await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -41,7 +41,11 @@ impl ChainBackend for Flaky {
     fn status(&self) -> Result<ChainStatus, ChainError> {
         self.inner.status()
     }
-    fn submit_receipts(&self, r: &[SignedReceipt], h: &[Heartbeat]) -> Result<SubmitOutcome, ChainError> {
+    fn submit_receipts(
+        &self,
+        r: &[SignedReceipt],
+        h: &[Heartbeat],
+    ) -> Result<SubmitOutcome, ChainError> {
         match self.mode.load(Ordering::SeqCst) {
             LOSE_RESPONSE => {
                 self.inner.submit_receipts(r, h)?;
@@ -75,7 +79,11 @@ impl ChainBackend for Flaky {
     fn pool_config(&self) -> Result<PoolConfig, ChainError> {
         self.inner.pool_config()
     }
-    fn query_json(&self, c: ContractRole, m: &serde_json::Value) -> Result<serde_json::Value, ChainError> {
+    fn query_json(
+        &self,
+        c: ContractRole,
+        m: &serde_json::Value,
+    ) -> Result<serde_json::Value, ChainError> {
         self.inner.query_json(c, m)
     }
 }
@@ -101,7 +109,8 @@ fn lost_response_then_restart_counts_each_receipt_once() {
             inner: inner.clone(),
             mode: AtomicU8::new(LOSE_RESPONSE),
         });
-        let keeper = Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
+        let keeper =
+            Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
         let res = keeper.ingest(traffic.clone()).unwrap();
         keys = res
             .iter()
@@ -124,7 +133,10 @@ fn lost_response_then_restart_counts_each_receipt_once() {
     });
     let keeper = Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
     let rec = keeper.reconcile().unwrap();
-    assert_eq!((rec.batches, rec.accepted, rec.requeued, rec.unknown), (1, 4, 0, 0));
+    assert_eq!(
+        (rec.batches, rec.accepted, rec.requeued, rec.unknown),
+        (1, 4, 0, 0)
+    );
     for k in &keys {
         assert!(matches!(
             keeper.store().get_receipt(k).unwrap().unwrap().state,
@@ -156,7 +168,8 @@ fn stop_before_broadcast_resubmits_after_reconcile() {
             inner: inner.clone(),
             mode: AtomicU8::new(FAIL_BEFORE),
         });
-        let keeper = Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
+        let keeper =
+            Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
         keeper.ingest(traffic).unwrap();
         assert!(keeper.submit_pending(T0 + 100).is_err());
         assert_eq!(keeper.store().unrecorded_batches().unwrap().len(), 1);
@@ -177,7 +190,10 @@ fn stop_before_broadcast_resubmits_after_reconcile() {
     // finalization waits for the grace period, then goes in order
     assert!(keeper.finalize_ready(T0 + 3700).unwrap().is_empty());
     inner.set_time(T0 + 2 * 3600 + 600).unwrap();
-    assert_eq!(keeper.finalize_ready(T0 + 2 * 3600 + 600).unwrap(), vec![0, 1]);
+    assert_eq!(
+        keeper.finalize_ready(T0 + 2 * 3600 + 600).unwrap(),
+        vec![0, 1]
+    );
 }
 
 #[test]
@@ -185,7 +201,12 @@ fn receipts_of_a_closed_epoch_expire_instead_of_being_submitted() {
     let g = genesis();
     let inner = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
     inner.set_time(T0 + 100).unwrap();
-    let keeper = Keeper::new(cfg(&g), Store::in_memory().unwrap(), inner.clone() as Arc<dyn ChainBackend>).unwrap();
+    let keeper = Keeper::new(
+        cfg(&g),
+        Store::in_memory().unwrap(),
+        inner.clone() as Arc<dyn ChainBackend>,
+    )
+    .unwrap();
     keeper.ingest(epoch0_traffic(inner.as_ref(), &g)).unwrap();
     inner.set_time(T0 + 4200).unwrap();
     let rep = keeper.submit_pending(T0 + 4200).unwrap();

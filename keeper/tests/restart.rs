@@ -21,12 +21,17 @@ fn reopening_home_resumes_the_same_chain() {
     };
     let (deployment, height, key, report);
     {
-        let chain = Arc::new(EmbeddedChain::open_with_clock(home.path(), &g, ClockMode::Manual).unwrap());
+        let chain =
+            Arc::new(EmbeddedChain::open_with_clock(home.path(), &g, ClockMode::Manual).unwrap());
         chain.set_time(T0 + 100).unwrap();
         let store = Store::open(&home.path().join("keeper.db"), Durability::Full).unwrap();
-        let keeper = Keeper::new(cfg.clone(), store, chain.clone() as Arc<dyn ChainBackend>).unwrap();
+        let keeper =
+            Keeper::new(cfg.clone(), store, chain.clone() as Arc<dyn ChainBackend>).unwrap();
         let res = keeper.ingest(epoch0_traffic(chain.as_ref(), &g)).unwrap();
-        key = ReceiptKey::new(res[0].payer.as_ref().unwrap(), res[0].nonce.as_ref().unwrap());
+        key = ReceiptKey::new(
+            res[0].payer.as_ref().unwrap(),
+            res[0].nonce.as_ref().unwrap(),
+        );
         assert_eq!(keeper.submit_pending(T0 + 100).unwrap().accepted, 4);
         deployment = chain.deployment();
         height = chain.status().unwrap().height;
@@ -34,12 +39,18 @@ fn reopening_home_resumes_the_same_chain() {
         assert_eq!(report.commercial.calls, 3);
     }
     // a new process: same home, same genesis
-    let chain = Arc::new(EmbeddedChain::open_with_clock(home.path(), &g, ClockMode::Manual).unwrap());
+    let chain =
+        Arc::new(EmbeddedChain::open_with_clock(home.path(), &g, ClockMode::Manual).unwrap());
     assert_eq!(chain.deployment(), deployment);
     let st = chain.status().unwrap();
     assert_eq!((st.height, st.time), (height, T0 + 100));
     assert_eq!(chain.epoch_report(0).unwrap(), report);
-    assert!(chain.receipt_status(&key.payer, &key.nonce).unwrap().consumed);
+    assert!(
+        chain
+            .receipt_status(&key.payer, &key.nonce)
+            .unwrap()
+            .consumed
+    );
     let store = Store::open(&home.path().join("keeper.db"), Durability::Full).unwrap();
     let keeper = Keeper::new(cfg, store, chain.clone() as Arc<dyn ChainBackend>).unwrap();
     assert!(matches!(

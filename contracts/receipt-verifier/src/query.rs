@@ -178,8 +178,9 @@ mod tests {
     #[test]
     fn skip_scan_is_bounded() {
         let mut deps = mock_dependencies();
-        // One entry per epoch, each with a key smaller than the one asked for: two seeks per epoch.
-        for epoch in 0..u64::from(MAX_STATUS_SEEKS) {
+        // One entry per epoch, each with a key smaller than the one asked for: every seek lands on
+        // the next epoch's entry, so one more epoch than seeks exhausts the budget.
+        for epoch in 0..=u64::from(MAX_STATUS_SEEKS) {
             NONCES
                 .save(&mut deps.storage, (epoch, key(1, 1).as_slice()), &epoch)
                 .unwrap();

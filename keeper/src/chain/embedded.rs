@@ -26,8 +26,8 @@ use opg_core::msg::registry::{
 };
 use opg_core::msg::verifier::{
     ConfigResponse as VerifierConfig, ExecuteMsg as VerifierExecuteMsg,
-    InstantiateMsg as VerifierInstantiateMsg, QueryMsg as VerifierQueryMsg,
-    ReceiptStatusResponse, SubmitReceiptsResponse,
+    InstantiateMsg as VerifierInstantiateMsg, QueryMsg as VerifierQueryMsg, ReceiptStatusResponse,
+    SubmitReceiptsResponse,
 };
 use opg_core::receipt::{Heartbeat, SignedReceipt};
 use opg_core::types::NodeKindTag;
@@ -179,7 +179,12 @@ impl ChainRuntime {
 
 /// Adds `amount` of `denom` to `addr`'s balance. cw-multi-test's bank only *sets* balances, so
 /// all of the address's coins are read and written back.
-fn mint_into(app: &mut OpgApp, addr: &Addr, denom: &str, amount: Uint128) -> Result<(), ChainError> {
+fn mint_into(
+    app: &mut OpgApp,
+    addr: &Addr,
+    denom: &str,
+    amount: Uint128,
+) -> Result<(), ChainError> {
     #[allow(deprecated)] // the only way to read every denom of an address through the querier
     let mut coins = app.wrap().query_all_balances(addr).map_err(backend)?;
     match coins.iter_mut().find(|c| c.denom == denom) {
@@ -275,7 +280,12 @@ fn apply_genesis(
         )
         .map_err(|e| ierr("instantiate reward-pool", e))?;
     let mut facilitators = vec![keys.facilitator.address()];
-    facilitators.extend(g.verifier.extra_facilitators.iter().map(|f| f.to_ascii_lowercase()));
+    facilitators.extend(
+        g.verifier
+            .extra_facilitators
+            .iter()
+            .map(|f| f.to_ascii_lowercase()),
+    );
     let verifier = app
         .instantiate_contract(
             codes.2,
@@ -294,7 +304,12 @@ fn apply_genesis(
             Some(gov.to_string()),
         )
         .map_err(|e| ierr("instantiate receipt-verifier", e))?;
-    let exec = |app: &mut OpgApp, sender: &Addr, contract: &Addr, msg: &dyn erased::Msg, funds: &[Coin], what: &str| {
+    let exec = |app: &mut OpgApp,
+                sender: &Addr,
+                contract: &Addr,
+                msg: &dyn erased::Msg,
+                funds: &[Coin],
+                what: &str| {
         app.execute_contract(sender.clone(), contract.clone(), &msg.json(), funds)
             .map(|_| ())
             .map_err(|e| ierr(what, e))
@@ -352,8 +367,10 @@ fn apply_genesis(
         &[],
         "AddAttester",
     )?;
-    let registry_domain = opg_core::eip712::registry_domain_separator(&g.chain_id, registry.as_str());
-    let mint = |app: &mut OpgApp, addr: &Addr, amount: Uint128| mint_into(app, addr, &g.denom, amount);
+    let registry_domain =
+        opg_core::eip712::registry_domain_separator(&g.chain_id, registry.as_str());
+    let mint =
+        |app: &mut OpgApp, addr: &Addr, amount: Uint128| mint_into(app, addr, &g.denom, amount);
     for (n, k) in g.nodes.iter().zip(&keys.nodes) {
         let operator = api.addr_make(&k.operator_label);
         let bond = g.bond_of(n);
@@ -361,7 +378,10 @@ fn apply_genesis(
         let key = k.signer.key();
         let kind = match n.kind {
             NodeKindTag::Proxy => NodeKind::Proxy {
-                upstream: n.upstream.clone().unwrap_or_else(|| "https://api.openai.com".into()),
+                upstream: n
+                    .upstream
+                    .clone()
+                    .unwrap_or_else(|| "https://api.openai.com".into()),
             },
             NodeKindTag::Local => {
                 let class = n.hardware_class.clone().unwrap_or_default();
@@ -388,7 +408,10 @@ fn apply_genesis(
                 kind,
                 key,
                 pay_to: k.pay_to.clone(),
-                endpoint: n.endpoint.clone().unwrap_or_else(|| format!("http://{}.invalid", n.id)),
+                endpoint: n
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}.invalid", n.id)),
                 models: n.models.clone(),
             },
             &[Coin::new(bond, g.denom.clone())],
@@ -469,7 +492,10 @@ fn build_runtime(
             let b = app.block_info();
             let meta = [
                 (META_GENESIS, g_hash),
-                (META_DEPLOYMENT, serde_json::to_string(&dep).map_err(backend)?),
+                (
+                    META_DEPLOYMENT,
+                    serde_json::to_string(&dep).map_err(backend)?,
+                ),
                 (META_HEIGHT, b.height.to_string()),
                 (META_TIME, b.time.seconds().to_string()),
             ];
@@ -559,7 +585,11 @@ impl EmbeddedChain {
             let _ = tx.send(f(rt));
         });
         let dead = || ChainError::Backend("embedded chain thread has stopped".into());
-        self.jobs.as_ref().ok_or_else(dead)?.send(job).map_err(|_| dead())?;
+        self.jobs
+            .as_ref()
+            .ok_or_else(dead)?
+            .send(job)
+            .map_err(|_| dead())?;
         rx.recv().map_err(|_| dead())
     }
 
@@ -590,7 +620,11 @@ impl EmbeddedChain {
     }
 
     /// Chain governance: the contract's `sudo` entry point with a JSON message.
-    pub fn sudo(&self, contract: ContractRole, msg: &serde_json::Value) -> Result<TxOutcome, ChainError> {
+    pub fn sudo(
+        &self,
+        contract: ContractRole,
+        msg: &serde_json::Value,
+    ) -> Result<TxOutcome, ChainError> {
         let msg = msg.clone();
         self.with_runtime(move |rt| {
             rt.tick_clock();

@@ -141,7 +141,10 @@ impl ChainError {
     /// True for transport failures and timeouts: the outcome is unknown, retry (after
     /// reconciling). False for contract verdicts and decode errors.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ChainError::Transport { .. } | ChainError::Timeout { .. })
+        matches!(
+            self,
+            ChainError::Transport { .. } | ChainError::Timeout { .. }
+        )
     }
 }
 

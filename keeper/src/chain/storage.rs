@@ -42,7 +42,9 @@ impl ChainStorage {
         let mut data = BTreeMap::new();
         {
             let mut stmt = conn.prepare("SELECT k, v FROM kv")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
             for row in rows {
                 let (k, v) = row?;
                 data.insert(k, v);

@@ -47,7 +47,8 @@ pub fn run(cmd: KeeperCommand) -> anyhow::Result<()> {
 
 /// Opens store and chain under `home` and builds the keeper (reconciling first).
 pub fn open_keeper(config: KeeperConfig, home: &std::path::Path) -> anyhow::Result<Arc<Keeper>> {
-    std::fs::create_dir_all(home).with_context(|| format!("cannot create home {}", home.display()))?;
+    std::fs::create_dir_all(home)
+        .with_context(|| format!("cannot create home {}", home.display()))?;
     // Read (and check) the submitter key even though the embedded backend signs nothing, so a
     // broken key setup fails at start; the key is never logged.
     let key = config.submitter_key()?;
@@ -142,7 +143,8 @@ pub async fn serve(
                 let k2 = k.clone();
                 match tokio::task::spawn_blocking(move || k2.tick()).await {
                     Ok(Ok(r)) => {
-                        if r.batches.batches > 0 || !r.finalized.is_empty() || r.batches.expired > 0 {
+                        if r.batches.batches > 0 || !r.finalized.is_empty() || r.batches.expired > 0
+                        {
                             tracing::info!(
                                 batches = r.batches.batches, submitted = r.batches.submitted,
                                 accepted = r.batches.accepted, rejected = r.batches.rejected,
@@ -150,7 +152,9 @@ pub async fn serve(
                             );
                         }
                     }
-                    Ok(Err(e)) => tracing::warn!(error = %e, "round failed; retrying next interval"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "round failed; retrying next interval")
+                    }
                     Err(e) => tracing::error!(error = %e, "round panicked"),
                 }
             }

@@ -25,7 +25,12 @@ const PALETTE: [RGBColor; 6] = [
 
 /// Writes the chart to `path` (SVG). Errors: the file cannot be written or plotters fails.
 pub fn write_svg(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<()> {
-    let epochs = series.iter().map(|s| s.points.len()).max().unwrap_or(0).max(1);
+    let epochs = series
+        .iter()
+        .map(|s| s.points.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let (mut lo, mut hi) = series
         .iter()
         .flat_map(|s| s.points.iter().copied())
@@ -40,7 +45,8 @@ pub fn write_svg(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<
         }
     }
     let root = SVGBackend::new(path, (1000, 620)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    root.fill(&WHITE)
+        .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(16)
@@ -58,7 +64,12 @@ pub fn write_svg(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<
         let i = node_ids.iter().position(|n| *n == s.node_id).unwrap_or(0);
         let color = PALETTE[i % PALETTE.len()];
         let pts: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-            .chain(s.points.iter().enumerate().map(|(e, v)| ((e + 1) as f64, *v)))
+            .chain(
+                s.points
+                    .iter()
+                    .enumerate()
+                    .map(|(e, v)| ((e + 1) as f64, *v)),
+            )
             .collect();
         let label = format!("{} ({})", s.node_id, s.mode.replace('_', "-"));
         if s.mode == "provenance" {
@@ -66,17 +77,24 @@ pub fn write_svg(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<
                 .draw_series(LineSeries::new(pts, color.stroke_width(3)))
                 .map_err(|e| anyhow::anyhow!("chart: {e}"))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
         } else {
             chart
                 .draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(2)))
                 .map_err(|e| anyhow::anyhow!("chart: {e}"))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1))
+                });
         }
     }
     chart
-        .draw_series(LineSeries::new(vec![(0.0, 0.0), (epochs as f64, 0.0)], BLACK.mix(0.4)))
+        .draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (epochs as f64, 0.0)],
+            BLACK.mix(0.4),
+        ))
         .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
     chart
         .configure_series_labels()

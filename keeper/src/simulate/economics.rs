@@ -62,7 +62,9 @@ pub fn record_traffic(s: &Scenario, ledger: &mut Ledger, epoch: u64, calls: &[Ca
     for c in calls {
         let entry = per_node.entry(c.node_id.clone()).or_default();
         if let Some(m) = s.model(&c.model_id) {
-            if s.node(&c.node_id).is_some_and(|n| n.kind == KindSpec::Proxy) {
+            if s.node(&c.node_id)
+                .is_some_and(|n| n.kind == KindSpec::Proxy)
+            {
                 entry.upstream_usd += m.upstream_cost_usd(c.prompt_tokens, c.completion_tokens);
             }
         }
@@ -166,7 +168,9 @@ pub fn wash_cost(ledger: &Ledger) -> (f64, u64) {
     ledger
         .values()
         .flat_map(|m| m.values())
-        .fold((0.0, 0), |(c, n), l| (c + l.wash_cost_usd, n + l.wash_calls))
+        .fold((0.0, 0), |(c, n), l| {
+            (c + l.wash_cost_usd, n + l.wash_calls)
+        })
 }
 
 /// `Decimal` to `f64` for reporting.
@@ -182,7 +186,13 @@ mod tests {
     #[test]
     fn totals_follow_readings_and_ledger() {
         let s = Scenario::seed().unwrap();
-        let proxy = s.nodes.iter().find(|n| n.kind == KindSpec::Proxy).unwrap().id.clone();
+        let proxy = s
+            .nodes
+            .iter()
+            .find(|n| n.kind == KindSpec::Proxy)
+            .unwrap()
+            .id
+            .clone();
         let mut ledger = Ledger::new();
         ledger.entry(0).or_default().insert(
             proxy.clone(),
@@ -228,15 +238,26 @@ mod tests {
         let l = &ledger[&0][&w.node];
         let n = (w.fresh_payers_per_epoch * w.calls_per_payer) as u64;
         assert_eq!(l.wash_calls, n);
-        let expected = n as f64 * w.settlement_fee_usd + w.fresh_payers_per_epoch as f64 * w.funding_cost_usd;
+        let expected =
+            n as f64 * w.settlement_fee_usd + w.fresh_payers_per_epoch as f64 * w.funding_cost_usd;
         assert!((l.wash_cost_usd - expected).abs() < 1e-9);
         assert_eq!(wash_cost(&ledger).1, n);
         // Upstream bills only for proxy nodes, at the published per-token price.
-        let proxy = s.nodes.iter().find(|n| n.kind == KindSpec::Proxy).unwrap().id.clone();
+        let proxy = s
+            .nodes
+            .iter()
+            .find(|n| n.kind == KindSpec::Proxy)
+            .unwrap()
+            .id
+            .clone();
         let upstream: f64 = calls
             .iter()
             .filter(|c| c.node_id == proxy)
-            .map(|c| s.model(&c.model_id).unwrap().upstream_cost_usd(c.prompt_tokens, c.completion_tokens))
+            .map(|c| {
+                s.model(&c.model_id)
+                    .unwrap()
+                    .upstream_cost_usd(c.prompt_tokens, c.completion_tokens)
+            })
             .sum();
         assert!((ledger[&0][&proxy].upstream_usd - upstream).abs() < 1e-9);
         assert_eq!(ledger[&0][&w.node].upstream_usd, 0.0);

@@ -83,8 +83,10 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     let bar = if opts.progress {
         let b = ProgressBar::new(receipts + runs_total);
         b.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} receipts ({per_sec}) {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} receipts ({per_sec}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -109,12 +111,23 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     };
     let results = run_jobs(s, &plans, &signed, &jobs, opts.threads, &bar)?;
     let mut it = results.into_iter();
-    let volume_only = it.next().ok_or_else(|| anyhow::anyhow!("volume-only run missing"))?;
-    let provenance = it.next().ok_or_else(|| anyhow::anyhow!("provenance run missing"))?;
+    let volume_only = it
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("volume-only run missing"))?;
+    let provenance = it
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("provenance run missing"))?;
     let provenance_without_attack = it.next();
     bar.finish_and_clear();
 
-    let report = build_report(s, &volume_only, &provenance, provenance_without_attack.as_ref(), &ledger, receipts);
+    let report = build_report(
+        s,
+        &volume_only,
+        &provenance,
+        provenance_without_attack.as_ref(),
+        &ledger,
+        receipts,
+    );
     Ok(Outcome {
         report,
         volume_only,
@@ -143,11 +156,16 @@ fn run_jobs(
     std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
-            .map(|(mode, attack)| scope.spawn(move || pipeline::run_mode(s, *mode, *attack, plans, signed, bar)))
+            .map(|(mode, attack)| {
+                scope.spawn(move || pipeline::run_mode(s, *mode, *attack, plans, signed, bar))
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a simulation thread panicked"))?)
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))?
+            })
             .collect()
     })
 }
@@ -163,7 +181,12 @@ pub fn build_report(
 ) -> Report {
     let mode_report = |run: &ModeRun| {
         let totals = node_totals(s, &run.readings, ledger);
-        ModeReport::new(&totals, &run.readings, run.receipts_accepted, run.receipts_rejected)
+        ModeReport::new(
+            &totals,
+            &run.readings,
+            run.receipts_accepted,
+            run.receipts_rejected,
+        )
     };
     let wash_attack = match (&s.wash_attack, provenance_without_attack) {
         (Some(w), Some(baseline)) => {
@@ -197,13 +220,24 @@ pub fn build_report(
 }
 
 /// Writes `report.json` and `cumulative-net.svg` into `dir` (created if missing).
-pub fn write_outputs(dir: &Path, s: &Scenario, outcome: &Outcome) -> anyhow::Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", dir.display()))?;
+pub fn write_outputs(
+    dir: &Path,
+    s: &Scenario,
+    outcome: &Outcome,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", dir.display()))?;
     let json_path = dir.join("report.json");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&outcome.report)? + "\n")
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", json_path.display()))?;
+    std::fs::write(
+        &json_path,
+        serde_json::to_string_pretty(&outcome.report)? + "\n",
+    )
+    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", json_path.display()))?;
     let mut series = Vec::new();
-    for (mode, run) in [("volume_only", &outcome.volume_only), ("provenance", &outcome.provenance)] {
+    for (mode, run) in [
+        ("volume_only", &outcome.volume_only),
+        ("provenance", &outcome.provenance),
+    ] {
         for t in node_totals(s, &run.readings, &outcome.ledger) {
             series.push(chart::Series {
                 node_id: t.node_id,
@@ -215,7 +249,10 @@ pub fn write_outputs(dir: &Path, s: &Scenario, outcome: &Outcome) -> anyhow::Res
     let svg_path = dir.join("cumulative-net.svg");
     chart::write_svg(
         &svg_path,
-        &format!("opg simulate `{}`: cumulative net per node (dashed: volume-only, solid: provenance)", s.name),
+        &format!(
+            "opg simulate `{}`: cumulative net per node (dashed: volume-only, solid: provenance)",
+            s.name
+        ),
         &series,
     )?;
     Ok((json_path, svg_path))
@@ -248,7 +285,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&outcome.report)?);
         eprintln!("{throughput}");
     } else {
-        print!("{}", report::render_text(&outcome.report, s.token_price_usd));
+        print!(
+            "{}",
+            report::render_text(&outcome.report, s.token_price_usd)
+        );
         println!("\n{throughput}");
         println!("wrote {} and {}", json_path.display(), svg_path.display());
     }

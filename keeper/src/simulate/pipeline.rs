@@ -157,7 +157,11 @@ pub fn genesis(s: &Scenario, mode: Mode) -> GenesisConfig {
             id: n.id.clone(),
             kind: n.kind.into(),
             models: n.models.clone(),
-            key_type: if n.ed25519 { KeyType::Ed25519 } else { KeyType::Secp256k1 },
+            key_type: if n.ed25519 {
+                KeyType::Ed25519
+            } else {
+                KeyType::Secp256k1
+            },
             hardware_class: n.hardware.clone(),
             bond: None,
             pay_to: None,
@@ -254,24 +258,39 @@ fn post_receipts(
         .block_on(axum::body::to_bytes(resp.into_body(), usize::MAX))
         .map_err(|e| anyhow!("reading ingest response: {e}"))?;
     if status != StatusCode::ACCEPTED && status != StatusCode::UNPROCESSABLE_ENTITY {
-        bail!("POST /v1/receipts answered {status}: {}", String::from_utf8_lossy(&bytes));
+        bail!(
+            "POST /v1/receipts answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
-    let answer: IngestAnswer = serde_json::from_slice(&bytes).context("decoding the ingest answer")?;
+    let answer: IngestAnswer =
+        serde_json::from_slice(&bytes).context("decoding the ingest answer")?;
     if answer.results.len() != receipts.len() {
-        bail!("ingest answered {} results for {} receipts", answer.results.len(), receipts.len());
+        bail!(
+            "ingest answered {} results for {} receipts",
+            answer.results.len(),
+            receipts.len()
+        );
     }
     let mut p = Posted::default();
     for line in answer.results {
         match line.status.as_str() {
             "stored" => p.stored += 1,
             "duplicate" => p.duplicate += 1,
-            _ => *p.rejected.entry(line.reason.unwrap_or_default()).or_default() += 1,
+            _ => {
+                *p.rejected
+                    .entry(line.reason.unwrap_or_default())
+                    .or_default() += 1
+            }
         }
     }
     Ok(p)
 }
 
-fn pool_query<T: serde::de::DeserializeOwned>(chain: &EmbeddedChain, msg: &PoolQueryMsg) -> anyhow::Result<T> {
+fn pool_query<T: serde::de::DeserializeOwned>(
+    chain: &EmbeddedChain,
+    msg: &PoolQueryMsg,
+) -> anyhow::Result<T> {
     let v = chain.query_json(ContractRole::Pool, &serde_json::to_value(msg)?)?;
     Ok(serde_json::from_value(v)?)
 }
@@ -292,14 +311,21 @@ pub fn run_mode(
         verifier_domain_separator(&probe_g.chain_id, &chain.deployment().verifier)
     };
     if domain_of(&chain) != expected_domain {
-        bail!("the {} chain has another receipt domain than the signed traffic", mode.as_str());
+        bail!(
+            "the {} chain has another receipt domain than the signed traffic",
+            mode.as_str()
+        );
     }
     let mut config = KeeperConfig::default();
     // the simulation is the keeper's only client: no request-rate bound
     config.server.requests_per_second = 1_000_000;
     config.server.burst = 1_000_000;
     config.genesis = Some(g.clone());
-    let keeper = Keeper::new(config, Store::in_memory()?, chain.clone() as Arc<dyn ChainBackend>)?;
+    let keeper = Keeper::new(
+        config,
+        Store::in_memory()?,
+        chain.clone() as Arc<dyn ChainBackend>,
+    )?;
     let router = keeper.router();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -348,7 +374,10 @@ pub fn run_mode(
         for part in receipts.chunks(RECEIPTS_PER_REQUEST) {
             let p = post_receipts(&rt, &router, part)?;
             if p.duplicate > 0 {
-                bail!("epoch {epoch}: {} receipts were already stored (nonce reuse in traffic)", p.duplicate);
+                bail!(
+                    "epoch {epoch}: {} receipts were already stored (nonce reuse in traffic)",
+                    p.duplicate
+                );
             }
             if let Some((reason, n)) = p.rejected.iter().next() {
                 tracing::warn!(epoch, %reason, n, "receipts rejected at ingest");
@@ -359,7 +388,10 @@ pub fn run_mode(
         }
         let submitted = keeper.submit_pending(end)?;
         if submitted.failed_batches > 0 {
-            bail!("epoch {epoch}: {} batches refused by the chain", submitted.failed_batches);
+            bail!(
+                "epoch {epoch}: {} batches refused by the chain",
+                submitted.failed_batches
+            );
         }
         // the grace period passes: finalize, then every operator claims
         let closed = end + s.grace_s;
@@ -368,7 +400,8 @@ pub fn run_mode(
         if !finalized.contains(&epoch) {
             bail!("epoch {epoch} was not finalized at {closed} (finalized: {finalized:?})");
         }
-        run.readings.push(read_epoch(&chain, &denom, &operators, epoch)?);
+        run.readings
+            .push(read_epoch(&chain, &denom, &operators, epoch)?);
     }
     let counts = keeper.store().counts(None)?;
     run.receipts_accepted = counts.accepted;
@@ -411,7 +444,12 @@ fn read_epoch(
                 limit: None,
             };
             chain
-                .execute_as(operator, ContractRole::Pool, &serde_json::to_value(&msg)?, &[])
+                .execute_as(
+                    operator,
+                    ContractRole::Pool,
+                    &serde_json::to_value(&msg)?,
+                    &[],
+                )
                 .with_context(|| format!("claim of `{node_id}` for epoch {epoch}"))?;
             let after = chain.balance(operator, denom)?;
             claimed = after

@@ -106,20 +106,33 @@ impl NodeRow {
             rewards_usd: round6(t.rewards_usd),
             costs_usd: round6(t.costs_usd),
             net_usd: round6(t.net_usd),
-            electricity_months_covered_per_month: t.electricity_months_covered_per_month.map(round6),
+            electricity_months_covered_per_month: t
+                .electricity_months_covered_per_month
+                .map(round6),
         }
     }
 }
 
 impl ModeReport {
     /// A mode's report from its totals and epoch readings.
-    pub fn new(totals: &[NodeTotals], readings: &[EpochReading], accepted: u64, rejected: u64) -> Self {
+    pub fn new(
+        totals: &[NodeTotals],
+        readings: &[EpochReading],
+        accepted: u64,
+        rejected: u64,
+    ) -> Self {
         ModeReport {
             nodes: totals.iter().map(NodeRow::from_totals).collect(),
             receipts_accepted: accepted,
             receipts_rejected: rejected,
-            community_share: readings.iter().map(|r| round6(dec_f64(r.community_share))).collect(),
-            community_multiplier_by_epoch: readings.iter().map(|r| round6(dec_f64(r.m_community))).collect(),
+            community_share: readings
+                .iter()
+                .map(|r| round6(dec_f64(r.community_share)))
+                .collect(),
+            community_multiplier_by_epoch: readings
+                .iter()
+                .map(|r| round6(dec_f64(r.m_community)))
+                .collect(),
         }
     }
 }
@@ -137,14 +150,30 @@ pub fn render_text(r: &Report, token_price_usd: f64) -> String {
         r.scenario, r.epochs, r.receipts
     );
     for (name, title, m) in [
-        ("volume_only", "multipliers 1, no stipend: today's settlement", &r.modes.volume_only),
-        ("provenance", "the scenario's reward params", &r.modes.provenance),
+        (
+            "volume_only",
+            "multipliers 1, no stipend: today's settlement",
+            &r.modes.volume_only,
+        ),
+        (
+            "provenance",
+            "the scenario's reward params",
+            &r.modes.provenance,
+        ),
     ] {
         let _ = writeln!(out, "\n== {name} ({title}) ==");
         let _ = writeln!(
             out,
             "{:<18} {:<5} {:>7} {:>11} {:>12} {:>11} {:>11} {:>11} {:>14}",
-            "node", "kind", "calls", "revenue $", "rewards OPG", "rewards $", "costs $", "net $", "elec. mo/mo"
+            "node",
+            "kind",
+            "calls",
+            "revenue $",
+            "rewards OPG",
+            "rewards $",
+            "costs $",
+            "net $",
+            "elec. mo/mo"
         );
         for n in &m.nodes {
             let _ = writeln!(
@@ -166,7 +195,11 @@ pub fn render_text(r: &Report, token_price_usd: f64) -> String {
             "receipts accepted {} rejected {}",
             m.receipts_accepted, m.receipts_rejected
         );
-        let _ = writeln!(out, "{:<7} {:>16} {:>14}", "epoch", "community share", "m_community");
+        let _ = writeln!(
+            out,
+            "{:<7} {:>16} {:>14}",
+            "epoch", "community share", "m_community"
+        );
         for (e, (s, mc)) in m
             .community_share
             .iter()
@@ -234,7 +267,10 @@ mod tests {
     fn json_has_exactly_the_documented_keys() {
         let v = serde_json::to_value(sample()).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["epochs", "modes", "receipts", "scenario", "wash_attack"]);
+        assert_eq!(
+            keys,
+            ["epochs", "modes", "receipts", "scenario", "wash_attack"]
+        );
         let node = &v["modes"]["provenance"]["nodes"][0];
         let mut nk: Vec<_> = node.as_object().unwrap().keys().cloned().collect();
         nk.sort();

@@ -342,9 +342,15 @@ impl Scenario {
         non_negative("token_price_usd", self.token_price_usd)?;
         non_negative("electricity_usd_per_kwh", self.electricity_usd_per_kwh)?;
         unit_interval("demand.community_share", self.demand.community_share)?;
-        unit_interval("demand.community_share_max", self.demand.community_share_max)?;
+        unit_interval(
+            "demand.community_share_max",
+            self.demand.community_share_max,
+        )?;
         if !self.demand.community_share_drift.is_finite() {
-            return Err(invalid("demand.community_share_drift", "must be a finite number"));
+            return Err(invalid(
+                "demand.community_share_drift",
+                "must be a finite number",
+            ));
         }
         self.validate_models()?;
         self.validate_nodes()?;
@@ -387,8 +393,16 @@ impl Scenario {
             }
         }
         for (class, share) in [
-            (ProvenanceSpec::Commercial, 1.0 - self.demand.community_share),
-            (ProvenanceSpec::Community, self.demand.community_share.max(self.demand.community_share_drift)),
+            (
+                ProvenanceSpec::Commercial,
+                1.0 - self.demand.community_share,
+            ),
+            (
+                ProvenanceSpec::Community,
+                self.demand
+                    .community_share
+                    .max(self.demand.community_share_drift),
+            ),
         ] {
             let weight: f64 = self
                 .models
@@ -399,7 +413,9 @@ impl Scenario {
             if share > 0.0 && weight <= 0.0 {
                 return Err(invalid(
                     "models",
-                    format!("demand goes to {class:?} models but none has a positive demand_weight"),
+                    format!(
+                        "demand goes to {class:?} models but none has a positive demand_weight"
+                    ),
                 ));
             }
         }
@@ -414,12 +430,14 @@ impl Scenario {
         for (i, n) in self.nodes.iter().enumerate() {
             let f = |name: &str| format!("nodes[{i}].{name}");
             let id_ok = (3..=64).contains(&n.id.len())
-                && n
-                    .id
+                && n.id
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
             if !id_ok {
-                return Err(invalid(f("id"), format!("`{}` is not 3-64 chars of [a-z0-9-_.]", n.id)));
+                return Err(invalid(
+                    f("id"),
+                    format!("`{}` is not 3-64 chars of [a-z0-9-_.]", n.id),
+                ));
             }
             if !ids.insert(n.id.as_str()) {
                 return Err(invalid(f("id"), format!("duplicate node `{}`", n.id)));
@@ -438,16 +456,25 @@ impl Scenario {
                 if model.provenance != wanted {
                     return Err(invalid(
                         f("models"),
-                        format!("a {:?} node cannot serve {:?} model `{m}`", n.kind, model.provenance),
+                        format!(
+                            "a {:?} node cannot serve {:?} model `{m}`",
+                            n.kind, model.provenance
+                        ),
                     ));
                 }
             }
             match (n.kind, &n.hardware) {
                 (KindSpec::Local, None) => {
-                    return Err(invalid(f("hardware"), "a local node needs an attested hardware class"))
+                    return Err(invalid(
+                        f("hardware"),
+                        "a local node needs an attested hardware class",
+                    ))
                 }
                 (KindSpec::Proxy, Some(_)) => {
-                    return Err(invalid(f("hardware"), "proxy nodes have no attested hardware"))
+                    return Err(invalid(
+                        f("hardware"),
+                        "proxy nodes have no attested hardware",
+                    ))
                 }
                 (KindSpec::Local, Some(h)) if h.is_empty() || h.len() > 32 => {
                     return Err(invalid(f("hardware"), "must be 1-32 characters"))
@@ -480,7 +507,10 @@ impl Scenario {
         }
         in_range("rewards.alpha", r.alpha, 0.0, 0.5)?;
         if !(r.payer_cap_usd.is_finite() && r.payer_cap_usd >= 1e-6) {
-            return Err(invalid("rewards.payer_cap_usd", "must be at least 0.000001"));
+            return Err(invalid(
+                "rewards.payer_cap_usd",
+                "must be at least 0.000001",
+            ));
         }
         if r.hardware_weights.len() > 32 {
             return Err(invalid("rewards.hardware_weights", "at most 32 classes"));
@@ -508,7 +538,10 @@ impl Scenario {
             ));
         }
         if w.start_epoch >= self.epochs {
-            return Err(invalid("wash_attack.start_epoch", "must be before the last epoch"));
+            return Err(invalid(
+                "wash_attack.start_epoch",
+                "must be before the last epoch",
+            ));
         }
         non_negative("wash_attack.settlement_fee_usd", w.settlement_fee_usd)?;
         non_negative("wash_attack.funding_cost_usd", w.funding_cost_usd)?;
@@ -520,7 +553,10 @@ fn non_negative(field: &str, v: f64) -> Result<(), ScenarioError> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(invalid(field, format!("must be a finite number >= 0, got {v}")))
+        Err(invalid(
+            field,
+            format!("must be a finite number >= 0, got {v}"),
+        ))
     }
 }
 
@@ -559,7 +595,12 @@ mod tests {
     fn seed_scenario_parses() {
         let s = Scenario::seed().unwrap();
         assert_eq!(s.name, "seed");
-        assert!(s.nodes.iter().any(|n| n.kind == KindSpec::Proxy && n.models.contains(&"openai/gpt-4.1".to_string())));
+        assert!(
+            s.nodes
+                .iter()
+                .any(|n| n.kind == KindSpec::Proxy
+                    && n.models.contains(&"openai/gpt-4.1".to_string()))
+        );
         assert!(s.wash_attack.is_some());
     }
 
@@ -587,35 +628,70 @@ mod tests {
     #[test]
     fn proxy_serving_community_model_is_rejected() {
         let mut s = Scenario::seed().unwrap();
-        let community = s.models.iter().find(|m| m.provenance == ProvenanceSpec::Community).unwrap().id.clone();
-        let proxy = s.nodes.iter_mut().find(|n| n.kind == KindSpec::Proxy).unwrap();
+        let community = s
+            .models
+            .iter()
+            .find(|m| m.provenance == ProvenanceSpec::Community)
+            .unwrap()
+            .id
+            .clone();
+        let proxy = s
+            .nodes
+            .iter_mut()
+            .find(|n| n.kind == KindSpec::Proxy)
+            .unwrap();
         proxy.models.push(community.clone());
         let err = s.validate().unwrap_err().to_string();
-        assert!(err.contains("cannot serve") && err.contains(&community), "{err}");
+        assert!(
+            err.contains("cannot serve") && err.contains(&community),
+            "{err}"
+        );
     }
 
     #[test]
     fn out_of_bounds_params_are_rejected() {
         let mut s = Scenario::seed().unwrap();
         s.rewards.alpha = 0.7;
-        assert!(s.validate().unwrap_err().to_string().contains("rewards.alpha"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("rewards.alpha"));
         let mut s = Scenario::seed().unwrap();
         s.rewards.m_community_max = 11.0;
-        assert!(s.validate().unwrap_err().to_string().contains("rewards.m_community_max"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("rewards.m_community_max"));
         let mut s = Scenario::seed().unwrap();
         s.grace_s = s.epoch_length_s;
         assert!(s.validate().unwrap_err().to_string().contains("grace_s"));
         let mut s = Scenario::seed().unwrap();
         s.nodes[0].id = "Bad Id".into();
-        assert!(s.validate().unwrap_err().to_string().contains("nodes[0].id"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("nodes[0].id"));
     }
 
     #[test]
     fn wash_attacker_must_run_a_local_node() {
         let mut s = Scenario::seed().unwrap();
-        let proxy = s.nodes.iter().find(|n| n.kind == KindSpec::Proxy).unwrap().id.clone();
+        let proxy = s
+            .nodes
+            .iter()
+            .find(|n| n.kind == KindSpec::Proxy)
+            .unwrap()
+            .id
+            .clone();
         s.wash_attack.as_mut().unwrap().node = proxy;
-        assert!(s.validate().unwrap_err().to_string().contains("wash_attack.node"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("wash_attack.node"));
     }
 
     #[test]

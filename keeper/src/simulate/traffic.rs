@@ -149,7 +149,11 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
     let by_class: BTreeMap<bool, Vec<(&str, f64)>> = [false, true]
         .into_iter()
         .map(|community| {
-            let want = if community { ProvenanceSpec::Community } else { ProvenanceSpec::Commercial };
+            let want = if community {
+                ProvenanceSpec::Community
+            } else {
+                ProvenanceSpec::Commercial
+            };
             let models = s
                 .models
                 .iter()
@@ -161,7 +165,9 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
         .collect();
     let mut out = Vec::with_capacity(total as usize);
     for class in classes {
-        let Some(model_id) = pick_weighted(&mut rng, &by_class[&(class == ProvenanceSpec::Community)]) else {
+        let Some(model_id) =
+            pick_weighted(&mut rng, &by_class[&(class == ProvenanceSpec::Community)])
+        else {
             continue;
         };
         let model = s.model(model_id).expect("validated: planned models exist");
@@ -182,7 +188,11 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
             prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
             completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
             served_at: start + rng.gen_range(0..s.epoch_length_s),
-            x402_version: if rng.gen_bool(s.x402_v2_fraction) { 2 } else { 1 },
+            x402_version: if rng.gen_bool(s.x402_v2_fraction) {
+                2
+            } else {
+                1
+            },
             nonce: rng.gen(),
             tx_hash: rng.gen(),
         });
@@ -197,7 +207,9 @@ fn plan_wash(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
     if epoch < w.start_epoch {
         return vec![];
     }
-    let node = s.node(&w.node).expect("validated: the attacker's node exists");
+    let node = s
+        .node(&w.node)
+        .expect("validated: the attacker's node exists");
     let mut rng = epoch_rng(s.seed, epoch, 2);
     let mut out = Vec::new();
     for k in 0..w.fresh_payers_per_epoch {
@@ -213,7 +225,11 @@ fn plan_wash(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
                 prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
                 completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
                 served_at: start + rng.gen_range(0..s.epoch_length_s),
-                x402_version: if rng.gen_bool(s.x402_v2_fraction) { 2 } else { 1 },
+                x402_version: if rng.gen_bool(s.x402_v2_fraction) {
+                    2
+                } else {
+                    1
+                },
                 nonce: rng.gen(),
                 tx_hash: rng.gen(),
             });
@@ -254,7 +270,9 @@ impl TrafficKeys {
     pub fn payer(&self, p: Payer) -> EvmSigner {
         match p {
             Payer::Organic(i) => self.organic[i as usize].clone(),
-            Payer::Wash { epoch, k } => EvmSigner::derive(self.seed.as_bytes(), &format!("wash/{epoch}/{k}")),
+            Payer::Wash { epoch, k } => {
+                EvmSigner::derive(self.seed.as_bytes(), &format!("wash/{epoch}/{k}"))
+            }
         }
     }
 }
@@ -306,7 +324,11 @@ fn digest(parts: &[&[u8]]) -> Binary {
 
 /// Signs one call: the payer's x402 payment, the node's receipt and the facilitator's settlement.
 /// Errors if the node has no keys.
-pub fn sign_call(keys: &TrafficKeys, verifier_domain: &[u8; 32], c: &CallPlan) -> anyhow::Result<SignedReceipt> {
+pub fn sign_call(
+    keys: &TrafficKeys,
+    verifier_domain: &[u8; 32],
+    c: &CallPlan,
+) -> anyhow::Result<SignedReceipt> {
     let (node, pay_to) = keys
         .nodes
         .get(&c.node_id)
@@ -349,7 +371,10 @@ pub fn sign_calls(
 ) -> anyhow::Result<Vec<SignedReceipt>> {
     let threads = threads.max(1);
     if threads == 1 || calls.len() < 64 {
-        return calls.iter().map(|c| sign_call(keys, verifier_domain, c)).collect();
+        return calls
+            .iter()
+            .map(|c| sign_call(keys, verifier_domain, c))
+            .collect();
     }
     let chunk = calls.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -396,13 +421,18 @@ mod tests {
         assert_eq!(a.iter().filter(|c| c.is_wash()).count(), wash);
         assert!(a.windows(2).all(|p| p[0].served_at <= p[1].served_at));
         let start = 1_000_000 + 3 * s.epoch_length_s;
-        assert!(a.iter().all(|c| c.served_at >= start && c.served_at < start + s.epoch_length_s));
+        assert!(a
+            .iter()
+            .all(|c| c.served_at >= start && c.served_at < start + s.epoch_length_s));
     }
 
     #[test]
     fn organic_traffic_is_the_same_with_and_without_attack() {
         let s = scenario();
-        let with: Vec<_> = plan_epoch(&s, 0, 1, true).into_iter().filter(|c| !c.is_wash()).collect();
+        let with: Vec<_> = plan_epoch(&s, 0, 1, true)
+            .into_iter()
+            .filter(|c| !c.is_wash())
+            .collect();
         let without = plan_epoch(&s, 0, 1, false);
         assert_eq!(with, without);
     }
@@ -423,7 +453,9 @@ mod tests {
             assert_eq!(c.value, s.model(&c.model_id).unwrap().price_micro_usd);
         }
         // Both x402 versions are used.
-        assert!(plan.iter().any(|c| c.x402_version == 1) && plan.iter().any(|c| c.x402_version == 2));
+        assert!(
+            plan.iter().any(|c| c.x402_version == 1) && plan.iter().any(|c| c.x402_version == 2)
+        );
     }
 
     #[test]

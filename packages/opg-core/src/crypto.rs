@@ -6,7 +6,7 @@
 use cosmwasm_std::Api;
 
 /// A signature backend. Implementations must not accept anything the other does not: the
-/// cross-backend test in `verify` runs both over the same inputs.
+/// cross-backend tests (`tests/receipts.rs`, `tests/x402_fixtures.rs`) run both over the same inputs.
 pub trait Crypto {
     /// Recovers the uncompressed SEC1 public key (65 bytes, `0x04 || x || y`) from a 32-byte
     /// message hash, a 64-byte `r || s` signature and a recovery id (0 or 1).

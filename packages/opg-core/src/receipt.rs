@@ -8,7 +8,7 @@ use crate::x402::PaymentRequirements;
 
 /// What the node signs (EIP-712 struct
 /// `InferenceReceipt(address payer,bytes32 paymentNonce,uint256 value,address asset,uint256 chainId,string nodeId,string modelId,bytes32 requestDigest,bytes32 responseDigest,uint64 promptTokens,uint64 completionTokens,uint64 servedAt)`
-/// in the verifier's domain, see [`crate::eip712::verifier_domain`]).
+/// in the verifier's domain, see [`crate::eip712::verifier_domain_separator`]).
 #[cw_serde]
 pub struct InferenceReceipt {
     /// Registry node id of the serving node.

@@ -69,7 +69,7 @@ pub enum NodeKey {
 /// A hardware attestation of a local node (DESIGN §5, cf. Akash audited attributes): an
 /// allow-listed attester's secp256k1 EIP-712 signature over
 /// `HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)`
-/// in the registry's domain (see [`crate::eip712::registry_domain`]).
+/// in the registry's domain (see [`crate::eip712::registry_domain_separator`]).
 #[cw_serde]
 pub struct HardwareAttestation {
     /// Hardware class id, one of the registry's governance-kept classes (e.g. `h100`, `rtx4090`).

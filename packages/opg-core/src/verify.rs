@@ -439,9 +439,12 @@ const BASE64_PAD_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::G
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
 );
 
-/// x402 v1 network names of EVM networks and their chain ids (the `x402` npm package's
-/// `EvmNetworkToChainId`).
+/// x402 v1 network names of EVM networks and their chain ids: the union of the `x402` npm
+/// package's `EvmNetworkToChainId` (1.2.0) and `@x402/evm`'s `EVM_NETWORK_CHAIN_ID_MAP` (2.27.0,
+/// which adds `ethereum`, `sepolia` and newer chains).
 const V1_NETWORKS: &[(&str, u64)] = &[
+    ("ethereum", 1),
+    ("sepolia", 11155111),
     ("abstract", 2741),
     ("abstract-testnet", 11124),
     ("base-sepolia", 84532),
@@ -457,8 +460,12 @@ const V1_NETWORKS: &[(&str, u64)] = &[
     ("story", 1514),
     ("educhain", 41923),
     ("skale-base-sepolia", 324705682),
-    ("ethereum", 1),
-    ("sepolia", 11155111),
+    ("megaeth", 4326),
+    ("monad", 143),
+    ("stable", 988),
+    ("stable-testnet", 2201),
+    ("celo", 42220),
+    ("flare", 14),
 ];
 
 fn v1_network_chain_id(network: &str) -> Option<u64> {

@@ -1,0 +1,63 @@
+//! The facilitator's HTTP endpoints (axum), stateless:
+//!
+//! * `POST /verify`: a [`super::VerifyRequest`] body → `200` with a [`super::VerifyResponse`]
+//!   (valid or not; the verdict is in `isValid`), checked at the keeper's clock. A body that is not
+//!   JSON at all → `400` with `{"isValid": false, "invalidReason": "invalid_payload",
+//!   "invalidMessage": ...}` (the reference HTTP client reads a verdict from non-2xx bodies too).
+//! * `GET /supported`: `200` with a [`super::SupportedResponse`].
+//! * `POST /settle`: `501` with a JSON `SettleResponse`-shaped explanation: the keeper verifies but
+//!   never settles (it holds no funds and submits no EVM transactions).
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use opg_core::reason::RejectReason;
+use serde_json::json;
+
+use super::{supported, unix_now, verify_json, VerifyResponse};
+
+/// `errorMessage` of `POST /settle` (501).
+pub const SETTLE_NOT_SUPPORTED: &str = "this opg keeper verifies x402 payments but does not settle \
+them: it holds no funds and submits no EVM transactions. Point your middleware's settle calls at a \
+settling facilitator and keep /verify here.";
+
+/// `POST /verify`, `GET /supported`, `POST /settle`, to be merged into the keeper's router.
+pub fn routes() -> Router {
+    Router::new()
+        .route("/verify", post(post_verify))
+        .route("/supported", get(get_supported))
+        .route("/settle", post(post_settle))
+}
+
+async fn post_verify(body: Bytes) -> Response {
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) => Json(verify_json(&value, unix_now())).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(VerifyResponse::malformed(
+                RejectReason::InvalidPayload,
+                format!("request body is not JSON: {e}"),
+            )),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_supported() -> Json<super::SupportedResponse> {
+    Json(supported())
+}
+
+async fn post_settle() -> Response {
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        Json(json!({
+            "success": false,
+            "errorReason": "settle_not_supported",
+            "errorMessage": SETTLE_NOT_SUPPORTED,
+            "transaction": "",
+            "network": "",
+        })),
+    )
+        .into_response()
+}

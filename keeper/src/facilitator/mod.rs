@@ -1,0 +1,373 @@
+//! An x402 facilitator-compatible verifier (issue 4, DESIGN §3 and §6).
+//!
+//! x402 resource servers call a facilitator's `POST /verify` before serving; this module answers
+//! the same request with the same response shape, so existing x402 middleware can point at the
+//! keeper, and `opg x402 verify` gives the same verdict offline.
+//!
+//! * [`VerifyRequest`] / [`VerifyResponse`] / [`SupportedResponse`]: the facilitator's JSON shapes
+//!   (camelCase), as in the reference packages (`x402` for protocol v1, `@x402/core` for v2).
+//! * [`verify`]: the pure verdict for a typed request at a given time; [`verify_json`] does the
+//!   same for an arbitrary JSON document (shape errors become `invalid_payload` /
+//!   `invalid_payment_requirements` / `invalid_x402_version` instead of failing);
+//!   [`verify_header`] for a raw `X-PAYMENT` / `PAYMENT-SIGNATURE` header value.
+//! * [`routes`]: `POST /verify`, `GET /supported`, `POST /settle` (501: the keeper does not settle).
+//!
+//! The checks are `opg_core::verify::verify_payment` (the shared verification core, with the
+//! RustCrypto backend) plus the request-level version check the core cannot see: the body's
+//! `x402Version` must be 1 or 2 and equal the payload's. Balance and on-chain nonce state are
+//! not checked (they need an RPC node); see `docs/x402.md`.
+use opg_core::crypto::NativeCrypto;
+use opg_core::reason::RejectReason;
+use opg_core::verify::{
+    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address,
+    verify_payment, VALID_BEFORE_MARGIN,
+};
+use opg_core::x402::{PaymentPayload, PaymentRequirements};
+use serde::{Deserialize, Serialize};
+
+mod http;
+
+pub use http::{routes, SETTLE_NOT_SUPPORTED};
+
+/// Protocol versions this verifier accepts.
+pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
+
+/// The only scheme this verifier accepts (EIP-3009 `transferWithAuthorization`).
+pub const SCHEME_EXACT: &str = "exact";
+
+/// Body of the facilitator's `POST /verify` (and of `opg x402 verify` on stdin).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyRequest {
+    /// Protocol version of the request (1 or 2); must equal `paymentPayload.x402Version`.
+    pub x402_version: u32,
+    /// The decoded `X-PAYMENT` (v1) or `PAYMENT-SIGNATURE` (v2) header.
+    pub payment_payload: PaymentPayload,
+    /// The requirements the resource server asked for.
+    pub payment_requirements: PaymentRequirements,
+}
+
+/// Response of the facilitator's `POST /verify`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResponse {
+    /// Whether the payment passed every offline check.
+    pub is_valid: bool,
+    /// When invalid: the x402 specification's reason string (`invalid_exact_evm_payload_signature`,
+    /// `invalid_network`, ...; see [`RejectReason::as_str`] and `docs/x402.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    /// When the request could not be decoded: what was wrong with it, for humans (the `@x402/core`
+    /// `invalidMessage` field). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_message: Option<String>,
+    /// The payer (`authorization.from`, lowercase `0x` address). On a valid response it is the
+    /// recovered signer; on an invalid one it is the *claimed* `from` (unverified), as the reference
+    /// facilitator reports it. Absent when the payload did not decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+}
+
+impl VerifyResponse {
+    /// A valid verdict for `payer`.
+    pub fn valid(payer: String) -> Self {
+        VerifyResponse {
+            is_valid: true,
+            invalid_reason: None,
+            invalid_message: None,
+            payer: Some(payer),
+        }
+    }
+
+    /// An invalid verdict.
+    pub fn invalid(reason: RejectReason, payer: Option<String>) -> Self {
+        VerifyResponse {
+            is_valid: false,
+            invalid_reason: Some(reason.as_str().to_string()),
+            invalid_message: None,
+            payer,
+        }
+    }
+
+    /// An invalid verdict for an undecodable request, with a human explanation.
+    pub fn malformed(reason: RejectReason, message: impl Into<String>) -> Self {
+        VerifyResponse {
+            is_valid: false,
+            invalid_reason: Some(reason.as_str().to_string()),
+            invalid_message: Some(message.into()),
+            payer: None,
+        }
+    }
+}
+
+/// One kind of payment the verifier accepts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SupportedKind {
+    /// Protocol version (1 or 2).
+    pub x402_version: u32,
+    /// Scheme (`exact`).
+    pub scheme: String,
+    /// v1 network name (`base`) or v2 CAIP-2 id (`eip155:8453`).
+    pub network: String,
+}
+
+/// Response of the facilitator's `GET /supported`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SupportedResponse {
+    /// Every (version, scheme, network) the verifier accepts.
+    pub kinds: Vec<SupportedKind>,
+}
+
+/// v1 network names of the reference packages (`@x402/evm` `EVM_NETWORK_CHAIN_ID_MAP`, a superset
+/// of `x402@1` `EvmNetworkToChainId`). [`supported`] lists those the verification core resolves.
+const V1_NETWORK_CANDIDATES: &[&str] = &[
+    "ethereum",
+    "sepolia",
+    "abstract",
+    "abstract-testnet",
+    "base-sepolia",
+    "base",
+    "avalanche-fuji",
+    "avalanche",
+    "iotex",
+    "sei",
+    "sei-testnet",
+    "polygon",
+    "polygon-amoy",
+    "peaq",
+    "story",
+    "educhain",
+    "skale-base-sepolia",
+    "megaeth",
+    "monad",
+    "stable",
+    "stable-testnet",
+    "celo",
+    "flare",
+];
+
+/// The kinds the verifier accepts: `exact` on every v1 network name the core knows, and on the
+/// CAIP-2 id (`eip155:<chain id>`) of each of those chains for v2. (The core accepts any
+/// `eip155:<id>` in v2; the list names the chains with a known v1 name.)
+pub fn supported() -> SupportedResponse {
+    let mut kinds = Vec::new();
+    let mut chains = Vec::new();
+    for name in V1_NETWORK_CANDIDATES {
+        if let Some(chain_id) = network_chain_id(name) {
+            kinds.push(SupportedKind {
+                x402_version: 1,
+                scheme: SCHEME_EXACT.to_string(),
+                network: (*name).to_string(),
+            });
+            if !chains.contains(&chain_id) {
+                chains.push(chain_id);
+            }
+        }
+    }
+    kinds.extend(chains.into_iter().map(|id| SupportedKind {
+        x402_version: 2,
+        scheme: SCHEME_EXACT.to_string(),
+        network: format!("eip155:{id}"),
+    }));
+    SupportedResponse { kinds }
+}
+
+/// The claimed payer of a payload: `authorization.from`, lowercase, if it is an address.
+fn claimed_payer(payload: &PaymentPayload) -> Option<String> {
+    parse_evm_address(&payload.payload.authorization.from).map(|a| format_evm_address(&a))
+}
+
+/// The facilitator's `/verify` verdict for `request` at `now` (unix seconds), offline.
+///
+/// Order (the reference facilitator's): `x402Version` (1 or 2, and equal to the payload's), then
+/// the core's checks: scheme `exact`, network known and matching the requirements,
+/// `extra.name`/`extra.version`, signature recovers `from` (low-s, 65 bytes), `to == payTo`,
+/// `validBefore >= now + 6`, `validAfter <= now`, value (v1 `>= maxAmountRequired`, v2
+/// `== amount`). Balance and on-chain nonce state are not checked.
+pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
+    let payload = &request.payment_payload;
+    let payer = claimed_payer(payload);
+    if !SUPPORTED_VERSIONS.contains(&request.x402_version)
+        || payload.x402_version != request.x402_version
+    {
+        return VerifyResponse::invalid(RejectReason::InvalidX402Version, payer);
+    }
+    match verify_payment(
+        &NativeCrypto,
+        payload,
+        &request.payment_requirements,
+        now,
+        VALID_BEFORE_MARGIN,
+    ) {
+        Ok(verified) => VerifyResponse::valid(verified.payer),
+        Err(reason) => VerifyResponse::invalid(reason, payer),
+    }
+}
+
+/// [`verify`] for any JSON document: the facilitator answers every JSON body with a verdict.
+///
+/// Shape errors, in this order: not an object → `invalid_payload`; `x402Version` missing, not an
+/// integer, or not 1/2 → `invalid_x402_version`; `paymentPayload` missing or malformed →
+/// `invalid_payload`; `paymentRequirements` missing or malformed → `invalid_payment_requirements`.
+/// Each carries an `invalidMessage` naming the offending field.
+pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
+    let Some(object) = body.as_object() else {
+        return VerifyResponse::malformed(
+            RejectReason::InvalidPayload,
+            "expected a JSON object {x402Version, paymentPayload, paymentRequirements}",
+        );
+    };
+    let version = match object.get("x402Version") {
+        Some(v) => match v.as_u64().and_then(|v| u32::try_from(v).ok()) {
+            Some(v) if SUPPORTED_VERSIONS.contains(&v) => v,
+            _ => {
+                return VerifyResponse::malformed(
+                    RejectReason::InvalidX402Version,
+                    format!("x402Version: unsupported version {v} (expected 1 or 2)"),
+                )
+            }
+        },
+        None => {
+            return VerifyResponse::malformed(
+                RejectReason::InvalidX402Version,
+                "x402Version: missing field",
+            )
+        }
+    };
+    let payload: PaymentPayload = match decode_field(object.get("paymentPayload"), "paymentPayload")
+    {
+        Ok(p) => p,
+        Err(msg) => return VerifyResponse::malformed(RejectReason::InvalidPayload, msg),
+    };
+    let requirements: PaymentRequirements =
+        match decode_field(object.get("paymentRequirements"), "paymentRequirements") {
+            Ok(r) => r,
+            Err(msg) => {
+                let mut response =
+                    VerifyResponse::malformed(RejectReason::InvalidPaymentRequirements, msg);
+                response.payer = claimed_payer(&payload);
+                return response;
+            }
+        };
+    verify(
+        &VerifyRequest {
+            x402_version: version,
+            payment_payload: payload,
+            payment_requirements: requirements,
+        },
+        now,
+    )
+}
+
+/// [`verify`] for a raw `X-PAYMENT` (v1) or `PAYMENT-SIGNATURE` (v2) header value (base64 of the
+/// payload's JSON; padding optional) against `requirements`. The request's `x402Version` is the
+/// payload's. A header that does not decode is `invalid_payload`.
+pub fn verify_header(header: &str, requirements: &PaymentRequirements, now: u64) -> VerifyResponse {
+    match decode_payment_header(header) {
+        Ok(payload) => verify(
+            &VerifyRequest {
+                x402_version: payload.x402_version,
+                payment_payload: payload,
+                payment_requirements: requirements.clone(),
+            },
+            now,
+        ),
+        Err(reason) => VerifyResponse::malformed(
+            reason,
+            "the header is not base64 of an x402 payment payload JSON",
+        ),
+    }
+}
+
+/// Deserializes one field of the request, naming the path of the first bad sub-field.
+fn decode_field<T: serde::de::DeserializeOwned>(
+    value: Option<&serde_json::Value>,
+    name: &str,
+) -> Result<T, String> {
+    let Some(value) = value else {
+        return Err(format!("{name}: missing field"));
+    };
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            format!("{name}: {}", e.inner())
+        } else {
+            format!("{name}.{path}: {}", e.inner())
+        }
+    })
+}
+
+/// The current unix time in seconds (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_lists_v1_names_and_their_caip2_ids() {
+        let s = supported();
+        let has = |v: u32, n: &str| {
+            s.kinds
+                .iter()
+                .any(|k| k.x402_version == v && k.network == n && k.scheme == "exact")
+        };
+        for name in ["base", "base-sepolia", "avalanche", "avalanche-fuji", "polygon"] {
+            assert!(has(1, name), "{name}");
+        }
+        for id in ["eip155:8453", "eip155:84532", "eip155:43114", "eip155:43113"] {
+            assert!(has(2, id), "{id}");
+        }
+        // every listed kind is one the core resolves, no duplicates
+        for k in &s.kinds {
+            assert!(network_chain_id(&k.network).is_some(), "{}", k.network);
+            assert_eq!(s.kinds.iter().filter(|o| *o == k).count(), 1);
+        }
+        assert!(!has(1, "solana") && !has(2, "solana"));
+    }
+
+    #[test]
+    fn response_shape_is_camel_case_and_omits_absent_fields() {
+        let v = serde_json::to_value(VerifyResponse::valid("0xab".into())).unwrap();
+        assert_eq!(v, serde_json::json!({"isValid": true, "payer": "0xab"}));
+        let v = serde_json::to_value(VerifyResponse::invalid(RejectReason::InvalidNetwork, None))
+            .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"isValid": false, "invalidReason": "invalid_network"})
+        );
+    }
+
+    #[test]
+    fn json_shape_errors_name_the_field() {
+        let r = verify_json(&serde_json::json!([1]), 0);
+        assert_eq!(r.invalid_reason.as_deref(), Some("invalid_payload"));
+        let r = verify_json(&serde_json::json!({"paymentPayload": {}}), 0);
+        assert_eq!(r.invalid_reason.as_deref(), Some("invalid_x402_version"));
+        let r = verify_json(&serde_json::json!({"x402Version": "1"}), 0);
+        assert_eq!(r.invalid_reason.as_deref(), Some("invalid_x402_version"));
+        let r = verify_json(&serde_json::json!({"x402Version": 1}), 0);
+        assert_eq!(r.invalid_reason.as_deref(), Some("invalid_payload"));
+        assert_eq!(
+            r.invalid_message.as_deref(),
+            Some("paymentPayload: missing field")
+        );
+        let r = verify_json(
+            &serde_json::json!({"x402Version": 1, "paymentPayload": {"x402Version": 1, "payload": {"signature": 5}}}),
+            0,
+        );
+        assert_eq!(r.invalid_reason.as_deref(), Some("invalid_payload"));
+        assert!(
+            r.invalid_message
+                .as_deref()
+                .unwrap()
+                .starts_with("paymentPayload.payload.signature: invalid type"),
+            "{r:?}"
+        );
+    }
+}
