@@ -149,7 +149,7 @@ mod tests {
         // deterministic pseudo-random sizes
         let mut x: u64 = 0x9e3779b97f4a7c15;
         for round in 0..200 {
-            let n = (round % 37) as usize;
+            let n = round % 37;
             let its: Vec<_> = (0..n)
                 .map(|_| {
                     x ^= x << 13;

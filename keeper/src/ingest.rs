@@ -7,6 +7,8 @@
 //! * `GET /v1/epochs/{epoch}`: the keeper's counts and the pool's `EpochReport`.
 //! * `GET /healthz`: `200` with chain height/time, `503` when the chain does not answer.
 //! * `GET /metrics`: Prometheus text.
+//! * `POST /verify`, `GET /supported`, `POST /settle`: the x402 facilitator endpoints of
+//!   [`crate::facilitator`] (stateless, same bounds).
 //!
 //! Bounds: request body size (`413`), a token bucket on request rate (`429` + `Retry-After`) and
 //! a concurrency limit with load shedding (`503` + `Retry-After`).
@@ -246,6 +248,7 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(keeper)
+        .merge(crate::facilitator::routes())
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))
         .layer(middleware::from_fn_with_state(bucket, rate_limit))
@@ -286,7 +289,7 @@ mod tests {
         assert!(parse_receipts(b"7", 10)
             .unwrap_err()
             .contains("expected a receipt"));
-        let many = format!("[{}]", vec!["{}"; 3].join(","));
+        let many = format!("[{}]", ["{}"; 3].join(","));
         assert!(parse_receipts(many.as_bytes(), 2)
             .unwrap_err()
             .contains("too many"));

@@ -10,13 +10,15 @@
 //!   persisted under `--home`);
 //! * [`service`]: the pipeline ([`service::Keeper`]): verify, store, submit, record, reconcile,
 //!   finalize;
-//! * [`ingest`]: the HTTP API (axum);
+//! * [`ingest`]: the HTTP API (axum), with the x402 facilitator endpoints of [`facilitator`];
 //! * [`metrics`]: Prometheus text metrics;
 //! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
+//! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
 pub mod batcher;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod facilitator;
 pub mod genesis;
 pub mod ingest;
 pub mod metrics;

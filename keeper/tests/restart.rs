@@ -65,7 +65,7 @@ fn reopening_home_resumes_the_same_chain() {
 
     // genesis is applied only once; another genesis on this home is refused
     let mut other = g.clone();
-    other.pool_funding = other.pool_funding + cosmwasm_std::Uint128::new(1);
+    other.pool_funding += cosmwasm_std::Uint128::new(1);
     let err = EmbeddedChain::open(home.path(), &other).err().unwrap();
     assert!(err.to_string().contains("different [genesis]"), "{err}");
     let chain = EmbeddedChain::open_with_clock(home.path(), &g, ClockMode::Manual).unwrap();

@@ -1,9 +1,7 @@
 //! Entry points and dispatch of the receipt verifier (DESIGN §3). Logic lives in the topic modules.
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response,
-};
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::msg::pool::{ConfigResponse as PoolConfigResponse, QueryMsg as PoolQueryMsg};
 use opg_core::msg::verifier::{ExecuteMsg, InstantiateMsg, QueryMsg, SudoMsg};
@@ -142,4 +140,3 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     migrate_contract(deps)
 }
-

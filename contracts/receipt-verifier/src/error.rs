@@ -123,7 +123,9 @@ pub enum ContractError {
 
     /// `ReceiptStatus` looked at more non-empty nonce epochs than it may in one query; pruning
     /// (`PruneNonces`) shrinks the range.
-    #[error("receipt status scan exceeded {seeks} seeks from epoch {from_epoch}; prune nonces first")]
+    #[error(
+        "receipt status scan exceeded {seeks} seeks from epoch {from_epoch}; prune nonces first"
+    )]
     StatusScanLimit {
         /// Seeks made.
         seeks: u32,

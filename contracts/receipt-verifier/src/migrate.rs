@@ -26,9 +26,10 @@ fn check_upgrade(storage: &dyn Storage) -> Result<String, ContractError> {
         });
     }
     let parse = |v: &str| {
-        v.parse::<Version>().map_err(|_| ContractError::InvalidVersion {
-            version: v.to_string(),
-        })
+        v.parse::<Version>()
+            .map_err(|_| ContractError::InvalidVersion {
+                version: v.to_string(),
+            })
     };
     if parse(&stored.version)? > parse(CONTRACT_VERSION)? {
         return Err(ContractError::Downgrade {

@@ -40,8 +40,7 @@ pub fn execute_prune_nonces(
             Order::Ascending,
         )
         .take(limit as usize + 1);
-    for item in entries
-    {
+    for item in entries {
         let ((epoch, key), _) = item?;
         if epoch >= first_open || to_remove.len() >= limit as usize {
             first_left = Some(epoch);

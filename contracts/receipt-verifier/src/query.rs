@@ -155,7 +155,8 @@ mod tests {
     fn skip_scan_finds_keys_in_any_non_empty_epoch() {
         let mut deps = mock_dependencies();
         // Keys before and after the wanted one, in several epochs, with gaps.
-        for (epoch, p, n, counted) in [(3, 1, 1, 3), (3, 9, 9, 3), (7, 5, 5, 6), (1000, 2, 2, 990)] {
+        for (epoch, p, n, counted) in [(3, 1, 1, 3), (3, 9, 9, 3), (7, 5, 5, 6), (1000, 2, 2, 990)]
+        {
             NONCES
                 .save(&mut deps.storage, (epoch, key(p, n).as_slice()), &counted)
                 .unwrap();

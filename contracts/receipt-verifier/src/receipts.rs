@@ -47,10 +47,13 @@ pub fn load_registry_view(
     loop {
         let (ids, models) = match (id_chunks.next(), model_chunks.next()) {
             (None, None) => break,
-            (i, m) => (i.unwrap_or_default().to_vec(), m.unwrap_or_default().to_vec()),
+            (i, m) => (
+                i.unwrap_or_default().to_vec(),
+                m.unwrap_or_default().to_vec(),
+            ),
         };
-        let resp: NodesByIdsResponse = querier
-            .query_wasm_smart(registry, &RegistryQueryMsg::NodesByIds { ids, models })?;
+        let resp: NodesByIdsResponse =
+            querier.query_wasm_smart(registry, &RegistryQueryMsg::NodesByIds { ids, models })?;
         let part = RegistryView::from(resp);
         view.nodes.extend(part.nodes);
         view.models.extend(part.models);

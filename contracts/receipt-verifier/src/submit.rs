@@ -137,7 +137,10 @@ pub fn execute_submit_receipts(
 
     let accepted = writes.len() as u32;
     let rejected = results.len() as u32 - accepted;
-    let heartbeats_accepted = heartbeat_results.iter().filter(|h| h.rejected.is_none()).count();
+    let heartbeats_accepted = heartbeat_results
+        .iter()
+        .filter(|h| h.rejected.is_none())
+        .count();
     let mut response = Response::new()
         .add_attribute("action", "submit_receipts")
         .add_attribute("accepted", accepted.to_string())
@@ -147,15 +150,17 @@ pub fn execute_submit_receipts(
             "heartbeats_rejected",
             (heartbeat_results.len() - heartbeats_accepted).to_string(),
         )
-        .add_attribute(
-            "accepted_nodes",
-            accepted_nodes
-                .iter()
-                .map(|(node, n)| format!("{node}:{n}"))
-                .collect::<Vec<_>>()
-                .join(","),
-        )
         .add_attributes(rejected_attrs);
+    // `node:count` of accepted receipts, by node id; omitted when empty (some chains refuse empty
+    // attribute values).
+    if !accepted_nodes.is_empty() {
+        let summary = accepted_nodes
+            .iter()
+            .map(|(node, n)| format!("{node}:{n}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        response = response.add_attribute("accepted_nodes", summary);
+    }
     if !usage.is_empty() || !live.is_empty() {
         response = response.add_message(WasmMsg::Execute {
             contract_addr: cfg.reward_pool.to_string(),

@@ -23,7 +23,9 @@ pub fn validate_max_batch(max_batch: u32) -> Result<u32, ContractError> {
 /// Networks: chain ids > 0 and unique, names non-empty, asset addresses `0x` + 40 hex (stored
 /// lowercase) and unique per network, decimals <= 30. Errors: `InvalidNetwork`,
 /// `DuplicateChainId`, `InvalidAssetAddress`, `DuplicateAsset`, `InvalidDecimals`.
-pub fn validate_networks(networks: Vec<NetworkConfig>) -> Result<Vec<NetworkConfig>, ContractError> {
+pub fn validate_networks(
+    networks: Vec<NetworkConfig>,
+) -> Result<Vec<NetworkConfig>, ContractError> {
     let mut chain_ids = BTreeSet::new();
     networks
         .into_iter()
@@ -35,7 +37,9 @@ pub fn validate_networks(networks: Vec<NetworkConfig>) -> Result<Vec<NetworkConf
                 });
             }
             if !chain_ids.insert(n.chain_id) {
-                return Err(ContractError::DuplicateChainId { chain_id: n.chain_id });
+                return Err(ContractError::DuplicateChainId {
+                    chain_id: n.chain_id,
+                });
             }
             let mut seen = BTreeSet::new();
             let assets = n
@@ -84,8 +88,8 @@ pub fn validate_facilitators(facilitators: Vec<String>) -> Result<Vec<String>, C
     facilitators
         .into_iter()
         .map(|f| {
-            let parsed = parse_evm_address(&f)
-                .ok_or(ContractError::InvalidFacilitator { address: f })?;
+            let parsed =
+                parse_evm_address(&f).ok_or(ContractError::InvalidFacilitator { address: f })?;
             let address = format_evm_address(&parsed);
             if !seen.insert(parsed) {
                 return Err(ContractError::DuplicateFacilitator { address });
@@ -174,7 +178,10 @@ mod tests {
 
     #[test]
     fn max_batch_bounds() {
-        assert_eq!(validate_max_batch(0), Err(ContractError::InvalidMaxBatch { max_batch: 0 }));
+        assert_eq!(
+            validate_max_batch(0),
+            Err(ContractError::InvalidMaxBatch { max_batch: 0 })
+        );
         assert_eq!(validate_max_batch(1), Ok(1));
         assert_eq!(validate_max_batch(500), Ok(500));
         assert_eq!(

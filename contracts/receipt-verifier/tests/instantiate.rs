@@ -22,10 +22,7 @@ fn env(epoch_length: u64) -> Env {
     let mut app = s.app;
     let deployer = app.api().addr_make("deployer");
     // A second pool whose clock has the given epoch length: reuse the mock pool's code.
-    let pool_code = app
-        .contract_data(&s.pool)
-        .unwrap()
-        .code_id;
+    let pool_code = app.contract_data(&s.pool).unwrap().code_id;
     let clock = EpochClock {
         genesis: 1_000,
         epoch_length,
@@ -97,7 +94,10 @@ fn reads_the_clock_from_the_pool_and_records_cw2() {
 fn refuses_a_pool_clock_without_epoch_length() {
     let mut e = env(0);
     let msg = e.msg.clone();
-    assert_eq!(instantiate(&mut e, &msg).unwrap_err(), ContractError::InvalidClock {});
+    assert_eq!(
+        instantiate(&mut e, &msg).unwrap_err(),
+        ContractError::InvalidClock {}
+    );
 }
 
 #[test]
@@ -119,11 +119,17 @@ fn validates_every_field() {
 
     let mut m = base.clone();
     m.governance = "not-an-address".to_string();
-    assert!(matches!(instantiate(&mut e, &m).unwrap_err(), ContractError::Std(_)));
+    assert!(matches!(
+        instantiate(&mut e, &m).unwrap_err(),
+        ContractError::Std(_)
+    ));
 
     let mut m = base.clone();
     m.registry = "nope".to_string();
-    assert!(matches!(instantiate(&mut e, &m).unwrap_err(), ContractError::Std(_)));
+    assert!(matches!(
+        instantiate(&mut e, &m).unwrap_err(),
+        ContractError::Std(_)
+    ));
 
     for max_batch in [0, 501] {
         let mut m = base.clone();

@@ -7,7 +7,10 @@ use receipt_verifier::ContractError;
 #[test]
 fn limit_bounds() {
     let mut s = Suite::new();
-    assert_eq!(s.prune(0).unwrap_err(), ContractError::InvalidPruneLimit { limit: 0 });
+    assert_eq!(
+        s.prune(0).unwrap_err(),
+        ContractError::InvalidPruneLimit { limit: 0 }
+    );
     assert_eq!(
         s.prune(1001).unwrap_err(),
         ContractError::InvalidPruneLimit { limit: 1001 }

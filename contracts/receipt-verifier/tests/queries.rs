@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{Uint128, StdError};
+use cosmwasm_std::{StdError, Uint128};
 use opg_core::eip712::domain_salt;
 use opg_core::msg::verifier::{AcceptedReceipt, ConfigResponse, QueryMsg};
 use opg_core::types::Provenance;
@@ -106,7 +106,10 @@ fn receipt_status_by_payer_and_nonce() {
         )
         .unwrap();
     assert!(st.consumed);
-    assert_eq!(s.status(&later.payer.address(), &later.nonce).epoch, Some(2));
+    assert_eq!(
+        s.status(&later.payer.address(), &later.nonce).epoch,
+        Some(2)
+    );
     // Same nonce, other payer: not consumed.
     assert!(!s.status(&s.payers[1].address(), &spec.nonce).consumed);
     // Unknown nonce between existing keys.

@@ -227,9 +227,17 @@ fn replay_within_a_batch_is_a_duplicate() {
     let (data, res) = s.submit(receipts, vec![]).unwrap();
     assert_eq!(
         reasons(&data),
-        vec!["accepted", "accepted", "duplicate_in_batch", "duplicate_in_batch"]
+        vec![
+            "accepted",
+            "accepted",
+            "duplicate_in_batch",
+            "duplicate_in_batch"
+        ]
     );
-    assert_eq!(attr(&res, "rejected_2").as_deref(), Some("duplicate_in_batch"));
+    assert_eq!(
+        attr(&res, "rejected_2").as_deref(),
+        Some("duplicate_in_batch")
+    );
     // Counted once.
     let rec = s.recorded();
     assert_eq!(rec[0].entries[0].calls, 2);
@@ -325,9 +333,12 @@ fn usage_goes_to_the_pool_in_one_message_aggregated_per_node_and_payer() {
     let r = s.receipt(&bad);
     let (data, res) = s.submit(vec![r], vec![]).unwrap();
     assert_eq!(data.accepted, 0);
+    assert_eq!(attr(&res, "accepted_nodes"), None);
     assert_eq!(s.recorded().len(), 1);
-    assert!(!res.events.iter().any(|e| e.ty == "execute"
-        && e.attributes.iter().any(|a| a.value == s.pool.as_str())));
+    assert!(!res
+        .events
+        .iter()
+        .any(|e| e.ty == "execute" && e.attributes.iter().any(|a| a.value == s.pool.as_str())));
 }
 
 #[test]
@@ -401,7 +412,10 @@ fn heartbeats_make_local_nodes_live() {
 #[test]
 fn batch_bounds() {
     let mut s = Suite::new();
-    assert_eq!(s.submit(vec![], vec![]).unwrap_err(), ContractError::EmptyBatch {});
+    assert_eq!(
+        s.submit(vec![], vec![]).unwrap_err(),
+        ContractError::EmptyBatch {}
+    );
 
     let gov = s.governance.clone();
     s.execute(
@@ -423,9 +437,48 @@ fn batch_bounds() {
         ContractError::BatchTooLarge { max: 2, got: 3 }
     );
     // Nothing was consumed by the failed batch.
-    assert!(!s.status(&specs[0].payer.address(), &specs[0].nonce).consumed);
+    assert!(
+        !s.status(&specs[0].payer.address(), &specs[0].nonce)
+            .consumed
+    );
     let (data, _) = s.submit(receipts, vec![]).unwrap();
     assert_eq!(data.accepted, 2);
     let (data, _) = s.submit(vec![], vec![hb]).unwrap();
     assert_eq!(data.heartbeats[0].rejected, None);
+}
+
+#[test]
+fn batches_naming_more_than_256_nodes_query_the_registry_in_chunks() {
+    let mut s = Suite::new();
+    let gov = s.governance.clone();
+    s.execute(
+        &gov,
+        &ExecuteMsg::UpdateConfig {
+            governance: None,
+            networks: None,
+            facilitators: None,
+            require_settlement: None,
+            max_batch: Some(500),
+        },
+    )
+    .unwrap();
+    let now = s.now();
+    // The mock registry refuses more than 256 ids per query, as the real one does.
+    let mut heartbeats: Vec<_> = (0..300)
+        .map(|i| {
+            let mut hb = s.heartbeat(LOCAL, now - 1);
+            hb.node_id = format!("ghost-{i:03}");
+            hb
+        })
+        .collect();
+    heartbeats.push(s.heartbeat(LOCAL, now - 1));
+    let spec = s.spec();
+    let r = s.receipt(&spec);
+    let (data, _) = s.submit(vec![r], heartbeats).unwrap();
+    assert_eq!(data.accepted, 1);
+    assert_eq!(data.heartbeats.len(), 301);
+    assert!(data.heartbeats[..300]
+        .iter()
+        .all(|h| h.rejected.as_deref() == Some("node_unknown")));
+    assert_eq!(data.heartbeats[300].rejected, None);
 }

@@ -53,7 +53,10 @@ fn governance_updates_and_hands_over() {
             &gov,
             &update(
                 Some(new_gov.to_string()),
-                Some(vec![new_facilitator.address().to_uppercase().replacen("0X", "0x", 1)]),
+                Some(vec![new_facilitator
+                    .address()
+                    .to_uppercase()
+                    .replacen("0X", "0x", 1)]),
                 Some(false),
                 Some(7),
             ),
@@ -71,7 +74,8 @@ fn governance_updates_and_hands_over() {
 
     // The old governance is out.
     assert_eq!(
-        s.execute(&gov, &update(None, None, None, Some(8))).unwrap_err(),
+        s.execute(&gov, &update(None, None, None, Some(8)))
+            .unwrap_err(),
         ContractError::Unauthorized {
             sender: gov.to_string()
         }
@@ -96,12 +100,16 @@ fn updates_are_validated() {
     let mut s = Suite::new();
     let gov = s.governance.clone();
     assert_eq!(
-        s.execute(&gov, &update(None, None, None, Some(0))).unwrap_err(),
+        s.execute(&gov, &update(None, None, None, Some(0)))
+            .unwrap_err(),
         ContractError::InvalidMaxBatch { max_batch: 0 }
     );
     assert_eq!(
-        s.execute(&gov, &update(None, Some(vec!["0xzz".to_string()]), None, None))
-            .unwrap_err(),
+        s.execute(
+            &gov,
+            &update(None, Some(vec!["0xzz".to_string()]), None, None)
+        )
+        .unwrap_err(),
         ContractError::InvalidFacilitator {
             address: "0xzz".to_string()
         }

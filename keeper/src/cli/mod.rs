@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod keeper;
 pub mod simulate;
+pub mod x402;
 
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -37,6 +38,8 @@ pub enum Command {
     },
     /// Run a scenario through the whole pipeline and report who earns what.
     Simulate(simulate::SimulateArgs),
+    /// x402 facilitator tools: `opg x402 verify` checks a payment offline.
+    X402(x402::X402Args),
 }
 
 /// Installs the tracing subscriber (stderr).
@@ -66,5 +69,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             keeper::run(command)
         }
         Command::Simulate(args) => crate::simulate::run(args),
+        Command::X402(args) => x402::run(args),
     }
 }

@@ -25,6 +25,7 @@ pub fn genesis() -> GenesisConfig {
 
 /// A receipt for one call: payer `payer`, its `nonce`-th payment of `value` USDC units (=
 /// micro-USD, 6 decimals) to `node`, served at `served_at`, settled by the dev facilitator.
+#[allow(clippy::too_many_arguments)]
 pub fn receipt(
     chain: &dyn ChainBackend,
     g: &GenesisConfig,

@@ -133,6 +133,13 @@ pub fn network_chain_id(network: &str) -> Option<u64> {
 /// `extra.version`, signature recovers `from` (low-s only), `to == payTo`,
 /// `validBefore >= now + valid_before_margin`, `validAfter <= now`, value (v1 `>=
 /// maxAmountRequired`, v2 `== amount`). Balance and on-chain nonce state are not checked.
+///
+/// Differences from the reference facilitators (all stricter): `extra.name`/`extra.version` are
+/// required in v1 too (no default token name); a v1 payload's network must be the requirements'
+/// chain (the v1 reference only reads the payload's); only 65-byte EOA signatures (no EIP-1271 /
+/// ERC-6492 smart-wallet signatures, no 64-byte compact form); high-s is rejected; amounts must fit
+/// 128 bits and times 64 bits (`InvalidPayload`). Malformed `asset`, `payTo` or amount in the
+/// requirements give `InvalidPaymentRequirements`.
 pub fn verify_payment<C: Crypto>(
     crypto: &C,
     payload: &PaymentPayload,
@@ -220,6 +227,32 @@ pub fn format_evm_address(a: &[u8; 20]) -> String {
 /// Full receipt verification (DESIGN §3) at time `now` (unix seconds), stateless: the caller checks
 /// `(payer, nonce)` replay. The payment's time window is checked at `served_at`, not at `now`
 /// (receipts are submitted after the fact).
+///
+/// Checks, in this order (the first failure is the reason; cheap checks come before the three
+/// signature recoveries):
+/// 1. header decodes (`InvalidPayload`);
+/// 2. the payment's fields as in [`verify_payment`] (version, scheme, network, `extra`, field
+///    parsing), `to == payTo`, `validAfter <= served_at < validBefore`
+///    (`ServedOutsidePaymentWindow`, not the x402 time reasons: the facilitator's 6-second margin is
+///    about settling in time, a receipt is about when the call was served), value vs. requirements;
+/// 3. policy: the chain is an accepted network (`InvalidNetwork`), the asset is accepted on it
+///    (`UnsupportedAsset`); value in micro-USD = `value * 10^6 / 10^decimals` rounded down
+///    (`InvalidPayload` on overflow);
+/// 4. epoch: `served_at <= now`, after genesis, and its epoch open for submission (`EpochClosed`);
+/// 5. registry: node known (`NodeUnknown`), not jailed (`NodeJailed`), not unbonding
+///    (`NodeInactive`), payer is not the node's `pay_to` (`SelfDealing`), `payTo` is the node's
+///    `pay_to` (`RecipientNotNode`), model listed (`ModelUnknown`), served by the node
+///    (`ModelNotServed`), of the node kind's provenance (`ProvenanceMismatch`); local nodes: an
+///    attestation with `expires_at > served_at` (`AttestationExpired`);
+/// 6. settlement: present when required (`SettlementMissing`); when present, from an allow-listed
+///    facilitator with a 32-byte tx hash (`InvalidSettlement`);
+/// 7. the payer's EIP-3009 signature recovers `from` (`InvalidExactEvmPayloadSignature`);
+/// 8. the node's signature over [`inference_receipt_digest`] with its registered key
+///    (`InvalidNodeSignature`);
+/// 9. the settlement signature recovers the facilitator over [`settlement_digest`]
+///    (`InvalidSettlement`).
+///
+/// A [`Rejection`] carries the payer and nonce whenever the header decoded and they parse.
 pub fn verify_receipt<C: Crypto>(
     crypto: &C,
     policy: &VerifierPolicy,
@@ -384,6 +417,10 @@ pub fn verify_receipt<C: Crypto>(
 
 /// Verifies a local node's heartbeat: known, active local node with a valid attestation, signature
 /// with its key, `timestamp` inside `epoch`, `timestamp <= now`, epoch open for submission.
+///
+/// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `ProvenanceMismatch` (a proxy
+/// node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
+/// (timestamp in the future, outside `epoch`, or the epoch closed), `InvalidNodeSignature`.
 pub fn verify_heartbeat<C: Crypto>(
     crypto: &C,
     policy: &VerifierPolicy,

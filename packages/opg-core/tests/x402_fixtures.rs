@@ -26,7 +26,9 @@ use serde_json::Value;
 const PAYER_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/x402").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/x402")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
@@ -53,7 +55,11 @@ fn payment_cases() -> Vec<Value> {
     let mut all = Vec::new();
     for file in ["payments-v1.json", "payments-v2.json"] {
         let f = fixture(file);
-        assert!(f["packages"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().starts_with("x402@")));
+        assert!(f["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().starts_with("x402@")));
         all.extend(f["cases"].as_array().unwrap().iter().cloned());
     }
     all
@@ -67,11 +73,24 @@ fn reference_payments_get_the_recorded_verdicts() {
     let (mut valid, mut invalid) = (0, 0);
     for c in &cases {
         let name = c["name"].as_str().unwrap();
-        let requirements: PaymentRequirements = serde_json::from_value(c["requirements"].clone()).unwrap();
+        let requirements: PaymentRequirements =
+            serde_json::from_value(c["requirements"].clone()).unwrap();
         let now = c["verify_time"].as_u64().unwrap();
         let verdict = decode_payment_header(c["header"].as_str().unwrap()).and_then(|payload| {
-            let native = verify_payment(&NativeCrypto, &payload, &requirements, now, VALID_BEFORE_MARGIN);
-            let chain = verify_payment(&ApiCrypto(&api), &payload, &requirements, now, VALID_BEFORE_MARGIN);
+            let native = verify_payment(
+                &NativeCrypto,
+                &payload,
+                &requirements,
+                now,
+                VALID_BEFORE_MARGIN,
+            );
+            let chain = verify_payment(
+                &ApiCrypto(&api),
+                &payload,
+                &requirements,
+                now,
+                VALID_BEFORE_MARGIN,
+            );
             assert_eq!(native, chain, "{name}: backends disagree");
             native
         });
@@ -81,28 +100,50 @@ fn reference_payments_get_the_recorded_verdicts() {
             assert_eq!(v.payer, expected["payer"].as_str().unwrap(), "{name}");
             assert_eq!(v.pay_to, requirements.pay_to.to_lowercase(), "{name}");
             assert_eq!(v.asset, requirements.asset.to_lowercase(), "{name}");
-            assert!(c["viem_recovers_from"].as_bool().unwrap(), "{name}: viem disagrees");
+            assert!(
+                c["viem_recovers_from"].as_bool().unwrap(),
+                "{name}: viem disagrees"
+            );
             valid += 1;
         } else {
             let reason = verdict.err().unwrap_or_else(|| panic!("{name}: accepted"));
-            assert_eq!(reason.as_str(), expected["reason"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                reason.as_str(),
+                expected["reason"].as_str().unwrap(),
+                "{name}"
+            );
             // The tampering really broke the signature by viem's (independent) account, except
             // for the high-s twin, which viem accepts and opg rejects on purpose.
             if reason.as_str() == "invalid_exact_evm_payload_signature" {
-                assert_eq!(c["viem_recovers_from"].as_bool().unwrap(), name.contains("high-s"), "{name}");
+                assert_eq!(
+                    c["viem_recovers_from"].as_bool().unwrap(),
+                    name.contains("high-s"),
+                    "{name}"
+                );
             }
             invalid += 1;
         }
     }
-    assert!(valid >= 20 && invalid >= 80, "{valid} valid, {invalid} invalid");
+    assert!(
+        valid >= 20 && invalid >= 80,
+        "{valid} valid, {invalid} invalid"
+    );
 }
 
 #[test]
 fn reference_fixtures_cover_three_networks_and_both_versions() {
     let cases = payment_cases();
-    for network in ["\"base\"", "\"base-sepolia\"", "\"avalanche-fuji\"", "eip155:8453", "eip155:84532", "eip155:43113"] {
+    for network in [
+        "\"base\"",
+        "\"base-sepolia\"",
+        "\"avalanche-fuji\"",
+        "eip155:8453",
+        "eip155:84532",
+        "eip155:43113",
+    ] {
         assert!(
-            cases.iter().any(|c| c["expected"]["valid"] == true && c["requirements"]["network"].to_string().contains(network)),
+            cases.iter().any(|c| c["expected"]["valid"] == true
+                && c["requirements"]["network"].to_string().contains(network)),
             "no valid case on {network}"
         );
     }
@@ -113,14 +154,18 @@ fn our_signer_reproduces_the_reference_clients() {
     let mut secret = [0u8; 32];
     hex::decode_to_slice(PAYER_KEY, &mut secret).unwrap();
     let payer = EvmSigner::from_bytes(&secret).unwrap();
-    assert_eq!(payer.address(), "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    assert_eq!(
+        payer.address(),
+        "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+    );
     let mut checked = 0;
     for c in payment_cases() {
         let name = c["name"].as_str().unwrap();
         if !name.ends_with(": valid") {
             continue;
         }
-        let requirements: PaymentRequirements = serde_json::from_value(c["requirements"].clone()).unwrap();
+        let requirements: PaymentRequirements =
+            serde_json::from_value(c["requirements"].clone()).unwrap();
         let reference = decode_payment_header(c["header"].as_str().unwrap()).unwrap();
         let a = &reference.payload.authorization;
         let params = PaymentParams {
@@ -166,7 +211,12 @@ fn eip712_digests_match_viem() {
     let twa = &d["transfer_with_authorization"];
     let t = &d["token_domains"][twa["network_index"].as_u64().unwrap() as usize];
     let m = &twa["message"];
-    let sep = token_domain_separator(t["name"].as_str().unwrap(), t["version"].as_str().unwrap(), t["chain_id"].as_u64().unwrap(), &addr(&t["verifying_contract"]));
+    let sep = token_domain_separator(
+        t["name"].as_str().unwrap(),
+        t["version"].as_str().unwrap(),
+        t["chain_id"].as_u64().unwrap(),
+        &addr(&t["verifying_contract"]),
+    );
     let auth = Authorization {
         from: addr(&m["from"]),
         to: addr(&m["to"]),
@@ -175,7 +225,10 @@ fn eip712_digests_match_viem() {
         valid_before: num(&m["validBefore"]) as u64,
         nonce: b32(&m["nonce"]),
     };
-    assert_eq!(transfer_with_authorization_digest(&sep, &auth), b32(&twa["digest"]));
+    assert_eq!(
+        transfer_with_authorization_digest(&sep, &auth),
+        b32(&twa["digest"])
+    );
 
     let m = &d["inference_receipt"]["message"];
     let binding = PaymentBinding {
@@ -194,18 +247,35 @@ fn eip712_digests_match_viem() {
         completion_tokens: num(&m["completionTokens"]) as u64,
         served_at: num(&m["servedAt"]) as u64,
     };
-    assert_eq!(inference_receipt_digest(&vds, &binding, &receipt), Some(b32(&d["inference_receipt"]["digest"])));
+    assert_eq!(
+        inference_receipt_digest(&vds, &binding, &receipt),
+        Some(b32(&d["inference_receipt"]["digest"]))
+    );
 
     let m = &d["settlement"]["message"];
-    let digest = settlement_digest(&vds, &b32(&m["paymentDigest"]), num(&m["chainId"]) as u64, &b32(&m["txHash"]), &addr(&m["payer"]), num(&m["value"]));
+    let digest = settlement_digest(
+        &vds,
+        &b32(&m["paymentDigest"]),
+        num(&m["chainId"]) as u64,
+        &b32(&m["txHash"]),
+        &addr(&m["payer"]),
+        num(&m["value"]),
+    );
     assert_eq!(digest, b32(&d["settlement"]["digest"]));
 
-    for (key_field, case) in [("node_key_address", "hardware_attestation_secp256k1"), ("node_key_ed25519", "hardware_attestation_ed25519")] {
+    for (key_field, case) in [
+        ("node_key_address", "hardware_attestation_secp256k1"),
+        ("node_key_ed25519", "hardware_attestation_ed25519"),
+    ] {
         let a = &d[case];
         let key = if key_field == "node_key_address" {
-            NodeKey::Secp256k1 { address: a[key_field].as_str().unwrap().into() }
+            NodeKey::Secp256k1 {
+                address: a[key_field].as_str().unwrap().into(),
+            }
         } else {
-            NodeKey::Ed25519 { public_key: Binary::from(b32(&a[key_field]).to_vec()) }
+            NodeKey::Ed25519 {
+                public_key: Binary::from(b32(&a[key_field]).to_vec()),
+            }
         };
         let att = HardwareAttestation {
             hardware_class: a["hardware_class"].as_str().unwrap().into(),
@@ -214,7 +284,11 @@ fn eip712_digests_match_viem() {
             attester: String::new(),
             signature: Binary::default(),
         };
-        assert_eq!(attestation_digest(&rds, a["operator"].as_str().unwrap(), &key, &att), Some(b32(&a["digest"])), "{case}");
+        assert_eq!(
+            attestation_digest(&rds, a["operator"].as_str().unwrap(), &key, &att),
+            Some(b32(&a["digest"])),
+            "{case}"
+        );
     }
 
     let m = &d["heartbeat"]["message"];

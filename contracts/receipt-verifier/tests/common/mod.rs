@@ -27,9 +27,7 @@ use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
 use opg_core::sign::{
     make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
 };
-use opg_core::types::{
-    AssetConfig, NetworkConfig, NodeKindTag, NodeStatus, Provenance,
-};
+use opg_core::types::{AssetConfig, NetworkConfig, NodeKindTag, NodeStatus, Provenance};
 use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
 use receipt_verifier::ContractError;
 
@@ -96,7 +94,9 @@ fn registry_query(deps: Deps, _env: Env, msg: RegistryQueryMsg) -> StdResult<Bin
                 .collect::<StdResult<Vec<_>>>()?;
             to_json_binary(&NodesByIdsResponse { nodes, models })
         }
-        RegistryQueryMsg::Node { node_id } => to_json_binary(&REG_NODES.load(deps.storage, &node_id)?),
+        RegistryQueryMsg::Node { node_id } => {
+            to_json_binary(&REG_NODES.load(deps.storage, &node_id)?)
+        }
         _ => Err(StdError::generic_err("not supported by the mock registry")),
     }
 }
@@ -571,7 +571,13 @@ impl Suite {
 
     pub fn heartbeat(&self, node: &str, timestamp: u64) -> Heartbeat {
         let epoch = self.clock.epoch_of(timestamp).unwrap();
-        sign_heartbeat(&self.node(node).signer, &self.domain, node, epoch, timestamp)
+        sign_heartbeat(
+            &self.node(node).signer,
+            &self.domain,
+            node,
+            epoch,
+            timestamp,
+        )
     }
 
     pub fn submit(
@@ -596,7 +602,11 @@ impl Suite {
         Ok((data, res))
     }
 
-    pub fn execute(&mut self, sender: &Addr, msg: &ExecuteMsg) -> Result<AppResponse, ContractError> {
+    pub fn execute(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+    ) -> Result<AppResponse, ContractError> {
         self.app
             .execute_contract(sender.clone(), self.verifier.clone(), msg, &[])
             .map_err(contract_error)

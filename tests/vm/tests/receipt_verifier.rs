@@ -1,0 +1,268 @@
+//! `receipt-verifier` on its optimized artifact, with the real registry and pool behind it.
+use opg_core::msg::pool::{EpochReport, QueryMsg as PoolQueryMsg};
+use opg_core::msg::verifier::{
+    ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict, SudoMsg,
+    SubmitReceiptsResponse,
+};
+use opg_core::msg::MigrateMsg;
+use opg_core::eip712::domain_salt;
+use opg_vm_tests::suite::{addr, ok, payer, set_cw2, Suite, LOCAL, MAX_BATCH, PROXY_ED, PROXY_SECP, VALUE};
+
+#[test]
+fn instantiate_reads_the_clock_from_the_pool() {
+    let s = Suite::new();
+    let cfg: ConfigResponse = ok("config", s.chain.query(&s.verifier, &QueryMsg::Config {}));
+    assert_eq!(cfg.clock, s.clock);
+    assert_eq!(cfg.max_batch, MAX_BATCH);
+    assert!(cfg.require_settlement);
+    assert_eq!(cfg.facilitators, vec![s.facilitator.address()]);
+    let salt = domain_salt(&s.chain.block().chain_id, &s.addr_of(&s.verifier));
+    assert_eq!(cfg.domain_salt, hex_encode(&salt));
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn submit_accepts_receipts_of_both_key_types_and_records_usage_in_the_pool() {
+    let mut s = Suite::new();
+    let r1 = s.receipt(PROXY_SECP, &payer(0));
+    let r2 = s.receipt(PROXY_ED, &payer(1));
+    let r3 = s.receipt(LOCAL, &payer(2));
+    let hb = s.heartbeat(LOCAL);
+    let tx = ok("submit", s.submit(vec![r1.clone(), r2, r3], vec![hb]));
+    let data: SubmitReceiptsResponse = tx.data();
+    assert_eq!((data.accepted, data.rejected), (3, 0), "{data:?}");
+    assert!(data.heartbeats.iter().all(|h| h.rejected.is_none()));
+    // The verifier's RecordUsage reached the pool.
+    assert_eq!(tx.responses.len(), 2);
+    assert_eq!(tx.responses[1].0.as_str(), s.addr_of(&s.pool));
+    let report: EpochReport = ok(
+        "report",
+        s.chain.query(&s.pool, &PoolQueryMsg::EpochReport { epoch: s.epoch() }),
+    );
+    assert_eq!(report.commercial.calls, 2);
+    assert_eq!(report.community.calls, 1);
+    assert_eq!(report.commercial.raw_value.u128(), 2 * VALUE);
+    assert_eq!(report.live_local_nodes, 1);
+
+    // The nonce is consumed: status, verdict and a replay say so.
+    let payer0 = data.receipts[0].payer.clone().unwrap();
+    let nonce0 = data.receipts[0].nonce.clone().unwrap();
+    let status: ReceiptStatusResponse = ok(
+        "status",
+        s.chain.query(
+            &s.verifier,
+            &QueryMsg::ReceiptStatus {
+                payer: payer0,
+                nonce: nonce0,
+            },
+        ),
+    );
+    assert!(status.consumed);
+    assert_eq!(status.epoch, Some(s.epoch()));
+    let verdict: ReceiptVerdict = ok(
+        "verify",
+        s.chain.query(
+            &s.verifier,
+            &QueryMsg::VerifyReceipt {
+                receipt: r1.clone(),
+            },
+        ),
+    );
+    assert!(!verdict.valid);
+    assert_eq!(verdict.reason.as_deref(), Some("nonce_already_used"));
+    let replay: SubmitReceiptsResponse = ok("replay", s.submit(vec![r1], vec![])).data();
+    assert_eq!(replay.accepted, 0);
+    assert_eq!(
+        replay.receipts[0].rejected.as_deref(),
+        Some("nonce_already_used")
+    );
+}
+
+#[test]
+fn verify_receipt_query_accepts_a_fresh_receipt_without_consuming_it() {
+    let mut s = Suite::new();
+    let r = s.receipt(PROXY_ED, &payer(0));
+    let verdict: ReceiptVerdict = ok(
+        "verify",
+        s.chain
+            .query(&s.verifier, &QueryMsg::VerifyReceipt { receipt: r.clone() }),
+    );
+    assert!(verdict.valid, "{verdict:?}");
+    let accepted = verdict.accepted.unwrap();
+    assert_eq!(accepted.node_id, PROXY_ED);
+    assert_eq!(accepted.value_micro_usd.u128(), VALUE);
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+    assert_eq!(data.accepted, 1);
+}
+
+#[test]
+fn bad_receipts_are_rejected_with_reasons_without_failing_the_batch() {
+    let mut s = Suite::new();
+    let good = s.receipt(PROXY_SECP, &payer(0));
+    // Signed for another deployment (domain of another verifier address): bad node signature.
+    let mut tampered = s.receipt(PROXY_SECP, &payer(1));
+    tampered.receipt.completion_tokens += 1;
+    // Unknown node.
+    let mut unknown = s.receipt(PROXY_SECP, &payer(2));
+    unknown.receipt.node_id = "ghost-node".to_string();
+    let duplicate = good.clone();
+    let tx = ok("submit", s.submit(vec![good, tampered, unknown, duplicate], vec![]));
+    let data: SubmitReceiptsResponse = tx.data();
+    assert_eq!((data.accepted, data.rejected), (1, 3));
+    let reasons: Vec<Option<&str>> = data
+        .receipts
+        .iter()
+        .map(|r| r.rejected.as_deref())
+        .collect();
+    assert_eq!(reasons[0], None);
+    assert_eq!(reasons[1], Some("invalid_node_signature"));
+    assert_eq!(reasons[2], Some("node_unknown"));
+    assert_eq!(reasons[3], Some("duplicate_in_batch"));
+    assert_eq!(tx.attr("accepted"), Some("1"));
+    assert_eq!(tx.attr("rejected"), Some("3"));
+}
+
+#[test]
+fn empty_and_oversized_batches_fail() {
+    let mut s = Suite::new();
+    let err = s.submit(vec![], vec![]).unwrap_err();
+    assert!(err.contains("empty batch"), "{err}");
+    // Shrink max_batch through governance, then exceed it.
+    let gov = s.governance.clone();
+    ok(
+        "update config",
+        s.chain.execute(
+            &s.verifier,
+            &gov,
+            0,
+            &ExecuteMsg::UpdateConfig {
+                governance: None,
+                networks: None,
+                facilitators: None,
+                require_settlement: None,
+                max_batch: Some(2),
+            },
+        ),
+    );
+    let receipts = s.receipts(PROXY_ED, 3);
+    let err = s.submit(receipts, vec![]).unwrap_err();
+    assert!(err.contains("batch too large: 3 items, at most 2"), "{err}");
+}
+
+#[test]
+fn update_config_is_governance_only_and_sudo_works() {
+    let mut s = Suite::new();
+    let msg = ExecuteMsg::UpdateConfig {
+        governance: None,
+        networks: None,
+        facilitators: None,
+        require_settlement: Some(false),
+        max_batch: None,
+    };
+    let stranger = addr("stranger");
+    let err = s.chain.execute(&s.verifier, &stranger, 0, &msg).unwrap_err();
+    assert!(err.contains("unauthorized"), "{err}");
+    let block = s.chain.block();
+    let res = s.verifier.borrow_mut().sudo(
+        &block,
+        &SudoMsg::UpdateConfig {
+            governance: None,
+            networks: None,
+            facilitators: None,
+            require_settlement: Some(false),
+            max_batch: Some(7),
+        },
+    );
+    res.into_result().unwrap();
+    let cfg: ConfigResponse = ok("config", s.chain.query(&s.verifier, &QueryMsg::Config {}));
+    assert!(!cfg.require_settlement);
+    assert_eq!(cfg.max_batch, 7);
+    // Invalid values are refused.
+    let gov = s.governance.clone();
+    let err = s
+        .chain
+        .execute(
+            &s.verifier,
+            &gov,
+            0,
+            &ExecuteMsg::UpdateConfig {
+                governance: None,
+                networks: None,
+                facilitators: None,
+                require_settlement: None,
+                max_batch: Some(0),
+            },
+        )
+        .unwrap_err();
+    assert!(err.contains("invalid max_batch 0"), "{err}");
+}
+
+#[test]
+fn prune_nonces_removes_closed_epochs_only() {
+    let mut s = Suite::new();
+    let receipts = s.receipts(PROXY_ED, 3);
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(receipts, vec![])).data();
+    assert_eq!(data.accepted, 3);
+    let anyone = addr("anyone");
+    let prune = |limit| ExecuteMsg::PruneNonces { limit };
+    // Nothing closed yet.
+    let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(10)));
+    assert_eq!(tx.attr("removed"), Some("0"));
+    let err = s.chain.execute(&s.verifier, &anyone, 0, &prune(0)).unwrap_err();
+    assert!(err.contains("invalid prune limit 0"), "{err}");
+    // After the epoch (and its grace) closes, the nonces go.
+    let epoch = s.epoch();
+    s.advance_past_grace(epoch);
+    let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(2)));
+    assert_eq!(tx.attr("removed"), Some("2"));
+    let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(10)));
+    assert_eq!(tx.attr("removed"), Some("1"));
+    let status: ReceiptStatusResponse = ok(
+        "status",
+        s.chain.query(
+            &s.verifier,
+            &QueryMsg::ReceiptStatus {
+                payer: data.receipts[0].payer.clone().unwrap(),
+                nonce: data.receipts[0].nonce.clone().unwrap(),
+            },
+        ),
+    );
+    assert!(!status.consumed);
+    assert!(status.pruned);
+}
+
+#[test]
+fn receipt_status_rejects_malformed_input() {
+    let s = Suite::new();
+    let err = s
+        .chain
+        .query::<_, ReceiptStatusResponse>(
+            &s.verifier,
+            &QueryMsg::ReceiptStatus {
+                payer: "0x1234".to_string(),
+                nonce: format!("0x{}", "00".repeat(32)),
+            },
+        )
+        .unwrap_err();
+    assert!(err.contains("invalid payer"), "{err}");
+}
+
+#[test]
+fn migrate_accepts_same_version_and_refuses_other_contracts_and_downgrades() {
+    let s = Suite::new();
+    let block = s.chain.block();
+    let res = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {});
+    let res = res.into_result().unwrap();
+    assert!(res.attributes.iter().any(|a| a.key == "action" && a.value == "migrate"));
+
+    set_cw2(&s.verifier, "crates.io:cw20-base", "0.1.0");
+    let err = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {}).unwrap_err();
+    assert!(err.contains("cannot migrate from contract"), "{err}");
+
+    set_cw2(&s.verifier, "crates.io:opg-receipt-verifier", "99.0.0");
+    let err = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {}).unwrap_err();
+    assert!(err.contains("down to"), "{err}");
+}
