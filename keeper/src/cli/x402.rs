@@ -96,9 +96,7 @@ pub fn execute(args: &VerifyArgs, stdin: &mut dyn Read) -> Outcome {
         (Some(header), Some(file)) => {
             let bytes = match std::fs::read(file) {
                 Ok(b) => b,
-                Err(e) => {
-                    return Outcome::not_json(format!("cannot read {}: {e}", file.display()))
-                }
+                Err(e) => return Outcome::not_json(format!("cannot read {}: {e}", file.display())),
             };
             let value: serde_json::Value = match serde_json::from_slice(&bytes) {
                 Ok(v) => v,
@@ -113,9 +111,9 @@ pub fn execute(args: &VerifyArgs, stdin: &mut dyn Read) -> Outcome {
             }
         }
         // clap's `requires` makes these two go together; say so if built by hand.
-        (Some(_), None) | (None, Some(_)) => Outcome::not_json(
-            "--header and --requirements must be given together".to_string(),
-        ),
+        (Some(_), None) | (None, Some(_)) => {
+            Outcome::not_json("--header and --requirements must be given together".to_string())
+        }
         (None, None) => {
             let mut bytes = Vec::new();
             if let Err(e) = stdin.read_to_end(&mut bytes) {

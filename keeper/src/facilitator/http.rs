@@ -18,7 +18,8 @@ use serde_json::json;
 use super::{supported, unix_now, verify_json, VerifyResponse};
 
 /// `errorMessage` of `POST /settle` (501).
-pub const SETTLE_NOT_SUPPORTED: &str = "this opg keeper verifies x402 payments but does not settle \
+pub const SETTLE_NOT_SUPPORTED: &str =
+    "this opg keeper verifies x402 payments but does not settle \
 them: it holds no funds and submits no EVM transactions. Point your middleware's settle calls at a \
 settling facilitator and keep /verify here.";
 

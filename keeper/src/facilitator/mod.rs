@@ -19,8 +19,8 @@
 use opg_core::crypto::NativeCrypto;
 use opg_core::reason::RejectReason;
 use opg_core::verify::{
-    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address,
-    verify_payment, VALID_BEFORE_MARGIN,
+    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address, verify_payment,
+    VALID_BEFORE_MARGIN,
 };
 use opg_core::x402::{PaymentPayload, PaymentRequirements};
 use serde::{Deserialize, Serialize};
@@ -317,10 +317,21 @@ mod tests {
                 .iter()
                 .any(|k| k.x402_version == v && k.network == n && k.scheme == "exact")
         };
-        for name in ["base", "base-sepolia", "avalanche", "avalanche-fuji", "polygon"] {
+        for name in [
+            "base",
+            "base-sepolia",
+            "avalanche",
+            "avalanche-fuji",
+            "polygon",
+        ] {
             assert!(has(1, name), "{name}");
         }
-        for id in ["eip155:8453", "eip155:84532", "eip155:43114", "eip155:43113"] {
+        for id in [
+            "eip155:8453",
+            "eip155:84532",
+            "eip155:43114",
+            "eip155:43113",
+        ] {
             assert!(has(2, id), "{id}");
         }
         // every listed kind is one the core resolves, no duplicates

@@ -285,10 +285,9 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&outcome.report)?);
         eprintln!("{throughput}");
     } else {
-        print!(
-            "{}",
-            report::render_text(&outcome.report, s.token_price_usd)
-        );
+        let attacker = s.wash_attack.as_ref().map(|w| w.node.as_str());
+        let text = report::render_text(&outcome.report, s.token_price_usd, attacker);
+        print!("{text}");
         println!("\n{throughput}");
         println!("wrote {} and {}", json_path.display(), svg_path.display());
     }

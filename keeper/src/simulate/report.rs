@@ -141,8 +141,9 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.1}"))
 }
 
-/// The human-readable report.
-pub fn render_text(r: &Report, token_price_usd: f64) -> String {
+/// The human-readable report. `attacker`: the wash attacker's node, whose rows include the
+/// attack's rewards and costs.
+pub fn render_text(r: &Report, token_price_usd: f64, attacker: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -210,14 +211,22 @@ pub fn render_text(r: &Report, token_price_usd: f64) -> String {
         }
     }
     let w = &r.wash_attack;
-    let _ = writeln!(
-        out,
-        "\n== wash attack (provenance params) ==\ncost ${:.2}  extra rewards ${:.2}  net ${:.2}  ({})",
-        w.cost_usd,
-        w.rewards_usd,
-        w.net_usd,
-        if w.net_usd > 0.0 { "the attack PAYS" } else { "the attack does not pay" }
-    );
+    match attacker {
+        Some(node) => {
+            let _ = writeln!(
+                out,
+                "\n== wash attack by `{node}`'s operator (provenance params; his rows above include it) ==\n\
+                 cost ${:.2}  extra rewards ${:.2}  net ${:.2}  ({})",
+                w.cost_usd,
+                w.rewards_usd,
+                w.net_usd,
+                if w.net_usd > 0.0 { "the attack PAYS" } else { "the attack does not pay" }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\n== wash attack ==\nnone in this scenario");
+        }
+    }
     let _ = writeln!(
         out,
         "\nelec. mo/mo = months of electricity covered per month = (revenue + rewards - upstream/attack costs) / electricity"
@@ -295,8 +304,9 @@ mod tests {
 
     #[test]
     fn text_names_every_node_and_mode() {
-        let t = render_text(&sample(), 0.05);
+        let t = render_text(&sample(), 0.05, Some("local-b"));
         assert!(t.contains("volume_only") && t.contains("provenance") && t.contains("proxy-a"));
-        assert!(t.contains("does not pay"));
+        assert!(t.contains("`local-b`") && t.contains("does not pay"));
+        assert!(render_text(&sample(), 0.05, None).contains("none in this scenario"));
     }
 }

@@ -7,7 +7,10 @@
 //!   divides it by its gas multiplier 140,000 (`DefaultGasMultiplier`);
 //! * **KV gas** is what the Cosmos SDK's gas KV store charges for the contract's storage access
 //!   (`storetypes.KVGasConfig`): read 1,000 + 3 per key and value byte, write 2,000 + 30 per key
-//!   and value byte, delete 1,000, iterator step 30 + 3 per key and value byte returned;
+//!   and value byte, delete 1,000, iterator step 30 + 3 per key and value byte returned. wasmd
+//!   wraps the gas-metered store in a prefix store of the contract (`0x03 || 32-byte contract
+//!   address`), so every key the SDK meters is [`CONTRACT_KEY_PREFIX_BYTES`] longer than the key the
+//!   contract uses;
 //! * **instance cost** is what wasmd charges per contract entry (execute or query): 60,000 for code
 //!   loaded from disk, 2,000 for pinned code (`DefaultInstanceCost`, `DefaultInstanceCostDiscount`).
 use std::ops::{Add, AddAssign, Sub};
@@ -26,13 +29,16 @@ pub const WRITE_PER_BYTE: u64 = 30;
 pub const DELETE_FLAT: u64 = 1_000;
 /// SDK `IterNextCostFlat` (SDK gas per iterator step).
 pub const ITER_NEXT_FLAT: u64 = 30;
+/// Bytes wasmd prepends to every contract storage key (`ContractStorePrefix` 0x03 + a 32-byte
+/// contract address) inside the SDK's gas-metered store.
+pub const CONTRACT_KEY_PREFIX_BYTES: u64 = 33;
 /// wasmd `DefaultInstanceCost`: SDK gas per entry into unpinned code.
 pub const INSTANCE_COST_UNPINNED: u64 = 60_000;
 /// wasmd `DefaultInstanceCostDiscount`: SDK gas per entry into pinned code.
 pub const INSTANCE_COST_PINNED: u64 = 2_000;
 
-/// Storage operations of a contract, with their bytes (keys as the contract sees them: wasmd
-/// prefixes them with the contract's store prefix, which the SDK does not charge per byte).
+/// Storage operations of a contract, with their bytes (keys as the contract sees them; the gas
+/// model adds wasmd's [`CONTRACT_KEY_PREFIX_BYTES`] per key).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KvCounts {
     /// `db_read` calls (cw-storage-plus `load`, `may_load` and `has` are all reads).
@@ -49,6 +55,8 @@ pub struct KvCounts {
     pub scans: u64,
     /// Iterator steps (`db_next`, `db_next_key`, `db_next_value`), including the last, empty one.
     pub nexts: u64,
+    /// Iterator steps that returned a record.
+    pub next_records: u64,
     /// Key + value bytes of the records the iterator steps returned.
     pub next_bytes: u64,
 }
@@ -56,13 +64,14 @@ pub struct KvCounts {
 impl KvCounts {
     /// SDK gas of these operations (see the module docs).
     pub fn sdk_gas(&self) -> u64 {
+        let p = CONTRACT_KEY_PREFIX_BYTES;
         self.reads * READ_FLAT
-            + self.read_bytes * READ_PER_BYTE
+            + (self.read_bytes + self.reads * p) * READ_PER_BYTE
             + self.writes * WRITE_FLAT
-            + self.write_bytes * WRITE_PER_BYTE
+            + (self.write_bytes + self.writes * p) * WRITE_PER_BYTE
             + self.removes * DELETE_FLAT
             + self.nexts * ITER_NEXT_FLAT
-            + self.next_bytes * READ_PER_BYTE
+            + (self.next_bytes + self.next_records * p) * READ_PER_BYTE
     }
 }
 
@@ -77,6 +86,7 @@ impl Add for KvCounts {
             removes: self.removes + o.removes,
             scans: self.scans + o.scans,
             nexts: self.nexts + o.nexts,
+            next_records: self.next_records + o.next_records,
             next_bytes: self.next_bytes + o.next_bytes,
         }
     }
@@ -100,6 +110,7 @@ impl Sub for KvCounts {
             removes: self.removes - o.removes,
             scans: self.scans - o.scans,
             nexts: self.nexts - o.nexts,
+            next_records: self.next_records - o.next_records,
             next_bytes: self.next_bytes - o.next_bytes,
         }
     }
@@ -157,30 +168,32 @@ mod tests {
 
     #[test]
     fn kv_gas_follows_the_sdk_config() {
-        // One read of a 10-byte key with a 20-byte value: 1,000 + 3 * 30.
+        // One read of a 10-byte key with a 20-byte value (+ 33 prefix bytes): 1,000 + 3 * 63.
         let read = KvCounts {
             reads: 1,
             read_bytes: 30,
             ..Default::default()
         };
-        assert_eq!(read.sdk_gas(), 1_090);
-        // One write of 60 key + 8 value bytes: 2,000 + 30 * 68.
+        assert_eq!(read.sdk_gas(), 1_189);
+        // One write of 60 key + 8 value bytes: 2,000 + 30 * (68 + 33).
         let write = KvCounts {
             writes: 1,
             write_bytes: 68,
             ..Default::default()
         };
-        assert_eq!(write.sdk_gas(), 4_040);
-        // A delete is flat; a scan is free; two steps returning 50 bytes plus the final step.
+        assert_eq!(write.sdk_gas(), 5_030);
+        // A delete is flat; a scan is free; two steps returning 50 bytes (+ 2 prefixes) plus the
+        // final, empty step.
         let iter = KvCounts {
             removes: 1,
             scans: 1,
             nexts: 3,
+            next_records: 2,
             next_bytes: 50,
             ..Default::default()
         };
-        assert_eq!(iter.sdk_gas(), 1_000 + 90 + 150);
-        assert_eq!((read + write + iter).sdk_gas(), 1_090 + 4_040 + 1_240);
+        assert_eq!(iter.sdk_gas(), 1_000 + 90 + 3 * (50 + 66));
+        assert_eq!((read + write + iter).sdk_gas(), 1_189 + 5_030 + 1_438);
     }
 
     #[test]
@@ -194,9 +207,9 @@ mod tests {
                 ..Default::default()
             },
         };
-        // VM gas rounds up: 11 SDK gas.
-        assert_eq!(usage.sdk_gas(true), 11 + 2_300 + 2 * 2_000);
-        assert_eq!(usage.sdk_gas(false), 11 + 2_300 + 2 * 60_000);
+        // VM gas rounds up: 11 SDK gas; the write is 2,000 + 30 * (10 + 33).
+        assert_eq!(usage.sdk_gas(true), 11 + 3_290 + 2 * 2_000);
+        assert_eq!(usage.sdk_gas(false), 11 + 3_290 + 2 * 60_000);
         let twice = usage + usage;
         assert_eq!(twice.entries, 4);
         assert_eq!(twice - usage, usage);

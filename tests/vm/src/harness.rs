@@ -129,6 +129,13 @@ impl Contract {
         }
     }
 
+    /// Takes the storage operations logged since the last call.
+    pub fn take_log(&mut self) -> Vec<crate::storage::LoggedOp> {
+        self.instance()
+            .with_storage(|s| Ok(s.take_log()))
+            .expect("storage readable")
+    }
+
     fn env(&self, block: &BlockInfo) -> Env {
         Env {
             block: block.clone(),
@@ -497,6 +504,17 @@ impl Chain {
         let block = self.block();
         let bin = contract.borrow_mut().query(&block, msg).into_result()?;
         from_json(&bin).map_err(|e| e.to_string())
+    }
+
+    /// Takes every contract's storage log, by name.
+    pub fn take_logs(&self) -> BTreeMap<&'static str, Vec<crate::storage::LoggedOp>> {
+        self.contracts
+            .iter()
+            .map(|c| {
+                let mut c = c.borrow_mut();
+                (c.name, c.take_log())
+            })
+            .collect()
     }
 
     /// Runs `f` and returns, with its result, what every contract did meanwhile.

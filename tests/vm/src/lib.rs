@@ -6,6 +6,7 @@
 //! * [`artifacts`]: loading artifacts, refusing missing or stale ones (`scripts/build-wasm.sh`);
 //! * [`harness`]: contracts in VM instances, cross-contract queries and message dispatch;
 //! * [`suite`]: the deployed system with nodes, payers and signed receipts;
+//! * [`report`]: the measurements of `scripts/gas-report.sh` and `docs/gas.md`.
 
 //!
 //! The integration tests (`tests/`) and the `gas-report` binary need the artifacts and are behind
@@ -13,5 +14,6 @@
 pub mod artifacts;
 pub mod gas;
 pub mod harness;
+pub mod report;
 pub mod storage;
 pub mod suite;

@@ -1,6 +1,6 @@
 //! A `cosmwasm_vm::Storage` over the VM's `MockStorage` that counts every operation with its
 //! bytes, for the SDK KV gas of the gas report.
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use cosmwasm_std::{Order, Record};
 use cosmwasm_vm::testing::MockStorage;
@@ -19,6 +19,31 @@ pub struct CountingStorage {
     inner: MockStorage,
     // `Storage::get` takes `&self`.
     counts: Cell<KvCounts>,
+    log: RefCell<Vec<LoggedOp>>,
+}
+
+/// Kind of a logged storage operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OpKind {
+    /// `db_read`.
+    Read,
+    /// `db_write`.
+    Write,
+    /// `db_remove`.
+    Remove,
+    /// `db_next` that returned a record.
+    Next,
+}
+
+/// One storage operation: its kind, key (the record's key for `Next`) and key + value bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedOp {
+    /// Kind.
+    pub kind: OpKind,
+    /// Key.
+    pub key: Vec<u8>,
+    /// Key + value bytes.
+    pub bytes: u64,
 }
 
 impl CountingStorage {
@@ -30,6 +55,19 @@ impl CountingStorage {
     /// Operations counted since creation (a monotone counter: subtract snapshots).
     pub fn counts(&self) -> KvCounts {
         self.counts.get()
+    }
+
+    /// Takes the log of operations since the last call.
+    pub fn take_log(&self) -> Vec<LoggedOp> {
+        std::mem::take(&mut *self.log.borrow_mut())
+    }
+
+    fn log(&self, kind: OpKind, key: &[u8], bytes: usize) {
+        self.log.borrow_mut().push(LoggedOp {
+            kind,
+            key: key.to_vec(),
+            bytes: len(bytes),
+        });
     }
 
     fn count(&self, f: impl FnOnce(&mut KvCounts)) {
@@ -50,6 +88,7 @@ impl Storage for CountingStorage {
             Ok(Some(v)) => v.len(),
             _ => 0,
         };
+        self.log(OpKind::Read, key, key.len() + value_len);
         self.count(|c| {
             c.reads += 1;
             c.read_bytes += len(key.len() + value_len);
@@ -71,11 +110,16 @@ impl Storage for CountingStorage {
     fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
         let (result, _) = self.inner.next(iterator_id);
         let bytes = match &result {
-            Ok(Some((k, v))) => k.len() + v.len(),
+            Ok(Some((k, v))) => {
+                self.log(OpKind::Next, k, k.len() + v.len());
+                k.len() + v.len()
+            }
             _ => 0,
         };
+        let record = matches!(result, Ok(Some(_)));
         self.count(|c| {
             c.nexts += 1;
+            c.next_records += u64::from(record);
             c.next_bytes += len(bytes);
         });
         (result, GasInfo::free())
@@ -83,6 +127,7 @@ impl Storage for CountingStorage {
 
     fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
         let (result, _) = self.inner.set(key, value);
+        self.log(OpKind::Write, key, key.len() + value.len());
         self.count(|c| {
             c.writes += 1;
             c.write_bytes += len(key.len() + value.len());
@@ -92,6 +137,7 @@ impl Storage for CountingStorage {
 
     fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
         let (result, _) = self.inner.remove(key);
+        self.log(OpKind::Remove, key, key.len());
         self.count(|c| c.removes += 1);
         (result, GasInfo::free())
     }
@@ -124,10 +170,23 @@ mod tests {
         assert_eq!(c.read_bytes, 9 + 6 + 4);
         assert_eq!(c.scans, 1);
         assert_eq!(c.nexts, 3);
+        assert_eq!(c.next_records, 2);
         assert_eq!(c.next_bytes, 9 + 6);
         assert_eq!(c.removes, 1);
         let iteration = c - before;
         assert_eq!((iteration.nexts, iteration.scans, iteration.writes), (3, 1, 0));
+        let log = s.take_log();
+        assert_eq!(log.len(), 2 + 3 + 2 + 1 + 1);
+        assert_eq!(
+            log[0],
+            LoggedOp {
+                kind: OpKind::Write,
+                key: b"key1".to_vec(),
+                bytes: 9
+            }
+        );
+        assert_eq!(log[5].kind, OpKind::Next);
+        assert!(s.take_log().is_empty());
     }
 
     #[test]

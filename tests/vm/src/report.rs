@@ -1,0 +1,406 @@
+//! The gas report (`scripts/gas-report.sh`): measurements on the artifacts and `docs/gas.md`.
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use opg_core::msg::verifier::SubmitReceiptsResponse;
+
+use crate::gas::{
+    ContractUsage, CONTRACT_KEY_PREFIX_BYTES, INSTANCE_COST_PINNED, INSTANCE_COST_UNPINNED,
+    READ_FLAT, READ_PER_BYTE, VM_GAS_PER_SDK_GAS, WRITE_FLAT, WRITE_PER_BYTE,
+};
+use crate::harness::TxResult;
+use crate::storage::{LoggedOp, OpKind};
+use crate::suite::{ok, payer, Suite, PROXY_ED, PROXY_SECP};
+
+/// SDK gas per transaction byte (`x/auth` `TxSizeCostPerByte`), reported for information only.
+pub const TX_SIZE_COST_PER_BYTE: u64 = 10;
+
+/// One measured action.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// What was done.
+    pub action: String,
+    /// Receipts in the batch (per-receipt figures), if a batch.
+    pub receipts: Option<u64>,
+    /// Usage per contract.
+    pub usage: BTreeMap<&'static str, ContractUsage>,
+    /// Bytes of the JSON execute message (the tx carries at least these).
+    pub msg_bytes: u64,
+    /// Attributes in all responses and their key + value bytes.
+    pub attributes: (u64, u64),
+    /// Storage operations per contract and namespace: `(contract, kind, namespace) -> (count, bytes)`.
+    pub ops: BTreeMap<(&'static str, OpKind, String), (u64, u64)>,
+}
+
+impl Row {
+    /// All contracts together.
+    pub fn total(&self) -> ContractUsage {
+        self.usage
+            .values()
+            .fold(ContractUsage::default(), |a, u| a + *u)
+    }
+    /// Estimated SDK gas of the whole action.
+    pub fn sdk_gas(&self, pinned: bool) -> u64 {
+        self.usage.values().map(|u| u.sdk_gas(pinned)).sum()
+    }
+    /// Estimated SDK gas per receipt (the whole action divided by the batch size).
+    pub fn per_receipt(&self, pinned: bool) -> Option<u64> {
+        self.receipts.map(|n| self.sdk_gas(pinned) / n)
+    }
+}
+
+/// The cw-storage-plus namespace of a key: a length-prefixed namespace (maps), else the key itself
+/// when printable (items), else hex.
+pub fn namespace(key: &[u8]) -> String {
+    if key.len() >= 2 {
+        let n = usize::from(u16::from_be_bytes([key[0], key[1]]));
+        if n > 0 && key.len() >= 2 + n && key[2..2 + n].iter().all(|b| b.is_ascii_graphic()) {
+            return String::from_utf8_lossy(&key[2..2 + n]).into_owned();
+        }
+    }
+    if key.iter().all(|b| b.is_ascii_graphic()) {
+        return String::from_utf8_lossy(key).into_owned();
+    }
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn group(
+    logs: BTreeMap<&'static str, Vec<LoggedOp>>,
+) -> BTreeMap<(&'static str, OpKind, String), (u64, u64)> {
+    let mut out = BTreeMap::new();
+    for (contract, ops) in logs {
+        for op in ops {
+            let e = out
+                .entry((contract, op.kind, namespace(&op.key)))
+                .or_insert((0, 0));
+            e.0 += 1;
+            e.1 += op.bytes;
+        }
+    }
+    out
+}
+
+fn attributes(tx: &TxResult) -> (u64, u64) {
+    tx.responses
+        .iter()
+        .flat_map(|(_, r)| {
+            r.attributes.iter().chain(
+                r.events
+                    .iter()
+                    .flat_map(|e| e.attributes.iter()),
+            )
+        })
+        .fold((0, 0), |(n, b), a| (n + 1, b + (a.key.len() + a.value.len()) as u64))
+}
+
+/// Measures `f` (one top-level execute of `msg_bytes` bytes) on `suite`.
+fn measure(
+    suite: &mut Suite,
+    action: String,
+    receipts: Option<u64>,
+    msg_bytes: usize,
+    f: impl FnOnce(&mut Suite) -> Result<TxResult, String>,
+) -> Row {
+    suite.chain.take_logs();
+    let before = suite.chain.usage();
+    let tx = ok(&action, f(suite));
+    let after = suite.chain.usage();
+    let logs = suite.chain.take_logs();
+    let usage = after
+        .into_iter()
+        .map(|(n, a)| (n, a - before.get(n).copied().unwrap_or_default()))
+        .filter(|(_, u)| u.entries > 0)
+        .collect();
+    Row {
+        action,
+        receipts,
+        usage,
+        msg_bytes: msg_bytes as u64,
+        attributes: attributes(&tx),
+        ops: group(logs),
+    }
+}
+
+/// Measures one `SubmitReceipts` of `batch` receipts for `node`, each from a payer not seen before
+/// in the epoch (payers `first_payer..`); asserts that all were accepted.
+pub fn measure_submit(suite: &mut Suite, node: &str, first_payer: usize, batch: usize) -> Row {
+    let receipts: Vec<_> = (first_payer..first_payer + batch)
+        .map(|i| suite.receipt(node, &payer(i)))
+        .collect();
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
+        receipts: receipts.clone(),
+        heartbeats: vec![],
+    };
+    let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+    let key = if node == PROXY_ED { "ed25519" } else { "secp256k1" };
+    measure(
+        suite,
+        format!("SubmitReceipts x{batch} ({key} node key)"),
+        Some(batch as u64),
+        bytes,
+        |s| s.submit(receipts, vec![]),
+    )
+}
+
+/// All measurements of the report.
+pub fn run() -> Vec<Row> {
+    let mut rows = Vec::new();
+
+    // Register: a proxy (secp256k1 key), a proxy (ed25519 key), a local node (attestation check).
+    let mut s = Suite::deploy();
+    s.setup_registry();
+    for (i, what) in [
+        "Register (proxy, secp256k1 key)",
+        "Register (proxy, ed25519 key)",
+        "Register (local, ed25519 key + attestation)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let msg = s.register_msg(i);
+        let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+        rows.push(measure(&mut s, what.to_string(), None, bytes, |s| s.register(i)));
+    }
+
+    // SubmitReceipts. A warm-up batch gives both nodes a tally in the epoch first (the steady
+    // state); every measured receipt comes from a payer new to the node in the epoch.
+    let mut s = Suite::new();
+    let warm = vec![
+        s.receipt(PROXY_SECP, &payer(100_000)),
+        s.receipt(PROXY_ED, &payer(100_001)),
+    ];
+    let data: SubmitReceiptsResponse = ok("warm-up", s.submit(warm, vec![])).data();
+    assert_eq!(data.accepted, 2, "warm-up receipts accepted");
+    let mut next_payer = 0;
+    for node in [PROXY_SECP, PROXY_ED] {
+        for batch in [1usize, 10, 100] {
+            let row = measure_submit(&mut s, node, next_payer, batch);
+            next_payer += batch;
+            rows.push(row);
+        }
+    }
+
+    // FinalizeEpoch of the epoch with all that usage (epoch 0, empty, first: epochs go in order).
+    let epoch = s.epoch();
+    s.advance_past_grace(epoch);
+    for e in 0..epoch {
+        ok("finalize earlier epoch", s.finalize(e));
+    }
+    let msg = opg_core::msg::pool::ExecuteMsg::FinalizeEpoch { epoch };
+    let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+    rows.push(measure(
+        &mut s,
+        "FinalizeEpoch (2 nodes with usage)".to_string(),
+        None,
+        bytes,
+        |s| s.finalize(epoch),
+    ));
+
+    // Claim over 1 and over 30 epochs: one receipt per epoch for 31 epochs, all finalized.
+    let mut s = Suite::new();
+    let first = s.epoch();
+    let mut next_to_finalize = 0;
+    for e in first..first + 31 {
+        let t = s.clock.start(e) + crate::suite::EPOCH_LENGTH / 2;
+        if t > s.chain.now() {
+            s.chain.set_time(t);
+        }
+        let r = s.receipt(PROXY_ED, &payer(e as usize));
+        let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+        assert_eq!(data.accepted, 1, "receipt of epoch {e} accepted");
+        finalize_due(&mut s, &mut next_to_finalize);
+    }
+    s.advance_past_grace(first + 30);
+    finalize_due(&mut s, &mut next_to_finalize);
+    assert_eq!(next_to_finalize, first + 31, "all epochs finalized");
+    for (limit, what) in [(1u32, "Claim over 1 epoch"), (30, "Claim over 30 epochs")] {
+        let msg = opg_core::msg::pool::ExecuteMsg::Claim {
+            node_id: PROXY_ED.to_string(),
+            limit: Some(limit),
+        };
+        let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+        let row = measure(&mut s, what.to_string(), None, bytes, |s| {
+            s.claim(PROXY_ED, Some(limit))
+        });
+        assert_eq!(claimed_epochs(&row), limit, "{what}: claimed epochs");
+        rows.push(row);
+    }
+    rows
+}
+
+/// Finalizes every epoch that is due, in order.
+fn finalize_due(s: &mut Suite, next: &mut u64) {
+    while s.clock.finalizable(*next, s.chain.now()) {
+        ok("finalize", s.finalize(*next));
+        *next += 1;
+    }
+}
+
+/// Epochs a claim paid: one `epoch_results` write per epoch claimed.
+fn claimed_epochs(row: &Row) -> u32 {
+    row.ops
+        .iter()
+        .filter(|((c, k, ns), _)| *c == "pool" && *k == OpKind::Write && ns == "epoch_results")
+        .map(|(_, (n, _))| *n as u32)
+        .sum()
+}
+
+/// The `SubmitReceipts` row of `batch` receipts for the node key `key` (`secp256k1`/`ed25519`).
+pub fn submit_row<'a>(rows: &'a [Row], key: &str, batch: u64) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.receipts == Some(batch) && r.action.contains(&format!("({key} node key)")))
+}
+
+fn fmt_n(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `docs/gas.md`.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Gas report\n");
+    let _ = writeln!(
+        md,
+        "Generated by `scripts/gas-report.sh` (binary `gas-report` of `tests/vm`) from the optimized \
+         artifacts in `artifacts/` (`scripts/build-wasm.sh`). Do not edit by hand.\n"
+    );
+    let _ = writeln!(md, "## Estimated SDK gas\n");
+    let _ = writeln!(
+        md,
+        "| action | entries | VM gas | KV reads (bytes) | KV writes (bytes) | KV gas | SDK gas pinned | SDK gas unpinned | per receipt pinned | per receipt unpinned |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let t = r.total();
+        let per = |p| r.per_receipt(p).map(fmt_n).unwrap_or_else(|| "-".to_string());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} | {} | {} | {} |",
+            r.action,
+            t.entries,
+            fmt_n(t.vm_gas),
+            t.kv.reads,
+            fmt_n(t.kv.read_bytes),
+            t.kv.writes,
+            fmt_n(t.kv.write_bytes),
+            fmt_n(r.usage.values().map(|u| u.kv.sdk_gas()).sum()),
+            fmt_n(r.sdk_gas(true)),
+            fmt_n(r.sdk_gas(false)),
+            per(true),
+            per(false),
+        );
+    }
+    let _ = writeln!(md, "\n## Per contract\n");
+    let _ = writeln!(
+        md,
+        "| action | contract | entries | VM gas | VM gas as SDK gas | KV gas | iterator steps | message bytes | attributes (bytes) |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        for (name, u) in &r.usage {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) |",
+                r.action,
+                name,
+                u.entries,
+                fmt_n(u.vm_gas),
+                fmt_n(u.vm_gas.div_ceil(VM_GAS_PER_SDK_GAS)),
+                fmt_n(u.kv.sdk_gas()),
+                u.kv.nexts,
+                fmt_n(r.msg_bytes),
+                r.attributes.0,
+                fmt_n(r.attributes.1),
+            );
+        }
+    }
+    if let Some(r) = submit_row(rows, "secp256k1", 100) {
+        let _ = writeln!(md, "\n## Storage of `SubmitReceipts` x100 (secp256k1 node key), by namespace\n");
+        let _ = writeln!(md, "| contract | op | namespace | count | key + value bytes | bytes per op | SDK gas |");
+        let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|");
+        for ((c, k, ns), (n, b)) in &r.ops {
+            let gas = match k {
+                OpKind::Read => n * READ_FLAT + (b + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE,
+                OpKind::Write => {
+                    n * WRITE_FLAT + (b + n * CONTRACT_KEY_PREFIX_BYTES) * WRITE_PER_BYTE
+                }
+                OpKind::Remove => n * crate::gas::DELETE_FLAT,
+                OpKind::Next => {
+                    n * crate::gas::ITER_NEXT_FLAT
+                        + (b + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE
+                }
+            };
+            let _ = writeln!(
+                md,
+                "| {c} | {k:?} | `{ns}` | {n} | {} | {} | {} |",
+                fmt_n(*b),
+                b / n.max(&1),
+                fmt_n(gas)
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## How it was measured\n");
+    let _ = writeln!(
+        md,
+        "* Each contract runs from its artifact in its own `cosmwasm-vm` 2.3.5 instance (singlepass, \
+         the VM wasmd uses) with `MockApi`; cross-contract queries are answered by the querying \
+         instance's `MockQuerier` (`update_wasm`), which calls the queried contract's instance, and \
+         messages in responses (`RecordUsage`, bank sends) are executed like a chain would. So a \
+         `SubmitReceipts` enters the verifier, the registry (`NodesByIds` query) and the pool \
+         (`RecordUsage`); every entry is counted.\n\
+         * **VM gas** is `GasReport::used_internally` (Wasm execution and host functions such as \
+         `secp256k1_recover_pubkey` = 194,000,000, `ed25519_verify` = 35,000,000); storage is not \
+         charged in the VM (the storage wrapper reports no VM gas) because the SDK charges it.\n\
+         * **KV gas** counts every `db_read`/`db_write`/`db_remove`/`db_next` with key and value \
+         bytes through a `cosmwasm_vm::Storage` wrapper over `MockStorage`, priced with the SDK's \
+         `KVGasConfig`: read {READ_FLAT} + {READ_PER_BYTE}/byte, write {WRITE_FLAT} + \
+         {WRITE_PER_BYTE}/byte, delete 1,000, iterator step 30 + 3/byte of the returned record. wasmd \
+         meters keys with the contract-store prefix (`0x03` + 32-byte address), so {CONTRACT_KEY_PREFIX_BYTES} \
+         bytes are added to every key.\n\
+         * **Estimated SDK gas** = VM gas / {} + KV gas + instance cost per entry ({} unpinned, {} \
+         pinned).\n\
+         * Not included (chain-specific, for information): the tx size fee ({TX_SIZE_COST_PER_BYTE} \
+         SDK gas per tx byte; a `SubmitReceipts` message is listed in *message bytes*), signature \
+         verification of the tx, and wasmd's event costs (attributes are listed).\n\
+         * Batches: every receipt is a distinct payer (x402 v1 `exact` on Base Sepolia, USDC, with a \
+         facilitator settlement attestation: three signatures per receipt: payer secp256k1, node \
+         secp256k1 or ed25519, facilitator secp256k1), served by one proxy node that already has a \
+         tally in the epoch.",
+        fmt_n(VM_GAS_PER_SDK_GAS),
+        fmt_n(INSTANCE_COST_UNPINNED),
+        fmt_n(INSTANCE_COST_PINNED),
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_of_maps_items_and_raw_keys() {
+        // Map "n" with a composite key.
+        let mut k = vec![0, 1, b'n', 0, 8];
+        k.extend_from_slice(&7u64.to_be_bytes());
+        k.extend_from_slice(&[0xff; 52]);
+        assert_eq!(namespace(&k), "n");
+        assert_eq!(namespace(b"config"), "config");
+        assert_eq!(namespace(&[0xff, 0x00]), "ff00");
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(fmt_n(0), "0");
+        assert_eq!(fmt_n(999), "999");
+        assert_eq!(fmt_n(1_000), "1,000");
+        assert_eq!(fmt_n(12_345_678), "12,345,678");
+    }
+}
