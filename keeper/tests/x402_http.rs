@@ -144,3 +144,57 @@ async fn wrong_methods_are_405() {
     let (status, _) = call(Method::POST, "/supported", Vec::new()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keepers_router_serves_the_facilitator_endpoints() {
+    use std::sync::Arc;
+
+    use opg_keeper::chain::embedded::EmbeddedChain;
+    use opg_keeper::chain::ChainBackend;
+    use opg_keeper::config::KeeperConfig;
+    use opg_keeper::genesis::GenesisConfig;
+    use opg_keeper::service::Keeper;
+    use opg_keeper::store::Store;
+
+    let g = GenesisConfig::dev("x402-http-test");
+    let chain = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("keeper.db"), Default::default()).unwrap();
+    let config = KeeperConfig {
+        genesis: Some(g.clone()),
+        ..Default::default()
+    };
+    let keeper = Keeper::new(config, store, chain as Arc<dyn ChainBackend>).unwrap();
+    let router = opg_keeper::ingest::router(keeper);
+
+    let payer = EvmSigner::derive(b"x402-tests", "keeper router payer");
+    let t = now();
+    let body = signed_body(&payer, 2, &base_requirements(2, 1), 1, t - 60, t + 300);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v, json!({"isValid": true, "payer": payer.address()}));
+
+    let request = Request::builder()
+        .uri("/supported")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/settle")
+        .body(Body::from("{}"))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+}
