@@ -10,6 +10,10 @@
 //! * `POST /verify`, `GET /supported`, `POST /settle`: the x402 facilitator endpoints of
 //!   [`crate::facilitator`] (stateless, same bounds).
 //!
+//! Throughput (issue 7): bodies are parsed and receipts verified on the rayon pool (one thread
+//! per core), and the inserts of concurrent requests are committed together by the store's
+//! group-commit writer; a request is answered only after the commit that holds its receipts.
+//!
 //! Bounds: request body size (`413`), a token bucket on request rate (`429` + `Retry-After`) and
 //! a concurrency limit with load shedding (`503` + `Retry-After`).
 use std::sync::{Arc, Mutex};
@@ -164,15 +168,16 @@ pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, Str
 
 async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
     let max = k.config().server.max_receipts_per_request;
-    let receipts = match parse_receipts(&body, max) {
-        Ok(r) => r,
-        Err(msg) => return error_response(StatusCode::BAD_REQUEST, msg),
-    };
-    let keeper = k.clone();
-    let results = match blocking(move || keeper.ingest(receipts)).await {
+    // parsing is CPU work proportional to the body: done on the verification pool, not on an
+    // async worker
+    let receipts = match crate::service::on_pool(move || parse_receipts(&body, max)).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return internal(e),
-        Err(r) => return r,
+        Ok(Err(msg)) => return error_response(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return internal(e),
+    };
+    let results = match k.ingest_async(receipts).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
     };
     let any_ok = results.iter().any(|r| r.status != IngestStatus::Rejected);
     let status = if any_ok {

@@ -12,15 +12,19 @@
 //!   finalize;
 //! * [`ingest`]: the HTTP API (axum), with the x402 facilitator endpoints of [`facilitator`];
 //! * [`metrics`]: Prometheus text metrics;
+//! * [`loadgen`]: `opg loadgen`, signed receipts against a running keeper;
 //! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
+//! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
 pub mod batcher;
+pub mod bench;
 pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod facilitator;
 pub mod genesis;
 pub mod ingest;
+pub mod loadgen;
 pub mod metrics;
 pub mod service;
 pub mod simulate;

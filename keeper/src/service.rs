@@ -10,7 +10,8 @@ use opg_core::eip712::{domain_salt, verifier_domain_separator};
 use opg_core::msg::verifier::ConfigResponse as VerifierConfig;
 use opg_core::reason::RejectReason;
 use opg_core::receipt::SignedReceipt;
-use opg_core::verify::{verify_receipt, RegistryView, VerifierPolicy};
+use opg_core::verify::{verify_receipt, Rejection, RegistryView, VerifierPolicy};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::batcher::{chunk, CostModel};
@@ -18,9 +19,11 @@ use crate::chain::{ChainBackend, ChainError};
 use crate::config::KeeperConfig;
 use crate::metrics::{inc, inc_reason, Metrics};
 use crate::store::{
-    InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict,
+    GroupCommit, InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict,
 };
 
+/// Requests with fewer receipts are verified on the calling thread.
+const PARALLEL_MIN: usize = 4;
 /// How long the cached verifier policy and registry entries are trusted.
 const CACHE_TTL: Duration = Duration::from_secs(30);
 /// `NodesByIds` takes at most this many ids of each kind.
@@ -47,6 +50,9 @@ pub enum KeeperError {
         /// Decoder error.
         message: String,
     },
+    /// A worker thread (group-commit writer) could not start, or a pool job was lost.
+    #[error("keeper worker failed: {0}")]
+    Worker(String),
     /// The verifier reports another EIP-712 domain salt than chain id + address give.
     #[error("verifier domain salt {reported} differs from sha256({chain_id} || {verifier}) = {computed}")]
     DomainMismatch {
@@ -95,6 +101,33 @@ pub struct IngestResult {
     /// Current state of a duplicate (`pending`, `submitted`, `accepted`, `rejected`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+/// Receipts verified by [`Keeper::verify_receipts`], waiting for their insert.
+pub struct VerifiedBatch {
+    results: Vec<IngestResult>,
+    to_store: Vec<(usize, NewReceipt)>,
+    /// Chain time of the verification (the rows' `received_at`), unix seconds.
+    pub now: u64,
+}
+
+impl VerifiedBatch {
+    /// The rows to insert, in order.
+    pub fn rows(&self) -> Vec<NewReceipt> {
+        self.to_store.iter().map(|(_, r)| r.clone()).collect()
+    }
+}
+
+/// Runs `f` on the rayon pool and awaits its result without blocking an async worker.
+pub(crate) async fn on_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, KeeperError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await
+        .map_err(|_| KeeperError::Worker("a verification job was lost (it panicked)".into()))
 }
 
 /// What one submission round did.
@@ -156,6 +189,7 @@ struct RegistryCache {
 pub struct Keeper {
     config: KeeperConfig,
     store: Arc<Store>,
+    committer: GroupCommit,
     chain: Arc<dyn ChainBackend>,
     metrics: Arc<Metrics>,
     policy: Mutex<Option<PolicyCache>>,
@@ -176,9 +210,13 @@ impl Keeper {
         store: Store,
         chain: Arc<dyn ChainBackend>,
     ) -> Result<Arc<Self>, KeeperError> {
+        let store = Arc::new(store);
+        let committer = GroupCommit::start(store.clone())
+            .map_err(|e| KeeperError::Worker(format!("cannot start the group-commit writer: {e}")))?;
         let k = Arc::new(Keeper {
             config,
-            store: Arc::new(store),
+            store,
+            committer,
             chain,
             metrics: Arc::new(Metrics::default()),
             policy: Mutex::new(None),
@@ -317,10 +355,44 @@ impl Keeper {
         }
     }
 
-    /// Verifies receipts with the shared core at the chain's current time against the cached
-    /// registry view and stores the good ones in one durable transaction. Returns one result per
-    /// input, in order, after the commit.
+    /// Verifies receipts and stores the good ones durably; returns one result per input, in
+    /// order, after the commit. Blocking (call it outside async code or in `spawn_blocking`):
+    /// [`Keeper::verify_receipts`] then the group-commit writer ([`crate::store::GroupCommit`]).
     pub fn ingest(&self, receipts: Vec<SignedReceipt>) -> Result<Vec<IngestResult>, KeeperError> {
+        let batch = self.verify_receipts(&receipts)?;
+        let rows = batch.rows();
+        let outcomes = if rows.is_empty() {
+            Vec::new()
+        } else {
+            self.committer.commit_blocking(rows, batch.now)?
+        };
+        Ok(self.finish_ingest(batch, outcomes))
+    }
+
+    /// [`Keeper::ingest`] for async callers (the HTTP handler): verification runs on the rayon
+    /// pool (one thread per core), the insert on the group-commit writer; the caller's task
+    /// only awaits. Results come after the commit.
+    pub async fn ingest_async(
+        self: &Arc<Self>,
+        receipts: Vec<SignedReceipt>,
+    ) -> Result<Vec<IngestResult>, KeeperError> {
+        let k = self.clone();
+        let batch = on_pool(move || k.verify_receipts(&receipts)).await??;
+        let rows = batch.rows();
+        let outcomes = if rows.is_empty() {
+            Vec::new()
+        } else {
+            self.committer
+                .submit(rows, batch.now)
+                .await
+                .map_err(|_| StoreError::WriterStopped)??
+        };
+        Ok(self.finish_ingest(batch, outcomes))
+    }
+
+    /// Verifies receipts with the shared core at the chain's current time against the cached
+    /// registry view, in parallel on the rayon pool (CPU only; nothing is stored).
+    pub fn verify_receipts(&self, receipts: &[SignedReceipt]) -> Result<VerifiedBatch, KeeperError> {
         inc(&self.metrics.received, receipts.len() as u64);
         let now = self.chain.status()?.time;
         let config = self.verifier_config()?;
@@ -340,12 +412,9 @@ impl Keeper {
             .collect();
         let view = self.registry_view(&node_ids, &model_ids)?;
 
-        let mut results: Vec<IngestResult> = Vec::with_capacity(receipts.len());
-        let mut to_store: Vec<(usize, NewReceipt)> = Vec::new();
-        for (index, r) in receipts.iter().enumerate() {
+        let check = |r: &SignedReceipt| -> Result<Result<NewReceipt, Rejection>, KeeperError> {
             match verify_receipt(&NativeCrypto, &policy, &view, r, now) {
                 Ok(v) => {
-                    inc(&self.metrics.verified, 1);
                     let a = v.accepted;
                     let raw =
                         serde_json::to_string(r).map_err(|e| KeeperError::CorruptReceipt {
@@ -353,26 +422,41 @@ impl Keeper {
                             nonce: a.nonce.clone(),
                             message: e.to_string(),
                         })?;
-                    to_store.push((
-                        index,
-                        NewReceipt {
-                            key: ReceiptKey::new(&a.payer, &a.nonce),
-                            epoch: a.epoch,
-                            node_id: a.node_id,
-                            model_id: a.model_id,
-                            value_micro_usd: a.value_micro_usd.u128(),
-                            raw,
-                        },
-                    ));
+                    Ok(Ok(NewReceipt {
+                        key: ReceiptKey::new(&a.payer, &a.nonce),
+                        epoch: a.epoch,
+                        node_id: a.node_id,
+                        model_id: a.model_id,
+                        value_micro_usd: a.value_micro_usd.u128(),
+                        raw,
+                    }))
+                }
+                Err(rej) => Ok(Err(rej)),
+            }
+        };
+        // a few receipts are not worth the pool's hand-off
+        let verdicts: Vec<_> = if receipts.len() >= PARALLEL_MIN {
+            receipts.par_iter().map(check).collect::<Result<_, _>>()?
+        } else {
+            receipts.iter().map(check).collect::<Result<_, _>>()?
+        };
+
+        let mut results: Vec<IngestResult> = Vec::with_capacity(receipts.len());
+        let mut to_store: Vec<(usize, NewReceipt)> = Vec::new();
+        for (index, v) in verdicts.into_iter().enumerate() {
+            match v {
+                Ok(row) => {
+                    inc(&self.metrics.verified, 1);
                     results.push(IngestResult {
                         index,
                         status: IngestStatus::Stored,
-                        payer: Some(a.payer.to_ascii_lowercase()),
-                        nonce: Some(a.nonce.to_ascii_lowercase()),
-                        epoch: Some(a.epoch),
+                        payer: Some(row.key.payer.clone()),
+                        nonce: Some(row.key.nonce.clone()),
+                        epoch: Some(row.epoch),
                         reason: None,
                         state: None,
                     });
+                    to_store.push((index, row));
                 }
                 Err(rej) => {
                     inc_reason(&self.metrics.rejected, rej.reason.as_str());
@@ -388,9 +472,22 @@ impl Keeper {
                 }
             }
         }
-        let rows: Vec<NewReceipt> = to_store.iter().map(|(_, r)| r.clone()).collect();
-        let outcomes = self.store.insert_receipts(&rows, now)?;
-        for ((index, _), outcome) in to_store.iter().zip(outcomes) {
+        Ok(VerifiedBatch {
+            results,
+            to_store,
+            now,
+        })
+    }
+
+    /// The answers of a verified batch once its rows' insert `outcomes` (in row order) are
+    /// known: duplicates are marked with their stored state.
+    pub fn finish_ingest(
+        &self,
+        batch: VerifiedBatch,
+        outcomes: Vec<InsertOutcome>,
+    ) -> Vec<IngestResult> {
+        let mut results = batch.results;
+        for ((index, _), outcome) in batch.to_store.iter().zip(outcomes) {
             match outcome {
                 InsertOutcome::Inserted => inc(&self.metrics.stored, 1),
                 InsertOutcome::Duplicate(state) => {
@@ -400,7 +497,12 @@ impl Keeper {
                 }
             }
         }
-        Ok(results)
+        results
+    }
+
+    /// The group-commit writer's counters (requests and transactions).
+    pub fn commit_stats(&self) -> &crate::store::GroupCommitStats {
+        self.committer.stats()
     }
 
     /// Settles every batch that was written down but whose outcome was never recorded (the

@@ -16,7 +16,8 @@
 //! simulations only. The cost of `FULL` is one fsync per ingest request, amortized over the
 //! receipts of that request (one SQLite transaction per request).
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,9 @@ pub enum StoreError {
         /// Decoder error.
         message: String,
     },
+    /// The group-commit writer stopped before answering (nothing is known to be committed).
+    #[error("the group-commit writer stopped before answering")]
+    WriterStopped,
     /// A batch id that does not exist or is not in the expected state.
     #[error("batch {batch_id} is not {expected}")]
     BatchState {
@@ -327,36 +331,52 @@ impl Store {
         receipts: &[NewReceipt],
         now: u64,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let mut out = self.insert_receipt_groups(&[(receipts, now)])?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// Inserts several groups of receipts (each with its own `received_at`, unix seconds) in
+    /// **one** transaction (group commit: one fsync for all). Returns the outcomes per group, in
+    /// order, only after the commit. A receipt in a later group that repeats one of an earlier
+    /// group is a duplicate, exactly as if the groups were inserted one after the other.
+    pub fn insert_receipt_groups(
+        &self,
+        groups: &[(&[NewReceipt], u64)],
+    ) -> Result<Vec<Vec<InsertOutcome>>, StoreError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
-            let mut out = Vec::with_capacity(receipts.len());
+            let mut all = Vec::with_capacity(groups.len());
             {
                 let mut ins = tx.prepare_cached(
                     "INSERT INTO receipts (payer, nonce, epoch, node_id, model_id, value_micro_usd, status, raw, received_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)
                      ON CONFLICT (payer, nonce) DO NOTHING",
                 )?;
-                for r in receipts {
-                    let n = ins.execute(params![
-                        r.key.payer,
-                        r.key.nonce,
-                        r.epoch as i64,
-                        r.node_id,
-                        r.model_id,
-                        r.value_micro_usd.to_string(),
-                        r.raw,
-                        now as i64
-                    ])?;
-                    if n == 1 {
-                        out.push(InsertOutcome::Inserted);
-                    } else {
-                        let state = get_state(&tx, &r.key)?.unwrap_or(ReceiptState::Pending);
-                        out.push(InsertOutcome::Duplicate(state));
+                for (receipts, now) in groups {
+                    let mut out = Vec::with_capacity(receipts.len());
+                    for r in receipts.iter() {
+                        let n = ins.execute(params![
+                            r.key.payer,
+                            r.key.nonce,
+                            r.epoch as i64,
+                            r.node_id,
+                            r.model_id,
+                            r.value_micro_usd.to_string(),
+                            r.raw,
+                            *now as i64
+                        ])?;
+                        if n == 1 {
+                            out.push(InsertOutcome::Inserted);
+                        } else {
+                            let state = get_state(&tx, &r.key)?.unwrap_or(ReceiptState::Pending);
+                            out.push(InsertOutcome::Duplicate(state));
+                        }
                     }
+                    all.push(out);
                 }
             }
             tx.commit()?;
-            Ok(out)
+            Ok(all)
         })
     }
 
@@ -649,6 +669,195 @@ impl Store {
     }
 }
 
+/// Most receipts one group commit writes in one transaction.
+pub const MAX_GROUP_ROWS: usize = 4096;
+
+/// The answer of the group-commit writer to one submission: the outcome per receipt, sent
+/// **after** the transaction that holds them committed.
+pub type CommitReply = tokio::sync::oneshot::Receiver<Result<Vec<InsertOutcome>, StoreError>>;
+
+
+type CommitResult = Result<Vec<InsertOutcome>, StoreError>;
+
+/// Where the writer sends a submission's outcome.
+enum ReplyTo {
+    /// An async caller (`.await` on the receiver).
+    Async(tokio::sync::oneshot::Sender<CommitResult>),
+    /// A blocking caller.
+    Blocking(std::sync::mpsc::SyncSender<CommitResult>),
+}
+
+impl ReplyTo {
+    fn send(self, r: CommitResult) {
+        // the caller may have gone away (request cancelled): nothing to tell then
+        let _ = match self {
+            ReplyTo::Async(tx) => tx.send(r).map_err(|_| ()),
+            ReplyTo::Blocking(tx) => tx.send(r).map_err(|_| ()),
+        };
+    }
+}
+
+struct CommitJob {
+    rows: Vec<NewReceipt>,
+    now: u64,
+    reply: ReplyTo,
+}
+
+/// Counters of a [`GroupCommit`] writer.
+#[derive(Debug, Default)]
+pub struct GroupCommitStats {
+    /// Submissions committed (or failed).
+    pub jobs: AtomicU64,
+    /// SQLite transactions committed for them.
+    pub transactions: AtomicU64,
+}
+
+/// Group commit (issue 7): a writer thread takes the receipt inserts of concurrent requests
+/// from a queue, writes everything queued (up to [`MAX_GROUP_ROWS`] receipts) in one SQLite
+/// transaction — one fsync under [`Durability::Full`] — and answers each submission only after
+/// that commit, so "acknowledged" still means "durably stored".
+///
+/// If a group's transaction fails, each of its submissions is retried alone in its own
+/// transaction, so one bad submission cannot fail the others. Dropping the handle stops the
+/// thread after it drained the queue.
+pub struct GroupCommit {
+    jobs: Mutex<Option<std::sync::mpsc::Sender<CommitJob>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    stats: Arc<GroupCommitStats>,
+}
+
+impl GroupCommit {
+    /// Starts the writer thread over `store`.
+    ///
+    /// Errors: the OS refused to start the thread.
+    pub fn start(store: Arc<Store>) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel::<CommitJob>();
+        let stats = Arc::new(GroupCommitStats::default());
+        let st = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("opg-group-commit".into())
+            .spawn(move || writer_loop(&store, &rx, &st))?;
+        Ok(GroupCommit {
+            jobs: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            stats,
+        })
+    }
+
+    /// Queues `rows` (received at `now`, unix seconds) for the next group. The returned
+    /// receiver yields the outcomes after the commit (`.await` it, or `blocking_recv` outside
+    /// an async context); it yields an error if the writer stopped.
+    pub fn submit(&self, rows: Vec<NewReceipt>, now: u64) -> CommitReply {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.enqueue(CommitJob {
+            rows,
+            now,
+            reply: ReplyTo::Async(reply),
+        });
+        rx
+    }
+
+    /// Queues `rows` and blocks until their group committed (for threads outside async code;
+    /// safe anywhere, it never enters a runtime).
+    ///
+    /// Errors: the insert failed, or [`StoreError::WriterStopped`].
+    pub fn commit_blocking(&self, rows: Vec<NewReceipt>, now: u64) -> CommitResult {
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        self.enqueue(CommitJob {
+            rows,
+            now,
+            reply: ReplyTo::Blocking(reply),
+        });
+        rx.recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    fn enqueue(&self, job: CommitJob) {
+        let guard = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = guard.as_ref() {
+            // a send error means the writer is gone: the dropped reply tells the caller
+            let _ = tx.send(job);
+        }
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &GroupCommitStats {
+        &self.stats
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn writer_loop(
+    store: &Store,
+    rx: &std::sync::mpsc::Receiver<CommitJob>,
+    stats: &GroupCommitStats,
+) {
+    let mut carry: Option<CommitJob> = None;
+    loop {
+        let first = match carry.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
+        let mut rows = first.rows.len();
+        let mut group = vec![first];
+        while rows < MAX_GROUP_ROWS {
+            match rx.try_recv() {
+                Ok(j) if rows + j.rows.len() > MAX_GROUP_ROWS => {
+                    carry = Some(j);
+                    break;
+                }
+                Ok(j) => {
+                    rows += j.rows.len();
+                    group.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let parts: Vec<(&[NewReceipt], u64)> =
+            group.iter().map(|j| (j.rows.as_slice(), j.now)).collect();
+        let result = store.insert_receipt_groups(&parts);
+        drop(parts);
+        inc(&stats.jobs, group.len() as u64);
+        match result {
+            Ok(outcomes) => {
+                inc(&stats.transactions, 1);
+                for (job, out) in group.into_iter().zip(outcomes) {
+                    job.reply.send(Ok(out));
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                if let Some(job) = group.pop() {
+                    job.reply.send(Err(e));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = group.len(), "group commit failed; committing its requests one by one");
+                for job in group {
+                    let r = store.insert_receipts(&job.rows, job.now);
+                    if r.is_ok() {
+                        inc(&stats.transactions, 1);
+                    }
+                    job.reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+fn inc(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
 fn get_state(tx: &Transaction<'_>, key: &ReceiptKey) -> rusqlite::Result<Option<ReceiptState>> {
     tx.query_row(
         "SELECT status, tx_hash, reason FROM receipts WHERE payer = ?1 AND nonce = ?2",
@@ -820,5 +1029,117 @@ mod tests {
             .unwrap();
         let s = Store::open(&p, Durability::Full).unwrap();
         assert_eq!(s.pending_epochs().unwrap(), vec![2]);
+    }
+
+    /// The writer answers a submission only once its rows are committed: at the moment the
+    /// answer arrives, a second connection to the same file already sees them.
+    #[test]
+    fn group_commit_acks_only_after_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.db");
+        let store = Arc::new(Store::open(&p, Durability::Full).unwrap());
+        let other = Store::open(&p, Durability::Full).unwrap();
+        let gc = GroupCommit::start(store.clone()).unwrap();
+        for round in 0..20u32 {
+            let rows = vec![rec(round * 2, 0), rec(round * 2 + 1, 0)];
+            let out = if round % 2 == 0 {
+                gc.submit(rows.clone(), 5).blocking_recv().unwrap().unwrap()
+            } else {
+                gc.commit_blocking(rows.clone(), 5).unwrap()
+            };
+            assert_eq!(out, vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
+            for r in &rows {
+                assert!(other.get_receipt(&r.key).unwrap().is_some(), "acked before commit");
+            }
+        }
+        // a repeat is answered as a duplicate with its state
+        let out = gc.submit(vec![rec(0, 0)], 6).blocking_recv().unwrap().unwrap();
+        assert_eq!(out, vec![InsertOutcome::Duplicate(ReceiptState::Pending)]);
+    }
+
+    /// Submissions queued while a transaction runs are committed together, each answered
+    /// with its own outcomes (duplicates across submissions resolved in queue order).
+    #[test]
+    fn group_commit_groups_queued_submissions() {
+        let store = Arc::new(Store::in_memory().unwrap());
+        let gc = GroupCommit::start(store.clone()).unwrap();
+        let replies = {
+            // hold the connection: the writer cannot commit, submissions pile up
+            let _hold = store.conn.lock().unwrap();
+            (0..10u32)
+                .map(|i| gc.submit(vec![rec(i, 0), rec(100, 0)], u64::from(i)))
+                .collect::<Vec<_>>()
+        };
+        let outs: Vec<_> = replies
+            .into_iter()
+            .map(|r| r.blocking_recv().unwrap().unwrap())
+            .collect();
+        assert_eq!(outs[0], vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
+        for o in &outs[1..] {
+            assert_eq!(
+                o,
+                &vec![
+                    InsertOutcome::Inserted,
+                    InsertOutcome::Duplicate(ReceiptState::Pending)
+                ]
+            );
+        }
+        assert_eq!(store.counts(None).unwrap().pending, 11);
+        assert_eq!(gc.stats().jobs.load(Ordering::Relaxed), 10);
+        let txs = gc.stats().transactions.load(Ordering::Relaxed);
+        assert!(txs <= 2, "10 queued submissions took {txs} transactions");
+        // received_at is the submission's own
+        let r = store.get_receipt(&rec(7, 0).key).unwrap().unwrap();
+        assert_eq!(r.received_at, 7);
+    }
+
+    /// When a group's transaction fails, its submissions are retried one by one: only the bad
+    /// one fails, with its own error, and nothing of it is stored.
+    #[test]
+    fn group_commit_isolates_a_failing_submission() {
+        let store = Arc::new(Store::in_memory().unwrap());
+        store
+            .with(|c| {
+                c.execute_batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON receipts WHEN NEW.node_id = 'bad'
+                     BEGIN SELECT RAISE(ABORT, 'refused node'); END;",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let gc = GroupCommit::start(store.clone()).unwrap();
+        let replies = {
+            let _hold = store.conn.lock().unwrap();
+            let mut bad = rec(2, 0);
+            bad.node_id = "bad".into();
+            vec![
+                gc.submit(vec![rec(1, 0)], 1),
+                gc.submit(vec![bad, rec(3, 0)], 1),
+                gc.submit(vec![rec(4, 0)], 1),
+            ]
+        };
+        let outs: Vec<_> = replies
+            .into_iter()
+            .map(|r| r.blocking_recv().unwrap())
+            .collect();
+        assert_eq!(outs[0].as_ref().unwrap(), &vec![InsertOutcome::Inserted]);
+        let e = outs[1].as_ref().unwrap_err();
+        assert!(e.to_string().contains("refused node"), "{e}");
+        assert_eq!(outs[2].as_ref().unwrap(), &vec![InsertOutcome::Inserted]);
+        assert!(store.get_receipt(&rec(3, 0).key).unwrap().is_none());
+        assert_eq!(store.counts(None).unwrap().pending, 2);
+    }
+
+    /// A submission after the writer stopped is answered with an error, not left hanging.
+    #[test]
+    fn group_commit_after_stop_errors() {
+        let store = Arc::new(Store::in_memory().unwrap());
+        let gc = GroupCommit::start(store).unwrap();
+        gc.jobs.lock().unwrap().take();
+        assert!(gc.submit(vec![rec(1, 0)], 1).blocking_recv().is_err());
+        assert!(matches!(
+            gc.commit_blocking(vec![rec(1, 0)], 1),
+            Err(StoreError::WriterStopped)
+        ));
     }
 }

@@ -167,7 +167,11 @@ fn future_execute(
     Ok(Response::new())
 }
 
-fn future_query(_deps: cosmwasm_std::Deps, _env: cosmwasm_std::Env, _msg: Empty) -> StdResult<Binary> {
+fn future_query(
+    _deps: cosmwasm_std::Deps,
+    _env: cosmwasm_std::Env,
+    _msg: Empty,
+) -> StdResult<Binary> {
     Ok(Binary::default())
 }
 
@@ -551,7 +555,9 @@ impl Suite {
 
     /// A registered node by id.
     pub fn node(&self, node_id: &str) -> &TestNode {
-        self.nodes.get(node_id).expect("node registered by the suite")
+        self.nodes
+            .get(node_id)
+            .expect("node registered by the suite")
     }
 
     // ---------------------------------------------------------------- governance
@@ -685,7 +691,11 @@ impl Suite {
         let key = signer.key();
         let node_kind = make_kind(&operator, &key, node_id);
         let models: Vec<String> = models.iter().map(|m| m.to_string()).collect();
-        let funds = if bond == 0 { vec![] } else { vec![coin(bond, DENOM)] };
+        let funds = if bond == 0 {
+            vec![]
+        } else {
+            vec![coin(bond, DENOM)]
+        };
         self.app.execute_contract(
             operator.clone(),
             self.registry.clone(),

@@ -3,7 +3,9 @@
 //! earn nothing.
 use cosmwasm_std::{Binary, Uint128};
 use cw_multi_test::Executor;
-use opg_integration_tests::{reasons, root_error, ReceiptOpts, SuiteBuilder, GPT, GPT_MINI, H100, LLAMA};
+use opg_integration_tests::{
+    reasons, root_error, ReceiptOpts, SuiteBuilder, GPT, GPT_MINI, H100, LLAMA,
+};
 
 /// Re-encodes an x402 payment header with the payer signature's `v` byte flipped (27 <-> 28).
 fn flip_payer_v(header: &str) -> String {
@@ -21,7 +23,8 @@ fn flip_payer_v(header: &str) -> String {
 fn bad_receipts_are_rejected_with_their_reason_and_good_ones_count() {
     let mut s = SuiteBuilder::new().with_pool_funds(5_000_000).build();
     s.register_proxy("proxy-1", &[GPT], 1_000_000).unwrap();
-    s.register_local("local-1", &[LLAMA], H100, 1_000_000).unwrap();
+    s.register_local("local-1", &[LLAMA], H100, 1_000_000)
+        .unwrap();
     let alice = s.payer("alice");
     s.goto_epoch(0, 1_000);
     let t = s.now() - 5;
@@ -82,16 +85,8 @@ fn bad_receipts_are_rejected_with_their_reason_and_good_ones_count() {
     let res = s
         .submit(
             vec![
-                good_v1,
-                tampered,
-                good_v2,
-                forged,
-                unsettled,
-                self_dealt,
-                not_served,
-                garbage,
-                short_sig,
-                good_local,
+                good_v1, tampered, good_v2, forged, unsettled, self_dealt, not_served, garbage,
+                short_sig, good_local,
             ],
             vec![],
         )
@@ -160,7 +155,10 @@ fn replays_are_rejected_across_and_within_batches() {
 
     s.advance(60);
     let second = s.submit(vec![r.clone()], vec![]).unwrap();
-    assert_eq!(reasons(&second), vec![Some("nonce_already_used".to_string())]);
+    assert_eq!(
+        reasons(&second),
+        vec![Some("nonce_already_used".to_string())]
+    );
 
     // Same nonce under a different receipt (other value, re-signed): still the same (payer, nonce).
     let nonce = opg_integration_tests::sha256(b"fixed-nonce");
@@ -238,7 +236,10 @@ fn jailed_nodes_receipts_are_rejected_until_unjailed() {
     s.jail("proxy-1", "again").unwrap();
     let t = s.now();
     let r = s.receipt("proxy-1", &alice, 99_000, t);
-    assert_eq!(reasons(&s.submit(vec![r], vec![]).unwrap()), vec![Some("node_jailed".to_string())]);
+    assert_eq!(
+        reasons(&s.submit(vec![r], vec![]).unwrap()),
+        vec![Some("node_jailed".to_string())]
+    );
     s.goto_finalizable(0);
     s.finalize(0).unwrap();
     // Each node has one accepted 10,000 receipt: the usage budget is split evenly.
@@ -270,7 +271,9 @@ fn oversized_and_empty_batches_fail_as_a_whole() {
     let alice = s.payer("alice");
     s.goto_epoch(0, 100);
     let t = s.now() - 1;
-    let batch: Vec<_> = (0..3).map(|_| s.receipt("proxy-1", &alice, 1_000, t)).collect();
+    let batch: Vec<_> = (0..3)
+        .map(|_| s.receipt("proxy-1", &alice, 1_000, t))
+        .collect();
     let err = s.submit(batch, vec![]).unwrap_err();
     assert!(root_error(&err).contains("batch too large"), "{err:?}");
     let err = s.submit(vec![], vec![]).unwrap_err();

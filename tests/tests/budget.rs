@@ -22,8 +22,10 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
         .build();
     s.register_proxy("proxy-1", &[GPT], 1_000_000).unwrap();
     s.register_proxy("proxy-2", &[GPT], 1_000_000).unwrap();
-    s.register_local("local-1", &[LLAMA], H100, 1_000_000).unwrap();
-    s.register_local("local-2", &[LLAMA], RTX4090, 1_000_000).unwrap();
+    s.register_local("local-1", &[LLAMA], H100, 1_000_000)
+        .unwrap();
+    s.register_local("local-2", &[LLAMA], RTX4090, 1_000_000)
+        .unwrap();
     let payers = [s.payer("p0"), s.payer("p1"), s.payer("p2")];
 
     let mut total_claimed = 0u128;
@@ -74,7 +76,11 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
                     .u128()
             })
             .sum();
-        assert!(sum_rewards <= report.budget.u128(), "epoch {e}: {sum_rewards} > {}", report.budget);
+        assert!(
+            sum_rewards <= report.budget.u128(),
+            "epoch {e}: {sum_rewards} > {}",
+            report.budget
+        );
         // Class rewards as reported also fit.
         let class_sum = report.commercial.usage_rewards
             + report.community.usage_rewards
@@ -87,9 +93,14 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
         cap_bound |= report.commercial.effective_value < report.commercial.raw_value
             || report.community.effective_value < report.community.raw_value;
     }
-    assert!(cap_bound, "the payer cap never bound: the test lost its point");
+    assert!(
+        cap_bound,
+        "the payer cap never bound: the test lost its point"
+    );
     // The last epochs ran out of free balance: budgets shrink, never overdraw.
-    let budgets: Vec<u128> = (0..epochs).map(|e| s.epoch_report(e).budget.u128()).collect();
+    let budgets: Vec<u128> = (0..epochs)
+        .map(|e| s.epoch_report(e).budget.u128())
+        .collect();
     assert_eq!(budgets[0], 1_000_000);
     assert!(budgets.iter().sum::<u128>() <= funded, "{budgets:?}");
     assert!(budgets[3] < 1_000_000, "{budgets:?}");
@@ -102,7 +113,12 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
     }
     for e in 0..epochs {
         let r = s.epoch_report(e);
-        assert!(r.paid <= r.budget, "epoch {e}: paid {} > budget {}", r.paid, r.budget);
+        assert!(
+            r.paid <= r.budget,
+            "epoch {e}: paid {} > budget {}",
+            r.paid,
+            r.budget
+        );
     }
     let paid: u128 = (0..epochs).map(|e| s.epoch_report(e).paid.u128()).sum();
     assert_eq!(paid, total_claimed);

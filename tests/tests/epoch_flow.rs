@@ -1,7 +1,7 @@
 //! A full epoch over the three real contracts: register -> submit receipts -> finalize -> claim,
 //! with payouts checked against hand-computed numbers, then a second epoch with the bootstrap taper.
 use cosmwasm_std::{Decimal, Uint128};
-use opg_integration_tests::{dec, reasons, SuiteBuilder, H100, LLAMA, GPT};
+use opg_integration_tests::{dec, reasons, SuiteBuilder, GPT, H100, LLAMA};
 
 #[test]
 fn full_epoch_pays_hand_computed_rewards_and_tapers_the_boost() {
@@ -9,7 +9,8 @@ fn full_epoch_pays_hand_computed_rewards_and_tapers_the_boost() {
     // alpha = 0.2, h100 weight 2 (default_params).
     let mut s = SuiteBuilder::new().with_pool_funds(5_000_000).build();
     s.register_proxy("proxy-1", &[GPT], 1_000_000).unwrap();
-    s.register_local("local-1", &[LLAMA], H100, 1_000_000).unwrap();
+    s.register_local("local-1", &[LLAMA], H100, 1_000_000)
+        .unwrap();
     let alice = s.payer("alice");
     let bob = s.payer("bob");
 
@@ -114,7 +115,8 @@ fn full_epoch_pays_hand_computed_rewards_and_tapers_the_boost() {
 fn heartbeat_makes_an_idle_local_node_live_for_the_stipend() {
     let mut s = SuiteBuilder::new().with_pool_funds(5_000_000).build();
     s.register_proxy("proxy-1", &[GPT], 1_000_000).unwrap();
-    s.register_local("local-1", &[LLAMA], H100, 1_000_000).unwrap();
+    s.register_local("local-1", &[LLAMA], H100, 1_000_000)
+        .unwrap();
     let alice = s.payer("alice");
     s.goto_epoch(0, 100);
     let t = s.now() - 1;

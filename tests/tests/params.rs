@@ -77,7 +77,7 @@ fn params_updates_are_bounded_and_governance_only() {
         })
         .unwrap_err();
     assert!(root_error(&err).contains("alpha"), "{err:?}");
-    // M above 10 is refused even within x2 of... a start at 3: 7 is > 2x, 11 out of bounds.
+    // M = 11: outside [1, 10].
     let err = s
         .update_params(RewardParams {
             m_community_max: dec("11"),

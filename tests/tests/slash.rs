@@ -73,7 +73,10 @@ fn slash_is_governance_only_and_bounded() {
     .unwrap_err();
     assert!(root_error(&err).contains("unauthorized"), "{err:?}");
     let err = s.slash("proxy-bad", dec("1.5")).unwrap_err();
-    assert!(root_error(&err).contains("invalid slash fraction"), "{err:?}");
+    assert!(
+        root_error(&err).contains("invalid slash fraction"),
+        "{err:?}"
+    );
     let err = s.slash("nobody", dec("0.5")).unwrap_err();
     assert!(root_error(&err).contains("not found"), "{err:?}");
     // Nothing moved.

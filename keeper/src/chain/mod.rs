@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub mod embedded;
+pub mod faulty;
 pub mod storage;
 
 /// Addresses of the three contracts of one deployment.

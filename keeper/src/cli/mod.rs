@@ -1,7 +1,9 @@
 //! The `opg` command line (clap), one file per subcommand.
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod bench;
 pub mod keeper;
+pub mod loadgen;
 pub mod simulate;
 pub mod x402;
 
@@ -40,6 +42,10 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// x402 facilitator tools: `opg x402 verify` checks a payment offline.
     X402(x402::X402Args),
+    /// Measure ingest, verification and simulate throughput and memory on this machine.
+    Bench(bench::BenchArgs),
+    /// Drive a running keeper with signed receipts; print throughput, latency and errors.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Installs the tracing subscriber (stderr).
@@ -70,5 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Simulate(args) => crate::simulate::run(args),
         Command::X402(args) => x402::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Loadgen(args) => loadgen::run_cli(args),
     }
 }

@@ -160,10 +160,7 @@ mod tests {
     use std::time::Duration;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "opg-vm-tests-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("opg-vm-tests-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("contracts/reward-pool/src")).unwrap();
         std::fs::create_dir_all(dir.join("packages/opg-core/src")).unwrap();

@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use cosmwasm_std::{
-    coins, from_json, to_json_binary, Addr, BankMsg, Binary, BlockInfo, Coin, ContractInfo,
-    ContractResult, CosmosMsg, Empty, Env, MessageInfo, Response, SystemError, SystemResult,
-    TransactionInfo, WasmMsg, WasmQuery,
+    coins, from_json, Addr, BankMsg, Binary, BlockInfo, Coin, ContractInfo, ContractResult,
+    CosmosMsg, Empty, Env, MessageInfo, Response, SystemError, SystemResult, TransactionInfo,
+    WasmMsg, WasmQuery,
 };
 use cosmwasm_vm::internals::{check_wasm, Logger};
 use cosmwasm_vm::testing::{mock_env, MockApi, MockQuerier};
@@ -380,7 +380,9 @@ impl Chain {
     fn transfer(&mut self, from: &str, to: &str, amount: u128) -> Result<(), String> {
         let have = self.balance(from);
         if have < amount {
-            return Err(format!("insufficient funds: {from} has {have}, needs {amount}"));
+            return Err(format!(
+                "insufficient funds: {from} has {have}, needs {amount}"
+            ));
         }
         self.balances.insert(from.to_string(), have - amount);
         *self.balances.entry(to.to_string()).or_default() += amount;
@@ -577,9 +579,4 @@ fn route_query(world: &Weak<RefCell<World>>, query: &WasmQuery) -> cosmwasm_std:
     };
     let result = target.borrow_mut().query_raw(&block, msg.as_slice());
     SystemResult::Ok(result)
-}
-
-/// `to_json_binary` for tests, panicking on failure.
-pub fn json<T: Serialize>(v: &T) -> Binary {
-    to_json_binary(v).expect("serializes")
 }

@@ -84,13 +84,13 @@ fn attributes(tx: &TxResult) -> (u64, u64) {
     tx.responses
         .iter()
         .flat_map(|(_, r)| {
-            r.attributes.iter().chain(
-                r.events
-                    .iter()
-                    .flat_map(|e| e.attributes.iter()),
-            )
+            r.attributes
+                .iter()
+                .chain(r.events.iter().flat_map(|e| e.attributes.iter()))
         })
-        .fold((0, 0), |(n, b), a| (n + 1, b + (a.key.len() + a.value.len()) as u64))
+        .fold((0, 0), |(n, b), a| {
+            (n + 1, b + (a.key.len() + a.value.len()) as u64)
+        })
 }
 
 /// Measures `f` (one top-level execute of `msg_bytes` bytes) on `suite`.
@@ -132,7 +132,11 @@ pub fn measure_submit(suite: &mut Suite, node: &str, first_payer: usize, batch: 
         heartbeats: vec![],
     };
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
-    let key = if node == PROXY_ED { "ed25519" } else { "secp256k1" };
+    let key = if node == PROXY_ED {
+        "ed25519"
+    } else {
+        "secp256k1"
+    };
     measure(
         suite,
         format!("SubmitReceipts x{batch} ({key} node key)"),
@@ -140,6 +144,52 @@ pub fn measure_submit(suite: &mut Suite, node: &str, first_payer: usize, batch: 
         bytes,
         |s| s.submit(receipts, vec![]),
     )
+}
+
+/// The cost of only reading a batch: `SubmitReceipts` of `batch` receipts with `max_batch` set to
+/// `batch - 1` fails with `BatchTooLarge` right after the message is deserialized and the config
+/// loaded, before any check. (`max_batch` is restored afterwards.)
+pub fn measure_parse_only(suite: &mut Suite, node: &str, batch: usize) -> Row {
+    let set_max = |s: &mut Suite, max: u32| {
+        let block = s.chain.block();
+        let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig {
+            governance: None,
+            networks: None,
+            facilitators: None,
+            require_settlement: None,
+            max_batch: Some(max),
+        };
+        let r = s.verifier.borrow_mut().sudo(&block, &msg).into_result();
+        ok("sudo max_batch", r);
+    };
+    let receipts: Vec<_> = (0..batch)
+        .map(|i| suite.receipt(node, &payer(200_000 + i)))
+        .collect();
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
+        receipts: receipts.clone(),
+        heartbeats: vec![],
+    };
+    let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+    set_max(suite, batch as u32 - 1);
+    suite.chain.take_logs();
+    let before = suite.chain.usage();
+    let err = suite.submit(receipts, vec![]).expect_err("batch too large");
+    assert!(err.contains("batch too large"), "{err}");
+    let after = suite.chain.usage();
+    let logs = suite.chain.take_logs();
+    set_max(suite, crate::suite::MAX_BATCH);
+    Row {
+        action: format!("SubmitReceipts x{batch} refused by max_batch (deserialization only)"),
+        receipts: Some(batch as u64),
+        usage: after
+            .into_iter()
+            .map(|(n, a)| (n, a - before.get(n).copied().unwrap_or_default()))
+            .filter(|(_, u)| u.entries > 0)
+            .collect(),
+        msg_bytes: bytes as u64,
+        attributes: (0, 0),
+        ops: group(logs),
+    }
 }
 
 /// All measurements of the report.
@@ -159,7 +209,9 @@ pub fn run() -> Vec<Row> {
     {
         let msg = s.register_msg(i);
         let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
-        rows.push(measure(&mut s, what.to_string(), None, bytes, |s| s.register(i)));
+        rows.push(measure(&mut s, what.to_string(), None, bytes, |s| {
+            s.register(i)
+        }));
     }
 
     // SubmitReceipts. A warm-up batch gives both nodes a tally in the epoch first (the steady
@@ -179,6 +231,8 @@ pub fn run() -> Vec<Row> {
             rows.push(row);
         }
     }
+
+    rows.push(measure_parse_only(&mut s, PROXY_SECP, 100));
 
     // FinalizeEpoch of the epoch with all that usage (epoch 0, empty, first: epochs go in order).
     let epoch = s.epoch();
@@ -255,12 +309,139 @@ fn fmt_n(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// SDK gas of `n` operations of `kind` with `bytes` key + value bytes in total.
+pub fn op_gas(kind: OpKind, n: u64, bytes: u64) -> u64 {
+    match kind {
+        OpKind::Read => n * READ_FLAT + (bytes + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE,
+        OpKind::Write => n * WRITE_FLAT + (bytes + n * CONTRACT_KEY_PREFIX_BYTES) * WRITE_PER_BYTE,
+        OpKind::Remove => n * crate::gas::DELETE_FLAT,
+        OpKind::Next => {
+            n * crate::gas::ITER_NEXT_FLAT + (bytes + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE
+        }
+    }
+}
+
+/// SDK gas per receipt of one namespace's reads and writes in `row`, and their count.
+fn ns_cost(row: &Row, contract: &str, ns: &str) -> (u64, u64, u64) {
+    let mut gas = 0;
+    let (mut reads, mut writes) = (0, 0);
+    for ((c, k, n), (count, bytes)) in &row.ops {
+        if *c == contract && n == ns {
+            gas += op_gas(*k, *count, *bytes);
+            match k {
+                OpKind::Read => reads += count,
+                OpKind::Write => writes += count,
+                _ => {}
+            }
+        }
+    }
+    (gas / row.receipts.unwrap_or(1).max(1), reads, writes)
+}
+
+/// SDK gas of one secp256k1 recovery (`secp256k1_recover_pubkey`, 194,000,000 VM gas).
+pub const SECP256K1_RECOVER_SDK_GAS: u64 = 194_000_000 / VM_GAS_PER_SDK_GAS;
+/// SDK gas of one secp256k1 verification with a known public key (96,000,000 VM gas).
+pub const SECP256K1_VERIFY_SDK_GAS: u64 = 96_000_000 / VM_GAS_PER_SDK_GAS;
+
+/// "Where the gas goes" of the batch-100 secp256k1 row, with the savings of concrete changes
+/// computed from the measured operations.
+fn breakdown(md: &mut String, rows: &[Row]) {
+    let (Some(r), Some(parse)) = (
+        submit_row(rows, "secp256k1", 100),
+        rows.iter()
+            .find(|r| r.action.contains("deserialization only")),
+    ) else {
+        return;
+    };
+    let n = r.receipts.unwrap_or(1).max(1);
+    let per = |g: u64| g / n;
+    let verifier = r.usage.get("verifier").copied().unwrap_or_default();
+    let pool = r.usage.get("pool").copied().unwrap_or_default();
+    let registry = r.usage.get("registry").copied().unwrap_or_default();
+    let crypto = 3 * SECP256K1_RECOVER_SDK_GAS;
+    let verifier_vm = per(verifier.vm_gas / VM_GAS_PER_SDK_GAS);
+    let parse_vm = per(parse
+        .usage
+        .get("verifier")
+        .map(|u| u.vm_gas / VM_GAS_PER_SDK_GAS)
+        .unwrap_or(0));
+    let (nonces, _, nonce_writes) = ns_cost(r, "verifier", "n");
+    let (tallies, _, tally_writes) = ns_cost(r, "pool", "tallies");
+    let (contrib, _, contrib_writes) = ns_cost(r, "pool", "payer_contrib");
+    let total = r.per_receipt(true).unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "\n## Where the gas of a receipt goes (batch 100, secp256k1 node key, pinned)\n"
+    );
+    let _ = writeln!(md, "| part | SDK gas per receipt |\n|---|---:|");
+    let lines = [
+        ("verifier: 3 secp256k1 recoveries (payer, node, facilitator)", crypto),
+        ("verifier: deserializing the message (`BatchTooLarge` run)", parse_vm),
+        (
+            "verifier: other Wasm (base64 + payment JSON, EIP-712/keccak in Wasm, response data, RecordUsage JSON)",
+            verifier_vm.saturating_sub(crypto + parse_vm),
+        ),
+        ("verifier: consumed nonce (`n`: 1 read + 1 write)", nonces),
+        ("pool: `tallies` (read + write per usage entry)", tallies),
+        ("pool: `payer_contrib` (read + write per (node, payer))", contrib),
+        ("pool: Wasm", per(pool.vm_gas / VM_GAS_PER_SDK_GAS)),
+        (
+            "pool: other storage (config, params, epoch totals)",
+            per(pool.kv.sdk_gas()).saturating_sub(tallies + contrib),
+        ),
+        ("registry (NodesByIds query)", per(registry.sdk_gas(true) - 2_000)),
+        ("instance costs (3 entries, pinned)", per(3 * INSTANCE_COST_PINNED)),
+        ("**total**", total),
+    ];
+    for (what, gas) in lines {
+        let _ = writeln!(md, "| {what} | {} |", fmt_n(gas));
+    }
+    // Savings of concrete changes, from the measured operations.
+    let nonce_key_saving =
+        nonce_writes * 36 * WRITE_PER_BYTE / n + nonce_writes * 36 * READ_PER_BYTE / n;
+    // One read + write pair of a tally; after the change, one pair per message.
+    let tally_pair = tallies * n / tally_writes.max(1);
+    let tally_saving = tallies.saturating_sub(tally_pair / n);
+    let contrib_saving = contrib_writes * 33 * (WRITE_PER_BYTE + READ_PER_BYTE) / n;
+    let verify_saving = 2 * (SECP256K1_RECOVER_SDK_GAS - SECP256K1_VERIFY_SDK_GAS);
+    let _ = writeln!(
+        md,
+        "\n### Contract changes and what they would save (computed from the operations above)\n"
+    );
+    let _ = writeln!(md, "| change | SDK gas saved per receipt |\n|---|---:|");
+    let changes = [
+        (
+            "reward-pool `RecordUsage`: keep each (node, epoch) tally in the per-message cache and write it once per message (today: read + written once per usage entry, i.e. per payer)",
+            tally_saving,
+        ),
+        (
+            "receipt-verifier: nonce key `(expiry_epoch, sha256(payer || nonce)[..16])` instead of `(expiry_epoch, payer || nonce)` (52 -> 16 bytes)",
+            nonce_key_saving,
+        ),
+        (
+            "reward-pool: `payer_contrib` key with the 20-byte payer instead of its 42-char hex and a 2-byte namespace instead of `payer_contrib` (-33 bytes)",
+            contrib_saving,
+        ),
+        (
+            "node and facilitator keys as secp256k1 public keys in registry/config, checked with `secp256k1_verify` instead of recovered",
+            verify_saving,
+        ),
+        (
+            "one facilitator attestation per batch (over the list of payment digests) instead of one per receipt",
+            SECP256K1_RECOVER_SDK_GAS,
+        ),
+    ];
+    for (what, gas) in changes {
+        let _ = writeln!(md, "| {what} | {} |", fmt_n(gas));
+    }
 }
 
 /// `docs/gas.md`.
@@ -280,7 +461,11 @@ pub fn markdown(rows: &[Row]) -> String {
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let t = r.total();
-        let per = |p| r.per_receipt(p).map(fmt_n).unwrap_or_else(|| "-".to_string());
+        let per = |p| {
+            r.per_receipt(p)
+                .map(fmt_n)
+                .unwrap_or_else(|| "-".to_string())
+        };
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} | {} | {} | {} |",
@@ -323,21 +508,17 @@ pub fn markdown(rows: &[Row]) -> String {
         }
     }
     if let Some(r) = submit_row(rows, "secp256k1", 100) {
-        let _ = writeln!(md, "\n## Storage of `SubmitReceipts` x100 (secp256k1 node key), by namespace\n");
-        let _ = writeln!(md, "| contract | op | namespace | count | key + value bytes | bytes per op | SDK gas |");
+        let _ = writeln!(
+            md,
+            "\n## Storage of `SubmitReceipts` x100 (secp256k1 node key), by namespace\n"
+        );
+        let _ = writeln!(
+            md,
+            "| contract | op | namespace | count | key + value bytes | bytes per op | SDK gas |"
+        );
         let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|");
         for ((c, k, ns), (n, b)) in &r.ops {
-            let gas = match k {
-                OpKind::Read => n * READ_FLAT + (b + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE,
-                OpKind::Write => {
-                    n * WRITE_FLAT + (b + n * CONTRACT_KEY_PREFIX_BYTES) * WRITE_PER_BYTE
-                }
-                OpKind::Remove => n * crate::gas::DELETE_FLAT,
-                OpKind::Next => {
-                    n * crate::gas::ITER_NEXT_FLAT
-                        + (b + n * CONTRACT_KEY_PREFIX_BYTES) * READ_PER_BYTE
-                }
-            };
+            let gas = op_gas(*k, *n, *b);
             let _ = writeln!(
                 md,
                 "| {c} | {k:?} | `{ns}` | {n} | {} | {} | {} |",
@@ -347,6 +528,7 @@ pub fn markdown(rows: &[Row]) -> String {
             );
         }
     }
+    breakdown(&mut md, rows);
     let _ = writeln!(md, "\n## How it was measured\n");
     let _ = writeln!(
         md,

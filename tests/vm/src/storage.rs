@@ -156,8 +156,14 @@ mod tests {
         assert_eq!(s.get(b"absent").0, Ok(None));
         let before = s.counts();
         let it = s.scan(Some(b"key"), None, Order::Ascending).0.unwrap();
-        assert_eq!(s.next(it).0.unwrap(), Some((b"key1".to_vec(), b"value".to_vec())));
-        assert_eq!(s.next(it).0.unwrap(), Some((b"key2".to_vec(), b"vv".to_vec())));
+        assert_eq!(
+            s.next(it).0.unwrap(),
+            Some((b"key1".to_vec(), b"value".to_vec()))
+        );
+        assert_eq!(
+            s.next(it).0.unwrap(),
+            Some((b"key2".to_vec(), b"vv".to_vec()))
+        );
         assert_eq!(s.next(it).0.unwrap(), None);
         assert_eq!(s.remove(b"key1").0, Ok(()));
         assert_eq!(s.get(b"key1").0, Ok(None));
@@ -174,7 +180,10 @@ mod tests {
         assert_eq!(c.next_bytes, 9 + 6);
         assert_eq!(c.removes, 1);
         let iteration = c - before;
-        assert_eq!((iteration.nexts, iteration.scans, iteration.writes), (3, 1, 0));
+        assert_eq!(
+            (iteration.nexts, iteration.scans, iteration.writes),
+            (3, 1, 0)
+        );
         let log = s.take_log();
         assert_eq!(log.len(), 2 + 3 + 2 + 1 + 1);
         assert_eq!(

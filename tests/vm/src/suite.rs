@@ -278,7 +278,10 @@ impl Suite {
     /// Governance lists both models and the attester.
     pub fn setup_registry(&mut self) {
         let gov = self.governance.clone();
-        for (id, provenance) in [(GPT, Provenance::Commercial), (LLAMA, Provenance::Community)] {
+        for (id, provenance) in [
+            (GPT, Provenance::Commercial),
+            (LLAMA, Provenance::Community),
+        ] {
             let r = self.chain.execute(
                 &self.registry,
                 &gov,
@@ -306,7 +309,10 @@ impl Suite {
     pub fn register_msg(&self, i: usize) -> RegistryExecuteMsg {
         let n = &self.nodes[i];
         let kind = if n.model == LLAMA {
-            let domain = registry_domain_separator(&self.chain.block().chain_id, &self.addr_of(&self.registry));
+            let domain = registry_domain_separator(
+                &self.chain.block().chain_id,
+                &self.addr_of(&self.registry),
+            );
             NodeKind::Local {
                 attestation: sign_attestation(
                     &self.attester,
@@ -434,7 +440,13 @@ impl Suite {
     pub fn heartbeat(&self, node: &str) -> Heartbeat {
         let now = self.chain.now();
         let epoch = self.clock.epoch_of(now).expect("after genesis");
-        sign_heartbeat(&self.node(node).signer, &self.verifier_domain(), node, epoch, now)
+        sign_heartbeat(
+            &self.node(node).signer,
+            &self.verifier_domain(),
+            node,
+            epoch,
+            now,
+        )
     }
 
     /// `SubmitReceipts` from a keeper.
@@ -457,7 +469,9 @@ impl Suite {
 
     /// The epoch of the current block.
     pub fn epoch(&self) -> u64 {
-        self.clock.epoch_of(self.chain.now()).expect("after genesis")
+        self.clock
+            .epoch_of(self.chain.now())
+            .expect("after genesis")
     }
 
     /// Moves the block to the first second epoch `epoch` can be finalized.

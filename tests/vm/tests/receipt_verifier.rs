@@ -1,12 +1,14 @@
 //! `receipt-verifier` on its optimized artifact, with the real registry and pool behind it.
+use opg_core::eip712::domain_salt;
 use opg_core::msg::pool::{EpochReport, QueryMsg as PoolQueryMsg};
 use opg_core::msg::verifier::{
-    ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict, SudoMsg,
-    SubmitReceiptsResponse,
+    ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
+    SubmitReceiptsResponse, SudoMsg,
 };
 use opg_core::msg::MigrateMsg;
-use opg_core::eip712::domain_salt;
-use opg_vm_tests::suite::{addr, ok, payer, set_cw2, Suite, LOCAL, MAX_BATCH, PROXY_ED, PROXY_SECP, VALUE};
+use opg_vm_tests::suite::{
+    addr, ok, payer, set_cw2, Suite, LOCAL, MAX_BATCH, PROXY_ED, PROXY_SECP, VALUE,
+};
 
 #[test]
 fn instantiate_reads_the_clock_from_the_pool() {
@@ -40,7 +42,8 @@ fn submit_accepts_receipts_of_both_key_types_and_records_usage_in_the_pool() {
     assert_eq!(tx.responses[1].0.as_str(), s.addr_of(&s.pool));
     let report: EpochReport = ok(
         "report",
-        s.chain.query(&s.pool, &PoolQueryMsg::EpochReport { epoch: s.epoch() }),
+        s.chain
+            .query(&s.pool, &PoolQueryMsg::EpochReport { epoch: s.epoch() }),
     );
     assert_eq!(report.commercial.calls, 2);
     assert_eq!(report.community.calls, 1);
@@ -109,7 +112,10 @@ fn bad_receipts_are_rejected_with_reasons_without_failing_the_batch() {
     let mut unknown = s.receipt(PROXY_SECP, &payer(2));
     unknown.receipt.node_id = "ghost-node".to_string();
     let duplicate = good.clone();
-    let tx = ok("submit", s.submit(vec![good, tampered, unknown, duplicate], vec![]));
+    let tx = ok(
+        "submit",
+        s.submit(vec![good, tampered, unknown, duplicate], vec![]),
+    );
     let data: SubmitReceiptsResponse = tx.data();
     assert_eq!((data.accepted, data.rejected), (1, 3));
     let reasons: Vec<Option<&str>> = data
@@ -163,7 +169,10 @@ fn update_config_is_governance_only_and_sudo_works() {
         max_batch: None,
     };
     let stranger = addr("stranger");
-    let err = s.chain.execute(&s.verifier, &stranger, 0, &msg).unwrap_err();
+    let err = s
+        .chain
+        .execute(&s.verifier, &stranger, 0, &msg)
+        .unwrap_err();
     assert!(err.contains("unauthorized"), "{err}");
     let block = s.chain.block();
     let res = s.verifier.borrow_mut().sudo(
@@ -209,16 +218,25 @@ fn prune_nonces_removes_closed_epochs_only() {
     let anyone = addr("anyone");
     let prune = |limit| ExecuteMsg::PruneNonces { limit };
     // Nothing closed yet.
-    let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(10)));
+    let tx = ok(
+        "prune",
+        s.chain.execute(&s.verifier, &anyone, 0, &prune(10)),
+    );
     assert_eq!(tx.attr("removed"), Some("0"));
-    let err = s.chain.execute(&s.verifier, &anyone, 0, &prune(0)).unwrap_err();
+    let err = s
+        .chain
+        .execute(&s.verifier, &anyone, 0, &prune(0))
+        .unwrap_err();
     assert!(err.contains("invalid prune limit 0"), "{err}");
     // After the epoch (and its grace) closes, the nonces go.
     let epoch = s.epoch();
     s.advance_past_grace(epoch);
     let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(2)));
     assert_eq!(tx.attr("removed"), Some("2"));
-    let tx = ok("prune", s.chain.execute(&s.verifier, &anyone, 0, &prune(10)));
+    let tx = ok(
+        "prune",
+        s.chain.execute(&s.verifier, &anyone, 0, &prune(10)),
+    );
     assert_eq!(tx.attr("removed"), Some("1"));
     let status: ReceiptStatusResponse = ok(
         "status",
@@ -256,13 +274,24 @@ fn migrate_accepts_same_version_and_refuses_other_contracts_and_downgrades() {
     let block = s.chain.block();
     let res = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {});
     let res = res.into_result().unwrap();
-    assert!(res.attributes.iter().any(|a| a.key == "action" && a.value == "migrate"));
+    assert!(res
+        .attributes
+        .iter()
+        .any(|a| a.key == "action" && a.value == "migrate"));
 
     set_cw2(&s.verifier, "crates.io:cw20-base", "0.1.0");
-    let err = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {}).unwrap_err();
+    let err = s
+        .verifier
+        .borrow_mut()
+        .migrate(&block, &MigrateMsg {})
+        .unwrap_err();
     assert!(err.contains("cannot migrate from contract"), "{err}");
 
     set_cw2(&s.verifier, "crates.io:opg-receipt-verifier", "99.0.0");
-    let err = s.verifier.borrow_mut().migrate(&block, &MigrateMsg {}).unwrap_err();
+    let err = s
+        .verifier
+        .borrow_mut()
+        .migrate(&block, &MigrateMsg {})
+        .unwrap_err();
     assert!(err.contains("down to"), "{err}");
 }

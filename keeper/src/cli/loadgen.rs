@@ -1,0 +1,112 @@
+//! `opg loadgen --url URL --count N --concurrency C [--seed S | --config keeper.toml]
+//! [--acked FILE] [--invalid-ratio R] [--json]`: drives a running keeper with signed receipts
+//! ([`crate::loadgen`]) and prints throughput, p50/p99 latency and error counts.
+//!
+//! Exit status 1 when a valid receipt was not acknowledged, a corrupted one was acknowledged, or
+//! an overload answer lacked `Retry-After`.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::config::KeeperConfig;
+use crate::genesis::GenesisConfig;
+use crate::loadgen::{run, LoadSpec, Target};
+
+/// Arguments of `opg loadgen`.
+#[derive(Args, Clone, Debug)]
+pub struct LoadgenArgs {
+    /// Keeper base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8402")]
+    pub url: String,
+    /// Receipts to send.
+    #[arg(long, default_value_t = 1000)]
+    pub count: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Dev seed of the keeper's genesis: the genesis is `GenesisConfig::dev(seed)` with it.
+    /// Ignored with `--config`.
+    #[arg(long, default_value = "opg-dev-seed-change-me")]
+    pub seed: String,
+    /// The keeper's config file: use its `[genesis]` (nodes, networks, dev seed) instead of
+    /// the dev genesis of `--seed`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override the chain id (default: the genesis').
+    #[arg(long)]
+    pub chain_id: Option<String>,
+    /// Override the verifier address (default: the one the embedded genesis deploys).
+    #[arg(long)]
+    pub verifier: Option<String>,
+    /// Append each acknowledged `payer,nonce,epoch` to this file.
+    #[arg(long, value_name = "FILE")]
+    pub acked: Option<PathBuf>,
+    /// Fraction of receipts corrupted on purpose, in [0, 1].
+    #[arg(long, default_value_t = 0.0)]
+    pub invalid_ratio: f64,
+    /// Distinct payer keys.
+    #[arg(long, default_value_t = 256)]
+    pub payers: u64,
+    /// Nonce namespace (default: unique per run).
+    #[arg(long)]
+    pub run_tag: Option<String>,
+    /// Seconds one receipt is retried after transport errors, 429 or 5xx.
+    #[arg(long, default_value_t = 60)]
+    pub retry_secs: u64,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `opg loadgen`.
+pub fn run_cli(args: LoadgenArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.invalid_ratio),
+        "--invalid-ratio must be in [0, 1], got {}",
+        args.invalid_ratio
+    );
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be > 0");
+    let genesis = match &args.config {
+        Some(p) => KeeperConfig::load(p)?
+            .genesis
+            .with_context(|| format!("{} has no [genesis] section", p.display()))?,
+        None => GenesisConfig::dev(&args.seed),
+    };
+    let mut target = Target::from_genesis(genesis)?;
+    if let Some(c) = args.chain_id {
+        target.chain_id = c;
+    }
+    if let Some(v) = args.verifier {
+        target.verifier = v;
+    }
+    let mut spec = LoadSpec::new(args.url);
+    spec.count = args.count;
+    spec.concurrency = args.concurrency;
+    spec.payers = args.payers.max(1);
+    spec.invalid_ratio = args.invalid_ratio;
+    spec.retry_for = Duration::from_secs(args.retry_secs);
+    spec.acked_file = args.acked;
+    if let Some(t) = args.run_tag {
+        spec.run_tag = t;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let report = rt.block_on(run(spec, target))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.summary());
+    }
+    anyhow::ensure!(
+        report.failed == 0 && report.invalid_acknowledged == 0 && report.missing_retry_after == 0,
+        "load run not clean: {} valid receipts not acknowledged, {} invalid acknowledged, {} overload answers without Retry-After",
+        report.failed,
+        report.invalid_acknowledged,
+        report.missing_retry_after
+    );
+    Ok(())
+}
