@@ -185,7 +185,8 @@ mod tests {
             (3, 1, 0)
         );
         let log = s.take_log();
-        assert_eq!(log.len(), 2 + 3 + 2 + 1 + 1);
+        // 2 writes, 3 reads, 2 steps that returned a record, 1 remove (scans are not logged).
+        assert_eq!(log.len(), 2 + 3 + 2 + 1);
         assert_eq!(
             log[0],
             LoggedOp {
@@ -194,7 +195,8 @@ mod tests {
                 bytes: 9
             }
         );
-        assert_eq!(log[5].kind, OpKind::Next);
+        assert_eq!(log[4].kind, OpKind::Next);
+        assert_eq!(log[6].kind, OpKind::Remove);
         assert!(s.take_log().is_empty());
     }
 
