@@ -156,7 +156,10 @@ impl ReceiptFactory {
             network: self.network.clone(),
             max_amount_required: Some(value.to_string()),
             amount: None,
-            resource: Some(format!("https://{}.invalid/v1/chat/completions", nk.node_id)),
+            resource: Some(format!(
+                "https://{}.invalid/v1/chat/completions",
+                nk.node_id
+            )),
             description: Some("opg loadgen".into()),
             mime_type: Some("application/json".into()),
             pay_to: nk.pay_to.clone(),
@@ -270,7 +273,7 @@ impl LoadSpec {
             return None;
         }
         let bad = ((i + 1) as f64 * r).floor() > (i as f64 * r).floor();
-        bad.then(|| match i % 3 {
+        bad.then_some(match i % 3 {
             0 => Corruption::NodeSignature,
             1 => Corruption::UnknownNode,
             _ => Corruption::FutureServedAt,
@@ -494,9 +497,8 @@ async fn post_one(
             return Outcome::Failed;
         }
         // jitter of up to 1/4 so retries of many workers spread out
-        let jitter = Duration::from_micros(
-            rand::random::<u64>() % (wait.as_micros() as u64 / 4).max(1),
-        );
+        let jitter =
+            Duration::from_micros(rand::random::<u64>() % (wait.as_micros() as u64 / 4).max(1));
         tokio::time::sleep(wait + jitter).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }

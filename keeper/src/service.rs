@@ -10,7 +10,7 @@ use opg_core::eip712::{domain_salt, verifier_domain_separator};
 use opg_core::msg::verifier::ConfigResponse as VerifierConfig;
 use opg_core::reason::RejectReason;
 use opg_core::receipt::SignedReceipt;
-use opg_core::verify::{verify_receipt, Rejection, RegistryView, VerifierPolicy};
+use opg_core::verify::{verify_receipt, RegistryView, Rejection, VerifierPolicy};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -211,8 +211,9 @@ impl Keeper {
         chain: Arc<dyn ChainBackend>,
     ) -> Result<Arc<Self>, KeeperError> {
         let store = Arc::new(store);
-        let committer = GroupCommit::start(store.clone())
-            .map_err(|e| KeeperError::Worker(format!("cannot start the group-commit writer: {e}")))?;
+        let committer = GroupCommit::start(store.clone()).map_err(|e| {
+            KeeperError::Worker(format!("cannot start the group-commit writer: {e}"))
+        })?;
         let k = Arc::new(Keeper {
             config,
             store,
@@ -392,7 +393,10 @@ impl Keeper {
 
     /// Verifies receipts with the shared core at the chain's current time against the cached
     /// registry view, in parallel on the rayon pool (CPU only; nothing is stored).
-    pub fn verify_receipts(&self, receipts: &[SignedReceipt]) -> Result<VerifiedBatch, KeeperError> {
+    pub fn verify_receipts(
+        &self,
+        receipts: &[SignedReceipt],
+    ) -> Result<VerifiedBatch, KeeperError> {
         inc(&self.metrics.received, receipts.len() as u64);
         let now = self.chain.status()?.time;
         let config = self.verifier_config()?;

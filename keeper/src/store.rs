@@ -676,7 +676,6 @@ pub const MAX_GROUP_ROWS: usize = 4096;
 /// **after** the transaction that holds them committed.
 pub type CommitReply = tokio::sync::oneshot::Receiver<Result<Vec<InsertOutcome>, StoreError>>;
 
-
 type CommitResult = Result<Vec<InsertOutcome>, StoreError>;
 
 /// Where the writer sends a submission's outcome.
@@ -794,11 +793,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn writer_loop(
-    store: &Store,
-    rx: &std::sync::mpsc::Receiver<CommitJob>,
-    stats: &GroupCommitStats,
-) {
+fn writer_loop(store: &Store, rx: &std::sync::mpsc::Receiver<CommitJob>, stats: &GroupCommitStats) {
     let mut carry: Option<CommitJob> = None;
     loop {
         let first = match carry.take() {
@@ -1049,11 +1044,18 @@ mod tests {
             };
             assert_eq!(out, vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
             for r in &rows {
-                assert!(other.get_receipt(&r.key).unwrap().is_some(), "acked before commit");
+                assert!(
+                    other.get_receipt(&r.key).unwrap().is_some(),
+                    "acked before commit"
+                );
             }
         }
         // a repeat is answered as a duplicate with its state
-        let out = gc.submit(vec![rec(0, 0)], 6).blocking_recv().unwrap().unwrap();
+        let out = gc
+            .submit(vec![rec(0, 0)], 6)
+            .blocking_recv()
+            .unwrap()
+            .unwrap();
         assert_eq!(out, vec![InsertOutcome::Duplicate(ReceiptState::Pending)]);
     }
 
@@ -1074,7 +1076,10 @@ mod tests {
             .into_iter()
             .map(|r| r.blocking_recv().unwrap().unwrap())
             .collect();
-        assert_eq!(outs[0], vec![InsertOutcome::Inserted, InsertOutcome::Inserted]);
+        assert_eq!(
+            outs[0],
+            vec![InsertOutcome::Inserted, InsertOutcome::Inserted]
+        );
         for o in &outs[1..] {
             assert_eq!(
                 o,

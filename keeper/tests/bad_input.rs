@@ -70,7 +70,9 @@ async fn call(app: &axum::Router, method: &str, uri: &str, body: Vec<u8>) -> (St
         .unwrap();
     let r = app.clone().oneshot(req).await.unwrap();
     let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -106,14 +108,54 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
 
     // (name, body, expected status, substring of the error message)
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        ("not json", b"hello".to_vec(), StatusCode::BAD_REQUEST, "malformed JSON"),
-        ("empty body", vec![], StatusCode::BAD_REQUEST, "malformed JSON"),
-        ("truncated", s(&v)[..40].to_vec(), StatusCode::BAD_REQUEST, "malformed JSON"),
-        ("json null", b"null".to_vec(), StatusCode::BAD_REQUEST, "expected a receipt"),
-        ("json number", b"7".to_vec(), StatusCode::BAD_REQUEST, "expected a receipt"),
-        ("json string", b"\"receipt\"".to_vec(), StatusCode::BAD_REQUEST, "expected a receipt"),
-        ("empty array", b"[]".to_vec(), StatusCode::BAD_REQUEST, "empty array"),
-        ("empty object", b"{}".to_vec(), StatusCode::BAD_REQUEST, "missing field `payment`"),
+        (
+            "not json",
+            b"hello".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "empty body",
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "truncated",
+            s(&v)[..40].to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "json null",
+            b"null".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "expected a receipt",
+        ),
+        (
+            "json number",
+            b"7".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "expected a receipt",
+        ),
+        (
+            "json string",
+            b"\"receipt\"".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "expected a receipt",
+        ),
+        (
+            "empty array",
+            b"[]".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "empty array",
+        ),
+        (
+            "empty object",
+            b"{}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "missing field `payment`",
+        ),
         (
             "missing node_signature",
             s(&{
@@ -148,7 +190,11 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
         ),
         (
             "node_signature not base64",
-            s(&with(v.clone(), &["node_signature"], json!("!!!not-base64!!!"))),
+            s(&with(
+                v.clone(),
+                &["node_signature"],
+                json!("!!!not-base64!!!"),
+            )),
             StatusCode::BAD_REQUEST,
             "node_signature",
         ),
@@ -161,9 +207,9 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
         (
             "served_at beyond u64",
             s(&v).pipe_replace(
-                    format!("\"served_at\":{}", T0 + 10).as_bytes(),
-                    b"\"served_at\":18446744073709551616",
-                ),
+                format!("\"served_at\":{}", T0 + 10).as_bytes(),
+                b"\"served_at\":18446744073709551616",
+            ),
             StatusCode::BAD_REQUEST,
             "receipt.served_at",
         ),
@@ -173,10 +219,30 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
             StatusCode::BAD_REQUEST,
             "receipt.served_at: invalid type: floating point",
         ),
-        ("deeply nested arrays", deep, StatusCode::BAD_REQUEST, "recursion limit exceeded"),
-        ("deeply nested objects", deep_obj, StatusCode::BAD_REQUEST, "recursion limit exceeded"),
-        ("invalid utf-8 in a string", bad_utf8, StatusCode::BAD_REQUEST, "malformed JSON"),
-        ("body over the limit", huge, StatusCode::PAYLOAD_TOO_LARGE, ""),
+        (
+            "deeply nested arrays",
+            deep,
+            StatusCode::BAD_REQUEST,
+            "recursion limit exceeded",
+        ),
+        (
+            "deeply nested objects",
+            deep_obj,
+            StatusCode::BAD_REQUEST,
+            "recursion limit exceeded",
+        ),
+        (
+            "invalid utf-8 in a string",
+            bad_utf8,
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            "body over the limit",
+            huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
         (
             "one bad item in an array",
             s(&json!([v.clone(), {"payment": 1}])),
@@ -193,7 +259,9 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
             .and_then(|e| e["error"].as_str().map(str::to_string))
             .unwrap_or(text.clone());
         if got != status || !message.contains(needle) {
-            failures.push(format!("{name}: got {got} `{message}`, want {status} `{needle}`"));
+            failures.push(format!(
+                "{name}: got {got} `{message}`, want {status} `{needle}`"
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
@@ -230,7 +298,10 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
     let (got, _) = call(&app, "GET", "/healthz", vec![]).await;
     assert_eq!(got, StatusCode::OK);
     let c = k.store().counts(None).unwrap();
-    assert_eq!((c.pending, c.submitted, c.accepted, c.rejected), (0, 0, 0, 0));
+    assert_eq!(
+        (c.pending, c.submitted, c.accepted, c.rejected),
+        (0, 0, 0, 0)
+    );
     // and it still takes a good receipt
     let (got, text) = call(&app, "POST", "/v1/receipts", s(&v)).await;
     assert_eq!(got, StatusCode::ACCEPTED, "{text}");
@@ -304,21 +375,97 @@ fn malformed_contract_messages_are_refused_and_change_nothing() {
 
     // (contract, name, raw msg, substring of the error)
     let cases: Vec<(ContractRole, &str, Vec<u8>, &str)> = vec![
-        (ContractRole::Verifier, "not json", b"hello".to_vec(), "Error parsing into type"),
-        (ContractRole::Registry, "empty", vec![], "Error parsing into type"),
-        (ContractRole::Pool, "array", b"[1,2]".to_vec(), "Error parsing into type"),
-        (ContractRole::Pool, "unknown variant", br#"{"steal_pool":{}}"#.to_vec(), "unknown variant `steal_pool`"),
-        (ContractRole::Verifier, "wrong type", br#"{"submit_receipts":{"receipts":5,"heartbeats":[]}}"#.to_vec(), "Invalid type"),
-        (ContractRole::Pool, "missing field", br#"{"finalize_epoch":{}}"#.to_vec(), "missing field `epoch`"),
-        (ContractRole::Pool, "negative epoch", br#"{"finalize_epoch":{"epoch":-1}}"#.to_vec(), "Error parsing into type"),
-        (ContractRole::Pool, "epoch beyond u64", br#"{"finalize_epoch":{"epoch":18446744073709551616}}"#.to_vec(), "Error parsing into type"),
-        (ContractRole::Pool, "float epoch", br#"{"finalize_epoch":{"epoch":1.5}}"#.to_vec(), "Error parsing into type"),
-        (ContractRole::Pool, "duplicate key", br#"{"finalize_epoch":{"epoch":0,"epoch":0}}"#.to_vec(), "duplicate field `epoch`"),
-        (ContractRole::Pool, "huge message (1 MiB string epoch)", huge, "Invalid type"),
-        (ContractRole::Registry, "deep nesting", deep, "Error parsing into type"),
-        (ContractRole::Pool, "invalid utf-8", bad_utf8, "Error parsing into type"),
-        (ContractRole::Registry, "two variants", br#"{"jail":{"node_id":"proxy-1","reason":"x"},"unjail":{"node_id":"proxy-1"}}"#.to_vec(), "Error parsing into type"),
-        (ContractRole::Verifier, "uint128 as number", br#"{"update_config":{"max_batch":1e99}}"#.to_vec(), "Error parsing into type"),
+        (
+            ContractRole::Verifier,
+            "not json",
+            b"hello".to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Registry,
+            "empty",
+            vec![],
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "array",
+            b"[1,2]".to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "unknown variant",
+            br#"{"steal_pool":{}}"#.to_vec(),
+            "unknown variant `steal_pool`",
+        ),
+        (
+            ContractRole::Verifier,
+            "wrong type",
+            br#"{"submit_receipts":{"receipts":5,"heartbeats":[]}}"#.to_vec(),
+            "Invalid type",
+        ),
+        (
+            ContractRole::Pool,
+            "missing field",
+            br#"{"finalize_epoch":{}}"#.to_vec(),
+            "missing field `epoch`",
+        ),
+        (
+            ContractRole::Pool,
+            "negative epoch",
+            br#"{"finalize_epoch":{"epoch":-1}}"#.to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "epoch beyond u64",
+            br#"{"finalize_epoch":{"epoch":18446744073709551616}}"#.to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "float epoch",
+            br#"{"finalize_epoch":{"epoch":1.5}}"#.to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "duplicate key",
+            br#"{"finalize_epoch":{"epoch":0,"epoch":0}}"#.to_vec(),
+            "duplicate field `epoch`",
+        ),
+        (
+            ContractRole::Pool,
+            "huge message (1 MiB string epoch)",
+            huge,
+            "Invalid type",
+        ),
+        (
+            ContractRole::Registry,
+            "deep nesting",
+            deep,
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Pool,
+            "invalid utf-8",
+            bad_utf8,
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Registry,
+            "two variants",
+            br#"{"jail":{"node_id":"proxy-1","reason":"x"},"unjail":{"node_id":"proxy-1"}}"#
+                .to_vec(),
+            "Error parsing into type",
+        ),
+        (
+            ContractRole::Verifier,
+            "uint128 as number",
+            br#"{"update_config":{"max_batch":1e99}}"#.to_vec(),
+            "Error parsing into type",
+        ),
     ];
     let mut failures = Vec::new();
     for (role, name, raw, needle) in cases {
@@ -342,7 +489,14 @@ fn malformed_contract_messages_are_refused_and_change_nothing() {
         match res {
             Ok(()) => failures.push(format!("{role:?} {name}: accepted")),
             Err(e) if !e.contains(needle) => {
-                let tail: String = e.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = e
+                    .chars()
+                    .rev()
+                    .take(200)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 failures.push(format!("{role:?} {name}: `{needle}` not in ...{tail}"))
             }
             Err(_) => {}

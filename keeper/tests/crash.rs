@@ -176,7 +176,10 @@ fn kill_9_at_random_moments_loses_and_doubles_nothing() {
     }
     let report = load.join().unwrap().unwrap();
     print!("{}", report.summary());
-    assert!(during_ingest >= 1, "no kill landed while receipts were being posted");
+    assert!(
+        during_ingest >= 1,
+        "no kill landed while receipts were being posted"
+    );
     assert_eq!(report.failed, 0, "valid receipts not acknowledged");
     assert_eq!(report.acknowledged, count);
 
@@ -188,7 +191,10 @@ fn kill_9_at_random_moments_loses_and_doubles_nothing() {
         if v.as_ref().is_some_and(|v| v["pool"]["finalized"] == true) {
             break;
         }
-        assert!(Instant::now() < deadline, "epoch {last_epoch} not finalized: {v:?}");
+        assert!(
+            Instant::now() < deadline,
+            "epoch {last_epoch} not finalized: {v:?}"
+        );
         assert!(child.try_wait().unwrap().is_none(), "keeper died");
         std::thread::sleep(Duration::from_millis(250));
     }

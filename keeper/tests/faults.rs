@@ -125,7 +125,9 @@ fn run_seed(seed: u64, p: f64) {
 
     // epoch 1 (epoch 0 in its grace period): 45 more
     inner.set_time(T0 + 3600 + 100).unwrap();
-    let e1: Vec<_> = (60..105).map(|i| f.receipt(i, T0 + 3600 + i - 60)).collect();
+    let e1: Vec<_> = (60..105)
+        .map(|i| f.receipt(i, T0 + 3600 + i - 60))
+        .collect();
     acked.extend(ingest_all(&keeper, e1).0);
     let (_, failed_rounds) = tick_until(&keeper, || {
         let c = keeper.store().counts(None).unwrap();
@@ -156,7 +158,12 @@ fn run_seed(seed: u64, p: f64) {
             "seed {seed}: {key:?} is {:?}",
             r.state
         );
-        assert!(inner.receipt_status(&key.payer, &key.nonce).unwrap().consumed);
+        assert!(
+            inner
+                .receipt_status(&key.payer, &key.nonce)
+                .unwrap()
+                .consumed
+        );
         let e = per_epoch.entry(*epoch).or_default();
         e.0 += 1;
         e.1 += r.value_micro_usd;

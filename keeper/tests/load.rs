@@ -66,11 +66,17 @@ async fn two_thousand_receipts_at_concurrency_64_lose_nothing_under_overload() {
 
     assert_eq!(report.sent, 2000);
     assert_eq!(report.invalid_sent, 200);
-    assert_eq!(report.invalid_rejected, 200, "every corrupted receipt refused");
+    assert_eq!(
+        report.invalid_rejected, 200,
+        "every corrupted receipt refused"
+    );
     assert_eq!(report.invalid_acknowledged, 0);
     assert_eq!(report.failed, 0, "{:?}", report.rejected_reasons);
     assert_eq!(report.acknowledged, 1800);
-    assert_eq!(report.missing_retry_after, 0, "overload without Retry-After");
+    assert_eq!(
+        report.missing_retry_after, 0,
+        "overload without Retry-After"
+    );
     assert!(
         report.throttled_429 + report.unavailable_503 > 0,
         "the bounds were never hit; the test would not show anything"
@@ -85,7 +91,11 @@ async fn two_thousand_receipts_at_concurrency_64_lose_nothing_under_overload() {
         .collect();
     assert_eq!(keys.len(), 1800);
     let c = keeper.store().counts(None).unwrap();
-    assert_eq!(c.pending + c.submitted + c.accepted + c.rejected, 1800, "{c:?}");
+    assert_eq!(
+        c.pending + c.submitted + c.accepted + c.rejected,
+        1800,
+        "{c:?}"
+    );
     for (p, n) in &keys {
         assert!(keeper
             .store()

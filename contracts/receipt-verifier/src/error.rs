@@ -157,4 +157,12 @@ pub enum ContractError {
         /// The string.
         version: String,
     },
+
+    /// `migrate` while consumed nonces of the previous storage layout (full `payer || nonce` keys)
+    /// are stored: this code cannot see them, so they would become replayable. Prune them with the
+    /// running code first (`PruneNonces` once their payments' epochs have closed).
+    #[error(
+        "consumed nonces of the previous storage layout are left; prune them before migrating"
+    )]
+    LegacyNoncesLeft {},
 }

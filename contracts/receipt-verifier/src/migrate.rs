@@ -3,12 +3,16 @@ use cosmwasm_std::{DepsMut, Response, Storage};
 use semver::Version;
 
 use crate::error::ContractError;
-use crate::state::{CONTRACT_NAME, CONTRACT_VERSION};
+use crate::state::{has_legacy_nonces, CONTRACT_NAME, CONTRACT_VERSION};
 
 /// Migrates to this code version. Errors: `WrongContract` (stored cw2 name differs), `Downgrade`
-/// (stored version newer), `InvalidVersion`.
+/// (stored version newer), `InvalidVersion`, `LegacyNoncesLeft` (consumed nonces of the previous
+/// storage layout are stored: see `state`).
 pub fn migrate_contract(deps: DepsMut) -> Result<Response, ContractError> {
     let stored = check_upgrade(deps.storage)?;
+    if has_legacy_nonces(deps.storage) {
+        return Err(ContractError::LegacyNoncesLeft {});
+    }
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
@@ -57,6 +61,24 @@ mod tests {
         let v = cw2::get_contract_version(&deps.storage).unwrap();
         assert_eq!(v.version, CONTRACT_VERSION);
         // Re-running on the same version is fine.
+        migrate_contract(deps.as_mut()).unwrap();
+    }
+
+    #[test]
+    fn refuses_while_legacy_nonces_are_stored() {
+        let mut deps = mock_dependencies();
+        cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
+        let legacy: cw_storage_plus::Map<(u64, &[u8]), u64> = cw_storage_plus::Map::new("n");
+        legacy
+            .save(&mut deps.storage, (4, &[9u8; 52][..]), &4)
+            .unwrap();
+        assert_eq!(
+            migrate_contract(deps.as_mut()).unwrap_err(),
+            ContractError::LegacyNoncesLeft {}
+        );
+        // Entries of the current layout do not block.
+        legacy.remove(&mut deps.storage, (4, &[9u8; 52][..]));
+        crate::state::consume_nonce(&mut deps.storage, 4, &[1; 16], 4).unwrap();
         migrate_contract(deps.as_mut()).unwrap();
     }
 

@@ -1,9 +1,10 @@
 //! `PruneNonces`: bounded removal of consumed nonces that can no longer be replayed.
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Order, Response, StdResult, Storage};
-use cw_storage_plus::PrefixBound;
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, StdResult, Storage};
 
 use crate::error::ContractError;
-use crate::state::{first_open_epoch, CONFIG, NONCES, PRUNE_WATERMARK};
+use crate::state::{
+    first_open_epoch, nonces_from, remove_nonce, NonceSlot, CONFIG, PRUNE_WATERMARK,
+};
 
 /// Largest `limit` of one `PruneNonces`.
 pub const MAX_PRUNE_LIMIT: u32 = 1000;
@@ -28,28 +29,21 @@ pub fn execute_prune_nonces(
     let watermark = watermark(deps.storage)?;
     let first_open = first_open_epoch(&cfg.clock, env.block.time.seconds());
 
-    let mut to_remove: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut to_remove: Vec<(u64, NonceSlot)> = Vec::new();
     // Epoch of the first entry that stays (open epoch, or beyond the limit).
     let mut first_left: Option<u64> = None;
     // Bounded: at most `limit + 1` entries are read.
-    let entries = NONCES
-        .prefix_range(
-            deps.storage,
-            Some(PrefixBound::inclusive(watermark)),
-            None,
-            Order::Ascending,
-        )
-        .take(limit as usize + 1);
+    let entries = nonces_from(deps.storage, watermark, None).take(limit as usize + 1);
     for item in entries {
-        let ((epoch, key), _) = item?;
-        if epoch >= first_open || to_remove.len() >= limit as usize {
-            first_left = Some(epoch);
+        let entry = item?;
+        if entry.expiry_epoch >= first_open || to_remove.len() >= limit as usize {
+            first_left = Some(entry.expiry_epoch);
             break;
         }
-        to_remove.push((epoch, key));
+        to_remove.push((entry.expiry_epoch, entry.slot));
     }
-    for (epoch, key) in &to_remove {
-        NONCES.remove(deps.storage, (*epoch, key.as_slice()));
+    for (epoch, slot) in &to_remove {
+        remove_nonce(deps.storage, *epoch, slot);
     }
     let new_watermark = first_left
         .unwrap_or(first_open)

@@ -1,6 +1,5 @@
 //! Queries: config, a receipt's verdict at the current block, and nonce status.
-use cosmwasm_std::{Deps, Env, Order, StdResult};
-use cw_storage_plus::Bound;
+use cosmwasm_std::{Deps, Env, StdResult};
 use opg_core::crypto::ApiCrypto;
 use opg_core::eip712::domain_salt;
 use opg_core::msg::verifier::{ConfigResponse, ReceiptStatusResponse, ReceiptVerdict};
@@ -10,7 +9,7 @@ use opg_core::verify::parse_evm_address;
 use crate::error::ContractError;
 use crate::prune::watermark;
 use crate::receipts::{check_receipt, load_registry_view};
-use crate::state::{nonce_key, parse_nonce, CONFIG, NONCES};
+use crate::state::{nonce_slot, nonces_from, parse_nonce, CONFIG};
 
 /// Most seeks one `ReceiptStatus` makes (two per non-empty epoch at most): the non-empty epochs at
 /// or above the prune watermark are the open ones (`ceil(grace / L) + 2` at most), closed ones not
@@ -87,7 +86,7 @@ pub fn query_receipt_status(
 ) -> Result<ReceiptStatusResponse, ContractError> {
     let payer_bytes = parse_evm_address(&payer).ok_or(ContractError::InvalidPayer { payer })?;
     let nonce_bytes = parse_nonce(&nonce).ok_or(ContractError::InvalidNonce { nonce })?;
-    let key = nonce_key(&payer_bytes, &nonce_bytes);
+    let slot = nonce_slot(&payer_bytes, &nonce_bytes);
     let from_epoch = watermark(deps.storage)?;
     let not_found = ReceiptStatusResponse {
         consumed: false,
@@ -96,34 +95,28 @@ pub fn query_receipt_status(
     };
     let mut epoch = from_epoch;
     for _ in 0..MAX_STATUS_SEEKS {
-        let next = NONCES
-            .range(
-                deps.storage,
-                Some(Bound::inclusive((epoch, key.as_slice()))),
-                None,
-                Order::Ascending,
-            )
+        let next = nonces_from(deps.storage, epoch, Some(&slot))
             .next()
             .transpose()?;
-        let Some(((found_epoch, found_key), counted)) = next else {
+        let Some(found) = next else {
             return Ok(not_found);
         };
-        if found_key == key {
+        if found.slot == slot {
             return Ok(ReceiptStatusResponse {
                 consumed: true,
-                epoch: Some(counted),
+                epoch: Some(found.counted_epoch),
                 pruned: false,
             });
         }
-        epoch = if found_epoch == epoch {
+        epoch = if found.expiry_epoch == epoch {
             // Past the key within this epoch: seek in the next one.
             match epoch.checked_add(1) {
                 Some(e) => e,
                 None => return Ok(not_found),
             }
         } else {
-            // The next non-empty epoch: seek the key in it.
-            found_epoch
+            // The next non-empty epoch: seek the slot in it.
+            found.expiry_epoch
         };
     }
     Err(ContractError::StatusScanLimit {
@@ -137,10 +130,10 @@ mod tests {
     use super::*;
     use cosmwasm_std::testing::mock_dependencies;
 
-    use crate::state::PRUNE_WATERMARK;
+    use crate::state::{consume_nonce, PRUNE_WATERMARK};
 
-    fn key(payer: u8, nonce: u8) -> crate::state::NonceKey {
-        nonce_key(&[payer; 20], &[nonce; 32])
+    fn slot(payer: u8, nonce: u8) -> crate::state::NonceSlot {
+        nonce_slot(&[payer; 20], &[nonce; 32])
     }
 
     fn status(deps: Deps, payer: u8, nonce: u8) -> Result<ReceiptStatusResponse, ContractError> {
@@ -154,12 +147,10 @@ mod tests {
     #[test]
     fn skip_scan_finds_keys_in_any_non_empty_epoch() {
         let mut deps = mock_dependencies();
-        // Keys before and after the wanted one, in several epochs, with gaps.
+        // Other slots (hashes, so in any order around the wanted one) in several epochs, with gaps.
         for (epoch, p, n, counted) in [(3, 1, 1, 3), (3, 9, 9, 3), (7, 5, 5, 6), (1000, 2, 2, 990)]
         {
-            NONCES
-                .save(&mut deps.storage, (epoch, key(p, n).as_slice()), &counted)
-                .unwrap();
+            consume_nonce(&mut deps.storage, epoch, &slot(p, n), counted).unwrap();
         }
         let st = status(deps.as_ref(), 5, 5).unwrap();
         assert!(st.consumed);
@@ -179,12 +170,11 @@ mod tests {
     #[test]
     fn skip_scan_is_bounded() {
         let mut deps = mock_dependencies();
-        // One entry per epoch, each with a key smaller than the one asked for: every seek lands on
-        // the next epoch's entry, so one more epoch than seeks exhausts the budget.
+        // One entry per epoch, each with another slot than the one asked for: every seek lands on
+        // that entry (in its epoch or, when it sorts before the asked slot, as the next epoch's
+        // first entry), so one seek per epoch and one more epoch than seeks exhausts the budget.
         for epoch in 0..=u64::from(MAX_STATUS_SEEKS) {
-            NONCES
-                .save(&mut deps.storage, (epoch, key(1, 1).as_slice()), &epoch)
-                .unwrap();
+            consume_nonce(&mut deps.storage, epoch, &slot(1, 1), epoch).unwrap();
         }
         assert_eq!(
             status(deps.as_ref(), 7, 7).unwrap_err(),

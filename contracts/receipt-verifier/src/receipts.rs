@@ -12,7 +12,7 @@ use opg_core::verify::{
     VerifierPolicy,
 };
 
-use crate::state::{nonce_key, parse_nonce, NonceKey, NONCES};
+use crate::state::{consumed_nonce, nonce_slot, parse_nonce, NonceSlot};
 
 /// The registry answers `NodesByIds` for at most this many node ids and model ids per query.
 pub const REGISTRY_QUERY_CHUNK: usize = 256;
@@ -66,8 +66,8 @@ pub fn load_registry_view(
 pub struct CheckedReceipt {
     /// The core's verdict.
     pub verified: Verified,
-    /// `payer || nonce`.
-    pub key: NonceKey,
+    /// `sha256(payer || nonce)[..16]`: identifies the nonce in storage and within a batch.
+    pub slot: NonceSlot,
     /// Last epoch the payment could be served in: `epoch_of(validBefore - 1)` (see `state`).
     pub expiry_epoch: u64,
 }
@@ -106,13 +106,13 @@ pub fn check_receipt<C: Crypto>(
         .clock
         .epoch_of(valid_before.saturating_sub(1))
         .map_or(accepted.epoch, |e| e.max(accepted.epoch));
-    let key = nonce_key(&payer, &nonce);
-    if NONCES.has(storage, (expiry_epoch, key.as_slice())) {
+    let slot = nonce_slot(&payer, &nonce);
+    if consumed_nonce(storage, expiry_epoch, &slot)?.is_some() {
         return Ok(Err(reject(RejectReason::NonceAlreadyUsed)));
     }
     Ok(Ok(CheckedReceipt {
         verified,
-        key,
+        slot,
         expiry_epoch,
     }))
 }

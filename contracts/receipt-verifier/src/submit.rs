@@ -13,7 +13,7 @@ use opg_core::verify::verify_heartbeat;
 
 use crate::error::ContractError;
 use crate::receipts::{check_receipt, load_registry_view};
-use crate::state::{NonceKey, CONFIG, NONCES};
+use crate::state::{consume_nonce, NonceSlot, CONFIG};
 
 /// Permissionless. Verifies each receipt and heartbeat at block time; a bad one gets a reason and
 /// never fails the batch. Accepted receipts consume their `(payer, nonce)` (one storage write each)
@@ -46,8 +46,8 @@ pub fn execute_submit_receipts(
     let now = env.block.time.seconds();
 
     let mut results = Vec::with_capacity(receipts.len());
-    let mut batch_keys: BTreeSet<NonceKey> = BTreeSet::new();
-    let mut writes: Vec<(u64, NonceKey, u64)> = Vec::new();
+    let mut batch_slots: BTreeSet<NonceSlot> = BTreeSet::new();
+    let mut writes: Vec<(u64, NonceSlot, u64)> = Vec::new();
     let mut usage: BTreeMap<(u64, String, String), UsageEntry> = BTreeMap::new();
     let mut live: BTreeMap<(u64, String), LiveNode> = BTreeMap::new();
     let mut accepted_nodes: BTreeMap<String, u32> = BTreeMap::new();
@@ -59,7 +59,7 @@ pub fn execute_submit_receipts(
         let checked = match checked {
             // Nonces are written after the loop, so `check_receipt` only sees earlier batches;
             // an earlier accepted receipt of this batch is caught here.
-            Ok(c) if !batch_keys.insert(c.key) => Err((
+            Ok(c) if !batch_slots.insert(c.slot) => Err((
                 RejectReason::DuplicateInBatch,
                 Some(c.verified.accepted.payer),
                 Some(c.verified.accepted.nonce),
@@ -70,7 +70,7 @@ pub fn execute_submit_receipts(
         match checked {
             Ok(c) => {
                 let a = c.verified.accepted;
-                writes.push((c.expiry_epoch, c.key, a.epoch));
+                writes.push((c.expiry_epoch, c.slot, a.epoch));
                 let entry = usage
                     .entry((a.epoch, a.node_id.clone(), a.payer.clone()))
                     .or_insert_with(|| UsageEntry {
@@ -131,8 +131,8 @@ pub fn execute_submit_receipts(
     }
 
     // The one storage write per accepted receipt.
-    for (expiry_epoch, key, epoch) in &writes {
-        NONCES.save(deps.storage, (*expiry_epoch, key.as_slice()), epoch)?;
+    for (expiry_epoch, slot, epoch) in &writes {
+        consume_nonce(deps.storage, *expiry_epoch, slot, *epoch)?;
     }
 
     let accepted = writes.len() as u32;

@@ -1,6 +1,6 @@
 //! Storage of the reward pool.
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Decimal, Order, StdResult, Storage, Uint128, Uint256};
+use cosmwasm_std::{Addr, Decimal, Order, StdError, StdResult, Storage, Uint128, Uint256};
 use cw_storage_plus::{Bound, Item, Map};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::RewardParams;
@@ -118,8 +118,74 @@ pub struct LiveTally {
 
 /// `(node_id, epoch) -> tally`: per node, the epochs it has a tally in (claims range over these).
 pub const TALLIES: Map<(&str, u64), Tally> = Map::new("tallies");
-/// `(epoch, node_id, payer) -> cumulative raw value` (micro-USD) for the payer cap.
-pub const PAYER_CONTRIB: Map<(u64, &str, &str), Uint128> = Map::new("payer_contrib");
+/// Namespace of the payer-cap contributions (see [`payer_contrib_key`]).
+pub const PAYER_CONTRIB_NAMESPACE: &[u8] = b"pc";
+
+/// Length of a [`payer_contrib_key`]: 2-byte namespace length + `pc` + 8-byte epoch + 16-byte hash.
+pub const PAYER_CONTRIB_KEY_LEN: usize = 2 + 2 + 8 + 16;
+
+/// The storage key of the cumulative raw value (micro-USD) `payer` paid `node_id` in `epoch`, for
+/// the payer cap. One read and one write per usage entry, so it is kept small: the cw-storage-plus
+/// layout of a map `pc` (length-prefixed namespace) followed by the big-endian epoch (so an epoch's
+/// entries are one prefix) and `sha256(len(node_id) as u32 BE || node_id || payer)[..16]`, with
+/// `payer` as given (callers lowercase it). The length prefix makes `(node_id, payer)` injective
+/// before hashing; finding a different pair with the same 128-bit hash is a second-preimage search
+/// (2^128 work), so nobody can make another payer's value count against a victim's cap, and a
+/// payer's own birthday collision (2^64 work) would only merge two of its own contributions.
+pub fn payer_contrib_key(epoch: u64, node_id: &str, payer: &str) -> [u8; PAYER_CONTRIB_KEY_LEN] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    // Node ids are far shorter than 4 GiB; saturating keeps this total.
+    hasher.update(
+        u32::try_from(node_id.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    hasher.update(node_id.as_bytes());
+    hasher.update(payer.as_bytes());
+    let digest = hasher.finalize();
+    let mut key = [0u8; PAYER_CONTRIB_KEY_LEN];
+    key[..2].copy_from_slice(&(PAYER_CONTRIB_NAMESPACE.len() as u16).to_be_bytes());
+    key[2..4].copy_from_slice(PAYER_CONTRIB_NAMESPACE);
+    key[4..12].copy_from_slice(&epoch.to_be_bytes());
+    key[12..].copy_from_slice(&digest[..16]);
+    key
+}
+
+/// The cumulative raw value (micro-USD) under a [`payer_contrib_key`], zero when absent.
+/// Stored as the big-endian bytes of the `u128` without leading zero bytes (at least one byte).
+/// Errors: `Std(ParseErr)` if the stored value is not 1 to 16 bytes.
+pub fn load_payer_contrib(store: &dyn Storage, key: &[u8]) -> StdResult<Uint128> {
+    match store.get(key) {
+        None => Ok(Uint128::zero()),
+        Some(bytes) => decode_u128(&bytes).ok_or_else(|| {
+            StdError::parse_err("Uint128", "payer contribution is not 1 to 16 bytes")
+        }),
+    }
+}
+
+/// Stores the cumulative raw value (micro-USD) under a [`payer_contrib_key`].
+pub fn save_payer_contrib(store: &mut dyn Storage, key: &[u8], value: Uint128) {
+    store.set(key, &encode_u128(value.u128()));
+}
+
+/// Big-endian bytes of `v` without leading zero bytes; `[0]` for zero (storage values cannot be
+/// empty).
+pub fn encode_u128(v: u128) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let skip = (v.leading_zeros() / 8).min(15) as usize;
+    bytes[skip..].to_vec()
+}
+
+/// Inverse of [`encode_u128`]: `None` unless 1 to 16 bytes.
+pub fn decode_u128(bytes: &[u8]) -> Option<Uint128> {
+    if bytes.is_empty() || bytes.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[16 - bytes.len()..].copy_from_slice(bytes);
+    Some(Uint128::new(u128::from_be_bytes(buf)))
+}
 /// `node_id -> last claimed epoch`: every tally at or below it has been paid.
 pub const CLAIMED_THROUGH: Map<&str, u64> = Map::new("claimed_through");
 
@@ -203,4 +269,53 @@ pub fn hardware_weight(params: &RewardParams, class: &str) -> Decimal {
         .find(|w| w.class == class)
         .map(|w| w.weight)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+
+    #[test]
+    fn u128_codec_is_minimal_and_round_trips() {
+        assert_eq!(encode_u128(0), vec![0]);
+        assert_eq!(encode_u128(255), vec![255]);
+        assert_eq!(encode_u128(256), vec![1, 0]);
+        assert_eq!(encode_u128(u128::MAX), vec![0xff; 16]);
+        for v in [0, 1, 255, 256, 1_000_000, u64::MAX as u128 + 1, u128::MAX] {
+            assert_eq!(decode_u128(&encode_u128(v)), Some(Uint128::new(v)));
+        }
+        assert_eq!(decode_u128(&[]), None);
+        assert_eq!(decode_u128(&[1; 17]), None);
+    }
+
+    #[test]
+    fn payer_contrib_keys_separate_epochs_nodes_and_payers() {
+        let k = payer_contrib_key(7, "node-1", "0xaa");
+        assert_eq!(&k[..4], b"\x00\x02pc");
+        assert_eq!(&k[4..12], &7u64.to_be_bytes());
+        assert_ne!(k, payer_contrib_key(8, "node-1", "0xaa"));
+        assert_ne!(k, payer_contrib_key(7, "node-2", "0xaa"));
+        assert_ne!(k, payer_contrib_key(7, "node-1", "0xab"));
+        // The node id is length-prefixed: moving bytes between node and payer changes the key.
+        assert_ne!(
+            payer_contrib_key(7, "ab", "c"),
+            payer_contrib_key(7, "a", "bc")
+        );
+    }
+
+    #[test]
+    fn payer_contrib_storage_round_trips_and_rejects_garbage() {
+        let mut store = MockStorage::new();
+        let key = payer_contrib_key(1, "n", "0xaa");
+        assert_eq!(load_payer_contrib(&store, &key).unwrap(), Uint128::zero());
+        save_payer_contrib(&mut store, &key, Uint128::new(70_000));
+        assert_eq!(store.get(&key), Some(vec![0x01, 0x11, 0x70]));
+        assert_eq!(
+            load_payer_contrib(&store, &key).unwrap(),
+            Uint128::new(70_000)
+        );
+        store.set(&key, &[1; 17]);
+        assert!(load_payer_contrib(&store, &key).is_err());
+    }
 }

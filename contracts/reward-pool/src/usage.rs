@@ -3,7 +3,8 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use cosmwasm_std::{
-    Decimal, DepsMut, Env, MessageInfo, OverflowError, OverflowOperation, Response, Storage,
+    Decimal, DepsMut, Env, MessageInfo, OverflowError, OverflowOperation, Response, StdError,
+    Storage,
 };
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{LiveNode, RewardParams, UsageEntry};
@@ -12,8 +13,8 @@ use opg_core::types::Provenance;
 use crate::error::ContractError;
 use crate::maths::capped_increment;
 use crate::state::{
-    hardware_weight, params_for, totals_of, EpochTotals, LiveTally, Tally, CONFIG, EPOCH_TOTALS,
-    NEXT_TO_FINALIZE, PAYER_CONTRIB, TALLIES,
+    hardware_weight, load_payer_contrib, params_for, payer_contrib_key, save_payer_contrib,
+    totals_of, EpochTotals, LiveTally, Tally, CONFIG, EPOCH_TOTALS, NEXT_TO_FINALIZE, TALLIES,
 };
 
 /// `a + b` for counters, as a checked-arithmetic error on overflow.
@@ -48,12 +49,29 @@ fn ensure_open(
     }
 }
 
-/// Per-message cache: each epoch's params and totals are read once and the totals written once.
+/// A node's tally of one epoch as cached during a message.
+struct CachedTally {
+    tally: Tally,
+    /// Changed since it was read: written back at the end of the message.
+    dirty: bool,
+}
+
+/// Per-message cache: each epoch's params and totals and each `(node, epoch)` tally are read at
+/// most once, and written at most once, at the end of the message (a batch usually carries many
+/// payers of the same node, one usage entry each).
 struct Batch {
     epochs: BTreeMap<u64, (RewardParams, EpochTotals)>,
+    tallies: BTreeMap<(String, u64), CachedTally>,
 }
 
 impl Batch {
+    fn new() -> Self {
+        Batch {
+            epochs: BTreeMap::new(),
+            tallies: BTreeMap::new(),
+        }
+    }
+
     fn epoch(
         &mut self,
         store: &dyn Storage,
@@ -65,36 +83,65 @@ impl Batch {
         };
         Ok((&entry.0, &mut entry.1))
     }
-}
 
-/// Loads a node's tally of an epoch or starts one (counting it in `totals.tallies`).
-/// Errors: `ProvenanceMismatch` if the node is already recorded in the other class.
-fn load_tally(
-    store: &dyn Storage,
-    totals: &mut EpochTotals,
-    node_id: &str,
-    epoch: u64,
-    provenance: Provenance,
-) -> Result<Tally, ContractError> {
-    match TALLIES.may_load(store, (node_id, epoch))? {
-        Some(t) if t.provenance != provenance => Err(ContractError::ProvenanceMismatch {
-            node_id: node_id.to_string(),
-            epoch,
-            recorded: t.provenance.as_str().to_string(),
-            got: provenance.as_str().to_string(),
-        }),
-        Some(t) => Ok(t),
-        None => {
-            totals.tallies = incr_u32(totals.tallies)?;
-            Ok(Tally {
-                provenance,
-                has_usage: false,
-                calls: 0,
-                raw_value: Default::default(),
-                effective_value: Default::default(),
-                live: None,
-            })
+    /// A node's tally of an epoch, from the cache, storage, or new (counted in the epoch's
+    /// `totals.tallies`), with the epoch's params and totals; marks it to be written back.
+    /// Errors: `ProvenanceMismatch` if the node is already recorded in the other class.
+    fn tally(
+        &mut self,
+        store: &dyn Storage,
+        node_id: &str,
+        epoch: u64,
+        provenance: Provenance,
+    ) -> Result<(&mut CachedTally, &RewardParams, &mut EpochTotals), ContractError> {
+        self.epoch(store, epoch)?;
+        let (params, totals) = match self.epochs.get_mut(&epoch) {
+            Some((p, t)) => (&*p, t),
+            None => return Err(StdError::not_found("EpochTotals").into()),
+        };
+        let cached = match self.tallies.entry((node_id.to_string(), epoch)) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                let (tally, dirty) = match TALLIES.may_load(store, (node_id, epoch))? {
+                    Some(t) => (t, false),
+                    None => {
+                        totals.tallies = incr_u32(totals.tallies)?;
+                        let fresh = Tally {
+                            provenance,
+                            has_usage: false,
+                            calls: 0,
+                            raw_value: Default::default(),
+                            effective_value: Default::default(),
+                            live: None,
+                        };
+                        (fresh, true)
+                    }
+                };
+                v.insert(CachedTally { tally, dirty })
+            }
+        };
+        if cached.tally.provenance != provenance {
+            return Err(ContractError::ProvenanceMismatch {
+                node_id: node_id.to_string(),
+                epoch,
+                recorded: cached.tally.provenance.as_str().to_string(),
+                got: provenance.as_str().to_string(),
+            });
         }
+        Ok((cached, params, totals))
+    }
+
+    /// Writes the changed tallies and every touched epoch's totals.
+    fn save(&self, store: &mut dyn Storage) -> Result<(), ContractError> {
+        for ((node_id, epoch), cached) in &self.tallies {
+            if cached.dirty {
+                TALLIES.save(store, (node_id, *epoch), &cached.tally)?;
+            }
+        }
+        for (epoch, (_, totals)) in &self.epochs {
+            EPOCH_TOTALS.save(store, *epoch, totals)?;
+        }
+        Ok(())
     }
 }
 
@@ -118,28 +165,20 @@ pub fn execute_record_usage(
     }
     let next = NEXT_TO_FINALIZE.load(deps.storage)?;
     let now = env.block.time.seconds();
-    let mut batch = Batch {
-        epochs: BTreeMap::new(),
-    };
+    let mut batch = Batch::new();
 
     for entry in &entries {
         ensure_open(&config.clock, next, entry.epoch, now)?;
-        let (params, totals) = batch.epoch(deps.storage, entry.epoch)?;
+        let (cached, params, totals) =
+            batch.tally(deps.storage, &entry.node_id, entry.epoch, entry.provenance)?;
         let payer = entry.payer.to_ascii_lowercase();
-        let key = (entry.epoch, entry.node_id.as_str(), payer.as_str());
-        let prior = PAYER_CONTRIB
-            .may_load(deps.storage, key)?
-            .unwrap_or_default();
+        let key = payer_contrib_key(entry.epoch, &entry.node_id, &payer);
+        let prior = load_payer_contrib(deps.storage, &key)?;
         let effective = capped_increment(prior, entry.value, params.payer_cap);
-        PAYER_CONTRIB.save(deps.storage, key, &prior.checked_add(entry.value)?)?;
+        save_payer_contrib(deps.storage, &key, prior.checked_add(entry.value)?);
 
-        let mut tally = load_tally(
-            deps.storage,
-            totals,
-            &entry.node_id,
-            entry.epoch,
-            entry.provenance,
-        )?;
+        let tally = &mut cached.tally;
+        cached.dirty = true;
         let class = totals.class_mut(entry.provenance);
         if !tally.has_usage {
             tally.has_usage = true;
@@ -151,34 +190,29 @@ pub fn execute_record_usage(
         class.calls = add_u64(class.calls, entry.calls)?;
         class.raw_value = class.raw_value.checked_add(entry.value)?;
         class.effective_value = class.effective_value.checked_add(effective)?;
-        TALLIES.save(deps.storage, (&entry.node_id, entry.epoch), &tally)?;
     }
 
     for node in &live {
         ensure_open(&config.clock, next, node.epoch, now)?;
-        let (params, totals) = batch.epoch(deps.storage, node.epoch)?;
-        let weight: Decimal = hardware_weight(params, &node.hardware_class);
-        let mut tally = load_tally(
+        let (cached, params, totals) = batch.tally(
             deps.storage,
-            totals,
             &node.node_id,
             node.epoch,
             Provenance::Community,
         )?;
-        if tally.live.is_none() {
-            tally.live = Some(LiveTally {
+        if cached.tally.live.is_none() {
+            let weight: Decimal = hardware_weight(params, &node.hardware_class);
+            cached.tally.live = Some(LiveTally {
                 hardware_class: node.hardware_class.clone(),
                 weight,
             });
+            cached.dirty = true;
             totals.live_local_nodes = incr_u32(totals.live_local_nodes)?;
             totals.hardware_weight_total = totals.hardware_weight_total.checked_add(weight)?;
-            TALLIES.save(deps.storage, (&node.node_id, node.epoch), &tally)?;
         }
     }
 
-    for (epoch, (_, totals)) in &batch.epochs {
-        EPOCH_TOTALS.save(deps.storage, *epoch, totals)?;
-    }
+    batch.save(deps.storage)?;
 
     Ok(Response::new()
         .add_attribute("action", "record_usage")

@@ -4,9 +4,10 @@
 //! Building the volume through signing and the contracts would take an hour, so it is loaded
 //! directly, through the same storage APIs the keeper uses:
 //!
-//! 1. **chain state**: `stored` consumed nonces written into the verifier's `NONCES` map (its
-//!    real key layout, `(expiry_epoch, payer || nonce)`) in the contract's storage of the
-//!    embedded chain, flushed to `chain.db` in chunks — what counting that many receipts leaves;
+//! 1. **chain state**: `stored` consumed nonces written as the verifier's consumed-nonce
+//!    entries (its real layout, through `receipt_verifier::state::consume_nonce`) into the
+//!    contract's storage on the embedded chain, flushed to `chain.db` in chunks: what counting
+//!    that many receipts leaves behind;
 //! 2. **keeper store**: `stored - pending` receipts inserted and moved through the outbox to
 //!    `accepted` (`prepare_batch` + `record_batch`, batches of 1,000) and `pending` receipts left
 //!    pending in epoch 0. Their `raw` JSON is one real signed receipt (so every row has a real
@@ -93,7 +94,11 @@ fn disk_mb(home: &std::path::Path) -> f64 {
 /// Runs the memory scenario in a temp home.
 pub fn run(opts: &MemoryOptions) -> anyhow::Result<MemoryReport> {
     if opts.pending > opts.stored {
-        bail!("--pending {} exceeds --stored {}", opts.pending, opts.stored);
+        bail!(
+            "--pending {} exceeds --stored {}",
+            opts.pending,
+            opts.stored
+        );
     }
     let home = tempfile_dir()?;
     let load_started = Instant::now();
@@ -111,9 +116,8 @@ pub fn run(opts: &MemoryOptions) -> anyhow::Result<MemoryReport> {
                     for i in from..from + n {
                         let payer: [u8; 20] = key_bytes(b"payer", i % 10_000);
                         let nonce: [u8; 32] = key_bytes(b"nonce", i);
-                        let key = receipt_verifier::state::nonce_key(&payer, &nonce);
-                        receipt_verifier::state::NONCES
-                            .save(st.as_mut(), (1, key.as_slice()), &0)
+                        let slot = receipt_verifier::state::nonce_slot(&payer, &nonce);
+                        receipt_verifier::state::consume_nonce(st.as_mut(), 1, &slot, 0)
                             .map_err(|e| anyhow::anyhow!("writing a nonce: {e}"))?;
                     }
                 }
@@ -127,9 +131,10 @@ pub fn run(opts: &MemoryOptions) -> anyhow::Result<MemoryReport> {
         }
         // 2. the keeper's store
         let domain = domain_of(bk.chain.as_ref());
-        let template = workload::sign_receipts(&bk.genesis, &domain, "template", 1, workload::T0 + 1)
-            .pop()
-            .context("template receipt")?;
+        let template =
+            workload::sign_receipts(&bk.genesis, &domain, "template", 1, workload::T0 + 1)
+                .pop()
+                .context("template receipt")?;
         let raw = serde_json::to_string(&template)?;
         let store = bk.keeper.store();
         let accepted = opts.stored - opts.pending;
@@ -168,7 +173,11 @@ pub fn run(opts: &MemoryOptions) -> anyhow::Result<MemoryReport> {
     let bk = open_bench_keeper(home.path())?;
     let counts = bk.keeper.store().counts(None)?;
     if counts.accepted + counts.pending != opts.stored || counts.pending != opts.pending {
-        bail!("store holds {counts:?}, expected {} / {} pending", opts.stored, opts.pending);
+        bail!(
+            "store holds {counts:?}, expected {} / {} pending",
+            opts.stored,
+            opts.pending
+        );
     }
     let g = &bk.genesis;
     let epoch1 = workload::T0 + g.epoch_length;

@@ -239,7 +239,8 @@ pub async fn post_all(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (client, url, next, bodies) = (client.clone(), url.clone(), next.clone(), bodies.clone());
+        let (client, url, next, bodies) =
+            (client.clone(), url.clone(), next.clone(), bodies.clone());
         tasks.push(tokio::spawn(async move {
             let mut stored = 0u64;
             loop {
@@ -300,8 +301,13 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let bk = open_bench_keeper(home.path())?;
     let domain = domain_of(bk.chain.as_ref());
     let now = bk.chain.status()?.time;
-    let receipts =
-        workload::sign_receipts(&bk.genesis, &domain, "ingest", opts.receipts, workload::T0 + 1);
+    let receipts = workload::sign_receipts(
+        &bk.genesis,
+        &domain,
+        "ingest",
+        opts.receipts,
+        workload::T0 + 1,
+    );
     let warmup = workload::sign_receipts(&bk.genesis, &domain, "warmup", 20, workload::T0 + 1);
 
     // the verification the keeper does, for the raw reference
@@ -336,7 +342,10 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     rt.block_on(post_all(bk.keeper.clone(), warm, 1))?;
     let stats_before = (
         bk.keeper.commit_stats().jobs.load(Ordering::Relaxed),
-        bk.keeper.commit_stats().transactions.load(Ordering::Relaxed),
+        bk.keeper
+            .commit_stats()
+            .transactions
+            .load(Ordering::Relaxed),
     );
     let b = Arc::new(bodies(&receipts, opts.request_size)?);
     let (stored, elapsed) = rt.block_on(post_all(bk.keeper.clone(), b, opts.concurrency))?;
@@ -349,7 +358,11 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     }
     let group_commit = GroupCommitFigures {
         requests: bk.keeper.commit_stats().jobs.load(Ordering::Relaxed) - stats_before.0,
-        transactions: bk.keeper.commit_stats().transactions.load(Ordering::Relaxed)
+        transactions: bk
+            .keeper
+            .commit_stats()
+            .transactions
+            .load(Ordering::Relaxed)
             - stats_before.1,
     };
     let ingest = stored as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -369,7 +382,11 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         ingest_ratio: ingest / raw.max(1e-9),
         simulate_receipts_per_s: sim_rate,
         raw_sign_verify_receipts_per_s: sim_raw,
-        simulate_ratio: if sim_raw > 0.0 { sim_rate / sim_raw } else { 0.0 },
+        simulate_ratio: if sim_raw > 0.0 {
+            sim_rate / sim_raw
+        } else {
+            0.0
+        },
         peak_rss_mb: peak_rss_mb().unwrap_or(0.0),
         raw_verify_passes: [raw_before, raw_after],
         core_verify_receipts_per_s: core,
@@ -393,8 +410,7 @@ pub fn tempfile_dir() -> anyhow::Result<TempHome> {
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     ));
-    std::fs::create_dir_all(&base)
-        .with_context(|| format!("cannot create {}", base.display()))?;
+    std::fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
     Ok(TempHome(base))
 }
 
@@ -486,16 +502,33 @@ pub fn simulate_bench(epochs: u64, raw_min: Duration) -> anyhow::Result<(f64, f6
 pub fn table(r: &BenchReport) -> String {
     let mut s = String::new();
     s.push_str(&format!("machine: {} cores, {}\n", r.cores, r.cpu));
-    s.push_str(&format!(
-        "{:<44} {:>14}\n",
-        "measurement", "receipts/s"
-    ));
+    s.push_str(&format!("{:<44} {:>14}\n", "measurement", "receipts/s"));
     let row = |s: &mut String, k: &str, v: f64| s.push_str(&format!("{k:<44} {v:>14.0}\n"));
-    row(&mut s, "ingest over HTTP (verify + durable store)", r.ingest_receipts_per_s);
-    row(&mut s, "raw signature checks, all cores", r.raw_verify_receipts_per_s);
-    row(&mut s, "verification core (verify_receipt), all cores", r.core_verify_receipts_per_s);
-    row(&mut s, "opg simulate (signing to claimed)", r.simulate_receipts_per_s);
-    row(&mut s, "raw signing + verifying, same units", r.raw_sign_verify_receipts_per_s);
+    row(
+        &mut s,
+        "ingest over HTTP (verify + durable store)",
+        r.ingest_receipts_per_s,
+    );
+    row(
+        &mut s,
+        "raw signature checks, all cores",
+        r.raw_verify_receipts_per_s,
+    );
+    row(
+        &mut s,
+        "verification core (verify_receipt), all cores",
+        r.core_verify_receipts_per_s,
+    );
+    row(
+        &mut s,
+        "opg simulate (signing to claimed)",
+        r.simulate_receipts_per_s,
+    );
+    row(
+        &mut s,
+        "raw signing + verifying, same units",
+        r.raw_sign_verify_receipts_per_s,
+    );
     s.push_str(&format!(
         "ingest ratio    {:.2} (target >= 0.70)\nsimulate ratio  {:.2} (target >= 0.50)\n",
         r.ingest_ratio, r.simulate_ratio

@@ -60,7 +60,10 @@ pub fn sign_receipts(
                 network: "base-sepolia".into(),
                 max_amount_required: Some(value.to_string()),
                 amount: None,
-                resource: Some(format!("https://{}.invalid/v1/chat/completions", node.node_id)),
+                resource: Some(format!(
+                    "https://{}.invalid/v1/chat/completions",
+                    node.node_id
+                )),
                 description: Some("chat completion".into()),
                 mime_type: Some("application/json".into()),
                 pay_to: node.pay_to.clone(),

@@ -198,7 +198,11 @@ impl FaultyChain {
     }
 
     /// Runs a tx through the fault plan.
-    fn tx<T>(&self, what: &str, f: impl FnOnce() -> Result<T, ChainError>) -> Result<T, ChainError> {
+    fn tx<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> Result<T, ChainError>,
+    ) -> Result<T, ChainError> {
         match self.tx_fault() {
             TxFault::None => f(),
             TxFault::Fail => {
@@ -271,7 +275,9 @@ impl ChainBackend for FaultyChain {
         node_ids: &[String],
         model_ids: &[String],
     ) -> Result<NodesByIdsResponse, ChainError> {
-        self.query("NodesByIds", || self.inner.registry_view(node_ids, model_ids))
+        self.query("NodesByIds", || {
+            self.inner.registry_view(node_ids, model_ids)
+        })
     }
     fn verifier_config(&self) -> Result<VerifierConfig, ChainError> {
         self.query("verifier Config", || self.inner.verifier_config())
@@ -325,9 +331,7 @@ mod tests {
     fn same_seed_same_faults_and_rates_roughly_hold() {
         let run = |seed| {
             let (_, f) = chain(FaultPlan::uniform(seed, 0.25));
-            (0..400)
-                .map(|_| f.status().is_ok())
-                .collect::<Vec<bool>>()
+            (0..400).map(|_| f.status().is_ok()).collect::<Vec<bool>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));

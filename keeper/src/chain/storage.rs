@@ -20,6 +20,9 @@ use std::path::Path;
 use cosmwasm_std::{Order, Record, Storage};
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// An iterator over overlay entries (`None` = removed).
+type OverlayIter<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a>;
+
 /// Rows fetched from SQLite per page of a range scan.
 const RANGE_PAGE: usize = 256;
 /// SQLite page cache of the chain database, KiB (negative `cache_size` = KiB).
@@ -210,7 +213,6 @@ impl<'a, I: Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>> MergedRange<'a,
             }
         }
     }
-
 }
 
 /// Whether `a` comes before `b` in a scan in `order`.
@@ -285,11 +287,10 @@ impl Storage for ChainStorage {
                 Order::Descending => Box::new(overlay.rev().filter_map(live)),
             };
         };
-        let overlay: Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a> =
-            match order {
-                Order::Ascending => Box::new(overlay),
-                Order::Descending => Box::new(overlay.rev()),
-            };
+        let overlay: OverlayIter<'a> = match order {
+            Order::Ascending => Box::new(overlay),
+            Order::Descending => Box::new(overlay.rev()),
+        };
         Box::new(MergedRange {
             storage: self,
             conn,
@@ -401,16 +402,23 @@ mod tests {
                 assert_eq!(s.get(&k), model.get(&k).cloned());
             }
             let all: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            assert_eq!(s.range(None, None, Order::Ascending).collect::<Vec<_>>(), all);
+            assert_eq!(
+                s.range(None, None, Order::Ascending).collect::<Vec<_>>(),
+                all
+            );
             let rev: Vec<_> = all.iter().rev().cloned().collect();
-            assert_eq!(s.range(None, None, Order::Descending).collect::<Vec<_>>(), rev);
+            assert_eq!(
+                s.range(None, None, Order::Descending).collect::<Vec<_>>(),
+                rev
+            );
             let (a, b) = (key(300), key(1500));
             let mid: Vec<_> = model
                 .range(a.clone()..b.clone())
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             assert_eq!(
-                s.range(Some(&a), Some(&b), Order::Ascending).collect::<Vec<_>>(),
+                s.range(Some(&a), Some(&b), Order::Ascending)
+                    .collect::<Vec<_>>(),
                 mid
             );
             let mid_rev: Vec<_> = mid.iter().rev().cloned().collect();
@@ -428,7 +436,10 @@ mod tests {
         drop(s);
         let s = ChainStorage::open(&dir.path().join("m.db")).unwrap();
         let all: Vec<_> = model.into_iter().collect();
-        assert_eq!(s.range(None, None, Order::Ascending).collect::<Vec<_>>(), all);
+        assert_eq!(
+            s.range(None, None, Order::Ascending).collect::<Vec<_>>(),
+            all
+        );
     }
 
     /// Nothing is loaded at open: the overlay is empty however large the stored state is.

@@ -61,7 +61,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             println!(
                 "peak RSS (reopen, reconcile, counts, ingest, round): {:.1} MB (target < 200){}",
                 r.peak_rss_mb,
-                if r.peak_reset { "" } else { " [peak not resettable: includes the load]" }
+                if r.peak_reset {
+                    ""
+                } else {
+                    " [peak not resettable: includes the load]"
+                }
             );
         }
         return Ok(());

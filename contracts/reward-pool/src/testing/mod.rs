@@ -1,4 +1,5 @@
 //! cw-multi-test suites of the pool, with a mock registry answering `Node` queries.
+mod props;
 mod suite;
 mod test_claim;
 mod test_finalize;

@@ -282,3 +282,56 @@ fn a_node_cannot_be_in_both_classes_in_one_epoch() {
         ContractError::ProvenanceMismatch { .. }
     ));
 }
+
+#[test]
+fn one_message_checks_provenance_against_its_own_earlier_entries() {
+    let mut s = Suite::new();
+    s.in_epoch(0);
+    // The node's first tally is created by this very message, so the check runs on the cached
+    // (not yet stored) tally.
+    let mut community = usage(0, "proxy-1", PAYER_B, 1, 1);
+    community.provenance = Provenance::Community;
+    assert_eq!(
+        s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1), community], vec![])
+            .unwrap_err(),
+        ContractError::ProvenanceMismatch {
+            node_id: "proxy-1".into(),
+            epoch: 0,
+            recorded: "commercial".into(),
+            got: "community".into()
+        }
+    );
+    assert!(matches!(
+        s.record(
+            vec![usage(0, "proxy-1", PAYER_A, 1, 1)],
+            vec![live(0, "proxy-1", "h100")]
+        )
+        .unwrap_err(),
+        ContractError::ProvenanceMismatch { .. }
+    ));
+    // Nothing of the failed messages was kept.
+    assert!(s.node_rewards("proxy-1", None, None).epochs.is_empty());
+    assert_eq!(s.report(0).commercial.calls, 0);
+}
+
+#[test]
+fn usage_and_liveness_of_a_node_in_one_message_share_one_tally() {
+    let mut s = Suite::new();
+    s.in_epoch(0);
+    let mut entries = Vec::new();
+    for (i, payer) in [PAYER_A, PAYER_B, PAYER_C].iter().enumerate() {
+        let mut e = usage(0, "local-1", payer, 1, 10 * (i as u128 + 1));
+        e.provenance = Provenance::Community;
+        entries.push(e);
+    }
+    s.record(entries, vec![live(0, "local-1", "h100")]).unwrap();
+    let n = s.node_rewards("local-1", None, None);
+    assert_eq!(n.epochs.len(), 1);
+    assert_eq!(n.epochs[0].calls, 3);
+    assert_eq!(n.epochs[0].raw_value, Uint128::new(60));
+    assert!(n.epochs[0].live);
+    let r = s.report(0);
+    assert_eq!(r.community.nodes, 1);
+    assert_eq!(r.community.calls, 3);
+    assert_eq!(r.live_local_nodes, 1);
+}
