@@ -112,7 +112,7 @@ fn kill_9_at_random_moments_loses_and_doubles_nothing() {
     let seed: u64 = std::env::var("OPG_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::random());
+        .unwrap_or_else(rand::random);
     println!("crash test seed {seed} (OPG_CRASH_SEED to replay), {count} receipts, {kills} kills");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
 
