@@ -115,6 +115,50 @@ pub struct BatcherConfig {
     /// Finalize epochs once their grace has passed. Default true.
     #[serde(default = "default_true")]
     pub finalize: bool,
+    /// Wait before retrying after the first failed round, milliseconds; each further failure in a
+    /// row doubles it up to `retry_max_secs`, with jitter (see [`BatcherConfig::retry_backoff`]).
+    /// A successful round resets it. Default 1000.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Longest wait between retries of failed rounds, seconds. Default (unset):
+    /// `batch_interval_secs`, so a failing keeper never tries less often than a healthy one.
+    /// A larger value eases the load on a chain in a long outage but must stay shorter than
+    /// `genesis.grace`, so a recovered chain still gets a round before an epoch's window closes.
+    #[serde(default)]
+    pub retry_max_secs: Option<u64>,
+}
+
+/// Retry schedule of failed background rounds: `base * 2^(n-1)` after the `n`-th failure in a
+/// row, capped at `cap`, then jittered into `[delay / 2, delay]` so several keepers (or one
+/// keeper and its restarts) do not hit a recovering chain in lockstep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBackoff {
+    /// Delay after the first failure.
+    pub base: std::time::Duration,
+    /// Longest delay.
+    pub cap: std::time::Duration,
+}
+
+impl RetryBackoff {
+    /// The delay before the next attempt after `failures` failed rounds in a row (at least 1;
+    /// 0 is treated as 1). `jitter` in `[0, 1]` picks the point in `[delay / 2, delay]`
+    /// (0: half, 1: full); out-of-range values are clamped. Pure: the caller draws `jitter`.
+    pub fn delay(&self, failures: u32, jitter: f64) -> std::time::Duration {
+        let exp = failures.max(1) - 1;
+        // 2^exp saturates long before u32 failures overflow it
+        let factor = 1u32.checked_shl(exp.min(31)).unwrap_or(u32::MAX);
+        let full = self
+            .base
+            .checked_mul(factor)
+            .unwrap_or(self.cap)
+            .min(self.cap);
+        let jitter = if jitter.is_nan() {
+            1.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        full.mul_f64(0.5 + 0.5 * jitter)
+    }
 }
 
 fn default_interval() -> u64 {
@@ -138,6 +182,9 @@ fn default_gas_byte() -> u64 {
 fn default_true() -> bool {
     true
 }
+fn default_retry_base_ms() -> u64 {
+    1000
+}
 
 impl Default for BatcherConfig {
     fn default() -> Self {
@@ -149,6 +196,21 @@ impl Default for BatcherConfig {
             gas_per_receipt: default_gas_item(),
             gas_per_byte: default_gas_byte(),
             finalize: true,
+            retry_base_ms: default_retry_base_ms(),
+            retry_max_secs: None,
+        }
+    }
+}
+
+impl BatcherConfig {
+    /// The retry schedule of failed rounds: base `retry_base_ms`, cap `retry_max_secs` (default
+    /// `batch_interval_secs`).
+    pub fn retry_backoff(&self) -> RetryBackoff {
+        RetryBackoff {
+            base: std::time::Duration::from_millis(self.retry_base_ms),
+            cap: std::time::Duration::from_secs(
+                self.retry_max_secs.unwrap_or(self.batch_interval_secs),
+            ),
         }
     }
 }
@@ -324,6 +386,21 @@ impl KeeperConfig {
         if b.max_tx_bytes < 4096 {
             return Err(invalid("batcher.max_tx_bytes", "must be at least 4096"));
         }
+        if b.retry_base_ms == 0 {
+            return Err(invalid("batcher.retry_base_ms", "must be > 0"));
+        }
+        let retry_cap_secs = b.retry_max_secs.unwrap_or(b.batch_interval_secs);
+        if b.retry_max_secs == Some(0) {
+            return Err(invalid("batcher.retry_max_secs", "must be > 0"));
+        }
+        if b.retry_base_ms > retry_cap_secs.saturating_mul(1000) {
+            return Err(invalid(
+                "batcher.retry_base_ms",
+                format!(
+                    "must not exceed the retry cap ({retry_cap_secs} s: retry_max_secs, or batch_interval_secs when unset)"
+                ),
+            ));
+        }
         if self.chain.backend == BackendKind::Embedded {
             let Some(g) = &self.genesis else {
                 return Err(invalid(
@@ -336,6 +413,15 @@ impl KeeperConfig {
                     invalid(&format!("genesis.{field}"), message)
                 }
             })?;
+            if let Some(max) = b.retry_max_secs.filter(|m| *m >= g.grace) {
+                return Err(invalid(
+                    "batcher.retry_max_secs",
+                    format!(
+                        "{max} must be shorter than genesis.grace ({} s) so a recovered chain gets a round before an epoch's window closes",
+                        g.grace
+                    ),
+                ));
+            }
             if b.batch_interval_secs >= g.grace {
                 return Err(invalid(
                     "batcher.batch_interval_secs",
@@ -453,6 +539,82 @@ hardware_weights = [{ class = "h100", weight = "10" }]
             e.to_string().starts_with("config genesis.epoch_length"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn retry_settings_are_validated() {
+        let with = |batcher: &str| {
+            let mut text = MIN.to_string();
+            text.insert_str(
+                0,
+                &format!("[batcher]\nbatch_interval_secs = 10\n{batcher}\n"),
+            );
+            KeeperConfig::parse(&text)
+        };
+        let c = with("").unwrap();
+        assert_eq!(c.batcher.retry_base_ms, 1000);
+        assert_eq!(c.batcher.retry_max_secs, None);
+        assert_eq!(
+            c.batcher.retry_backoff(),
+            RetryBackoff {
+                base: std::time::Duration::from_secs(1),
+                cap: std::time::Duration::from_secs(10),
+            }
+        );
+        let c = with("retry_base_ms = 250\nretry_max_secs = 29").unwrap();
+        assert_eq!(
+            c.batcher.retry_backoff().cap,
+            std::time::Duration::from_secs(29)
+        );
+        for (text, field) in [
+            ("retry_base_ms = 0", "batcher.retry_base_ms"),
+            ("retry_max_secs = 0", "batcher.retry_max_secs"),
+            // grace is 30 s
+            ("retry_max_secs = 30", "batcher.retry_max_secs"),
+            // above the default cap (batch_interval_secs = 10)
+            ("retry_base_ms = 10001", "batcher.retry_base_ms"),
+            (
+                "retry_base_ms = 5000\nretry_max_secs = 4",
+                "batcher.retry_base_ms",
+            ),
+        ] {
+            let e = with(text).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!("config {field}")),
+                "{text}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters_within_half_to_full() {
+        use std::time::Duration;
+        let b = RetryBackoff {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(30),
+        };
+        let full: Vec<u64> = (1..=8).map(|n| b.delay(n, 1.0).as_secs()).collect();
+        assert_eq!(full, vec![1, 2, 4, 8, 16, 30, 30, 30]);
+        let half: Vec<u64> = (1..=8)
+            .map(|n| b.delay(n, 0.0).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            half,
+            vec![500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]
+        );
+        assert_eq!(b.delay(3, 0.5), Duration::from_secs(3));
+        // 0 failures is treated as the first; huge counts and odd jitter stay bounded
+        assert_eq!(b.delay(0, 1.0), Duration::from_secs(1));
+        assert_eq!(b.delay(u32::MAX, 1.0), Duration::from_secs(30));
+        assert_eq!(b.delay(40, 7.0), Duration::from_secs(30));
+        assert_eq!(b.delay(2, -1.0), Duration::from_secs(1));
+        assert_eq!(b.delay(2, f64::NAN), Duration::from_secs(2));
+        // a base above the cap is cut to the cap
+        let c = RetryBackoff {
+            base: Duration::from_secs(60),
+            cap: Duration::from_secs(30),
+        };
+        assert_eq!(c.delay(1, 1.0), Duration::from_secs(30));
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //!
 //! * `POST /v1/receipts`: one `SignedReceipt` or a JSON array of them. `202` with per-receipt
 //!   results when at least one was stored (or already was); `422` when all were rejected (each
-//!   with its reason); `400` for malformed JSON, naming the path of the bad field.
+//!   with its reason); `400` for malformed JSON, a wrong type, a missing field or a duplicated
+//!   key, naming the path of the bad field.
 //! * `GET /v1/receipts/{payer}/{nonce}`: the receipt's state (`404` if unknown).
-//! * `GET /v1/epochs/{epoch}`: the keeper's counts and the pool's `EpochReport`.
+//! * `GET /v1/epochs/{epoch}`: the keeper's counts and finalize record ([`keeper_epoch_view`])
+//!   and the pool's `EpochReport`.
 //! * `GET /healthz`: `200` with chain height/time, `503` when the chain does not answer.
 //! * `GET /metrics`: Prometheus text.
 //! * `POST /verify`, `GET /supported`, `POST /settle`: the x402 facilitator endpoints of
@@ -125,27 +127,18 @@ async fn blocking<T: Send + 'static>(
 
 /// Parses `POST /v1/receipts` bodies: one receipt or an array. Errors name the JSON path of the
 /// offending field (e.g. `[1].receipt.served_at: invalid type ...`).
+///
+/// The body is deserialized straight into the typed receipts (never through a generic JSON
+/// value), so a duplicated key is refused (`[0].receipt: duplicate field `served_at``) instead of
+/// silently keeping the last occurrence, which a proxy or auditor reading the first one would
+/// disagree with. A first, allocation-free pass checks the syntax (and nesting depth) and counts
+/// the array items, so malformed JSON and too many receipts are reported before any field.
 pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
-    let one = |v: serde_json::Value, prefix: &str| -> Result<SignedReceipt, String> {
-        serde_path_to_error::deserialize(v).map_err(|e| {
-            let path = e.path().to_string();
-            let location = match (prefix.is_empty(), path == ".") {
-                (true, true) => String::new(),
-                (true, false) => path,
-                (false, true) => prefix.to_string(),
-                (false, false) => format!("{prefix}.{path}"),
-            };
-            if location.is_empty() {
-                e.inner().to_string()
-            } else {
-                format!("{location}: {}", e.inner())
-            }
-        })
-    };
-    match value {
-        serde_json::Value::Array(items) => {
+    let malformed = |e: serde_json::Error| format!("malformed JSON: {e}");
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => {
+            // `Skip` is zero-sized: this counts the items without storing them
+            let items: Vec<Skip> = serde_json::from_slice(body).map_err(malformed)?;
             if items.is_empty() {
                 return Err("empty array: send at least one receipt".into());
             }
@@ -155,15 +148,87 @@ pub fn parse_receipts(body: &[u8], max: usize) -> Result<Vec<SignedReceipt>, Str
                     items.len()
                 ));
             }
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| one(v, &format!("[{i}]")))
-                .collect()
+            typed::<Vec<SignedReceipt>>(body)
         }
-        v @ serde_json::Value::Object(_) => Ok(vec![one(v, "")?]),
-        _ => Err("expected a receipt object or an array of receipts".into()),
+        Some(b'{') => {
+            serde_json::from_slice::<Skip>(body).map_err(malformed)?;
+            typed::<SignedReceipt>(body).map(|r| vec![r])
+        }
+        _ => {
+            serde_json::from_slice::<Skip>(body).map_err(malformed)?;
+            Err("expected a receipt object or an array of receipts".into())
+        }
     }
+}
+
+/// Any JSON value, checked and thrown away. Unlike `serde::de::IgnoredAny` (which serde_json
+/// skips without a depth bound) it goes through `deserialize_any`, so serde_json's recursion
+/// limit (128) applies: a deeply nested body is `malformed JSON: recursion limit exceeded`.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
+
+/// Deserializes syntactically valid JSON into `T`, naming the path of the first bad field
+/// (`[2].receipt.served_at: ...`; no location for a problem of the top-level object).
+fn typed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        // the path names the field; serde_json's " at line L column C" suffix adds nothing
+        let message = inner.to_string();
+        let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+        let message = message.strip_suffix(&suffix).unwrap_or(&message);
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            format!("malformed JSON: {inner}")
+        } else {
+            match e.path().to_string().as_str() {
+                "." => message.to_string(),
+                path => format!("{path}: {message}"),
+            }
+        }
+    })?;
+    de.end().map_err(|e| format!("malformed JSON: {e}"))?;
+    Ok(value)
 }
 
 async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
@@ -208,11 +273,7 @@ async fn get_epoch(State(k): State<Arc<Keeper>>, Path(epoch): Path<u64>) -> Resp
         let report = k.chain().epoch_report(epoch)?;
         Ok(json!({
             "epoch": epoch,
-            "keeper": {
-                "receipts": counts,
-                "finalized_by_keeper": finalized.is_some(),
-                "finalize_tx": finalized.flatten(),
-            },
+            "keeper": keeper_epoch_view(&counts, finalized),
             "pool": report,
         }))
     })
@@ -222,6 +283,33 @@ async fn get_epoch(State(k): State<Arc<Keeper>>, Path(epoch): Path<u64>) -> Resp
         Ok(Err(e)) => internal(e),
         Err(r) => r,
     }
+}
+
+/// The `keeper` part of `GET /v1/epochs/{epoch}`, from the store's counts and finalize record
+/// ([`crate::store::Store::finalized`]):
+///
+/// * `receipts`: the keeper's receipt counts of the epoch by state.
+/// * `finalized_by_keeper`: this keeper's own `FinalizeEpoch` tx finalized the epoch and its hash
+///   is `finalize_tx`.
+/// * `finalize_observed`: the keeper recorded the epoch as finalized on chain without a tx answer
+///   of its own: another party finalized it, or this keeper's tx landed but its answer was lost
+///   (the pool's report is the authority either way).
+/// * `finalize_tx`: the hash of this keeper's finalize tx, or `null`.
+///
+/// Both flags `false`: the keeper has no finalize record of the epoch (not finalized yet, or the
+/// keeper holds no receipt of it).
+pub fn keeper_epoch_view(
+    counts: &crate::store::StateCounts,
+    finalized: Option<Option<String>>,
+) -> serde_json::Value {
+    let observed = matches!(finalized, Some(None));
+    let tx = finalized.flatten();
+    json!({
+        "receipts": counts,
+        "finalized_by_keeper": tx.is_some(),
+        "finalize_observed": observed,
+        "finalize_tx": tx,
+    })
 }
 
 async fn healthz(State(k): State<Arc<Keeper>>) -> Response {
@@ -298,6 +386,53 @@ mod tests {
         assert!(parse_receipts(many.as_bytes(), 2)
             .unwrap_err()
             .contains("too many"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_path() {
+        let e = parse_receipts(b"{\"payment\": \"a\", \"payment\": \"b\"}", 10).unwrap_err();
+        // the path is that of the object holding the key (here the top level: none)
+        assert_eq!(e, "duplicate field `payment`");
+        let e = parse_receipts(
+            b"[{\"payment\": \"a\", \"receipt\": {\"node_id\": \"n\", \"node_id\": \"m\"}}]",
+            10,
+        )
+        .unwrap_err();
+        assert_eq!(e, "[0].receipt: duplicate field `node_id`");
+    }
+
+    #[test]
+    fn syntax_errors_win_over_field_errors_and_location_is_stripped() {
+        // a field error before a syntax error later in the body: still malformed JSON
+        let e = parse_receipts(b"[{\"payment\": 5}, {", 10).unwrap_err();
+        assert!(e.starts_with("malformed JSON"), "{e}");
+        let e = parse_receipts(b"{\"payment\": 5} x", 10).unwrap_err();
+        assert!(e.starts_with("malformed JSON"), "{e}");
+        let e = parse_receipts(b"  [ {\"payment\": 5} ]", 10).unwrap_err();
+        assert_eq!(
+            e,
+            "[0].payment: invalid type: integer `5`, expected a string"
+        );
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        let e = parse_receipts(deep.as_bytes(), 10).unwrap_err();
+        assert!(e.contains("recursion limit exceeded"), "{e}");
+    }
+
+    #[test]
+    fn epoch_view_tells_own_finalize_from_observed() {
+        let c = crate::store::StateCounts::default();
+        let own = keeper_epoch_view(&c, Some(Some("AB".into())));
+        assert_eq!(own["finalized_by_keeper"], true);
+        assert_eq!(own["finalize_observed"], false);
+        assert_eq!(own["finalize_tx"], "AB");
+        let seen = keeper_epoch_view(&c, Some(None));
+        assert_eq!(seen["finalized_by_keeper"], false);
+        assert_eq!(seen["finalize_observed"], true);
+        assert!(seen["finalize_tx"].is_null());
+        let none = keeper_epoch_view(&c, None);
+        assert_eq!(none["finalized_by_keeper"], false);
+        assert_eq!(none["finalize_observed"], false);
+        assert!(none["receipts"].is_object());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! record -> finalize, plus start-up reconciliation. All methods are blocking; the HTTP layer
 //! ([`crate::ingest`]) and the background loop call them in `spawn_blocking`.
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opg_core::crypto::NativeCrypto;
 use opg_core::eip712::{domain_salt, verifier_domain_separator};
@@ -15,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::batcher::{chunk, CostModel};
-use crate::chain::{ChainBackend, ChainError};
+use crate::chain::{ChainBackend, ChainError, ChainStatus};
 use crate::config::KeeperConfig;
 use crate::metrics::{inc, inc_reason, Metrics};
 use crate::store::{
@@ -30,6 +31,11 @@ const CACHE_TTL: Duration = Duration::from_secs(30);
 const MAX_IDS_PER_QUERY: usize = 256;
 /// Epochs finalized in one call at most (after a long downtime the next round continues).
 const MAX_FINALIZE_PER_CALL: usize = 64;
+/// Epochs finalized on chain without a record of this keeper that one call writes down at most.
+const MAX_OBSERVED_PER_CALL: usize = 1024;
+/// In wall-clock mode, a cached chain status older than this is read again from the chain
+/// (normally the background round refreshes it long before).
+const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +191,44 @@ struct RegistryCache {
     fetched: Option<Instant>,
 }
 
+/// The chain's clock as ingest reads it. Asking the chain for its time on every request made
+/// ingest wait for the chain (the embedded chain serves one call at a time, and a submission
+/// round holds it for hundreds of milliseconds), so when the backend's block time follows the
+/// wall clock the keeper answers from the last status it read instead.
+struct ChainClock {
+    /// The backend's block time is `max(last block time, wall clock)` (see
+    /// [`Keeper::set_clock_follows_wall`]).
+    follows_wall: AtomicBool,
+    /// The last status read from the chain and the local instant it was read.
+    last: Mutex<Option<(ChainStatus, Instant)>>,
+}
+
+/// The chain time (unix seconds) answered from a cached status, or `None` when the chain must be
+/// asked. Pure: `cached` is the last status and its age, `wall_now` the wall clock (unix
+/// seconds). Only a backend whose block time follows the wall clock is answered from the cache:
+/// its block time is `max(last block time, wall clock)`, and the last block time is at least the
+/// cached one, so `max(cached, wall_now)` is what the chain would answer (unless someone moved
+/// its time ahead since, which the `max_age` refresh bounds). A manual clock (tests,
+/// `opg simulate`) moves only by explicit `set_time`, which the keeper cannot see: always ask.
+pub fn cached_chain_time(
+    follows_wall: bool,
+    cached: Option<(ChainStatus, Duration)>,
+    wall_now: u64,
+    max_age: Duration,
+) -> Option<u64> {
+    match cached {
+        Some((status, age)) if follows_wall && age <= max_age => Some(status.time.max(wall_now)),
+        _ => None,
+    }
+}
+
+fn wall_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// The keeper: store, chain, caches, metrics.
 pub struct Keeper {
     config: KeeperConfig,
@@ -196,6 +240,11 @@ pub struct Keeper {
     registry: Mutex<RegistryCache>,
     /// Serializes submission rounds (a round must not race another one over the outbox).
     round: Mutex<()>,
+    /// The chain clock cache of ingest.
+    clock: ChainClock,
+    /// Epochs below this were checked for "finalized on chain, no record here" (see
+    /// [`Keeper::finalize_ready`]).
+    observed_below: Mutex<u64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -226,6 +275,11 @@ impl Keeper {
                 fetched: None,
             }),
             round: Mutex::new(()),
+            clock: ChainClock {
+                follows_wall: AtomicBool::new(false),
+                last: Mutex::new(None),
+            },
+            observed_below: Mutex::new(0),
         });
         k.refresh_policy()?;
         Ok(k)
@@ -246,6 +300,40 @@ impl Keeper {
     /// The metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Declares whether the backend's block time follows the wall clock, i.e. is
+    /// `max(last block time, wall clock)` at every call (the embedded chain in
+    /// [`crate::chain::embedded::ClockMode::Wall`], as `opg keeper run` opens it). When on,
+    /// ingest takes the chain time from the last status read plus the wall clock instead of
+    /// asking the chain each time (see [`cached_chain_time`]); when off (the default, and what a
+    /// manual clock needs: tests and `opg simulate` move time with `set_time`) every ingest
+    /// asks the chain. Whoever built the backend knows its clock and sets this.
+    pub fn set_clock_follows_wall(&self, on: bool) {
+        self.clock.follows_wall.store(on, Ordering::Relaxed);
+    }
+
+    /// Reads the chain's latest block from the chain and remembers it for
+    /// [`Keeper::chain_time`].
+    ///
+    /// Errors: the chain does not answer ([`KeeperError::Chain`]).
+    pub fn chain_status(&self) -> Result<ChainStatus, KeeperError> {
+        let status = self.chain.status()?;
+        *lock(&self.clock.last) = Some((status, Instant::now()));
+        Ok(status)
+    }
+
+    /// The chain's current time, unix seconds: from the cache when the backend follows the wall
+    /// clock and the cache is fresh ([`cached_chain_time`]), else read from the chain.
+    ///
+    /// Errors: the chain had to be asked and did not answer ([`KeeperError::Chain`]).
+    pub fn chain_time(&self) -> Result<u64, KeeperError> {
+        let follows_wall = self.clock.follows_wall.load(Ordering::Relaxed);
+        let cached = lock(&self.clock.last).map(|(s, at)| (s, at.elapsed()));
+        match cached_chain_time(follows_wall, cached, wall_now(), CLOCK_MAX_AGE) {
+            Some(t) => Ok(t),
+            None => Ok(self.chain_status()?.time),
+        }
     }
 
     /// The axum router of the HTTP API (see [`crate::ingest`]).
@@ -391,14 +479,15 @@ impl Keeper {
         Ok(self.finish_ingest(batch, outcomes))
     }
 
-    /// Verifies receipts with the shared core at the chain's current time against the cached
-    /// registry view, in parallel on the rayon pool (CPU only; nothing is stored).
+    /// Verifies receipts with the shared core at the chain's current time ([`Keeper::chain_time`])
+    /// against the cached registry view, in parallel on the rayon pool (CPU only; nothing is
+    /// stored).
     pub fn verify_receipts(
         &self,
         receipts: &[SignedReceipt],
     ) -> Result<VerifiedBatch, KeeperError> {
         inc(&self.metrics.received, receipts.len() as u64);
-        let now = self.chain.status()?.time;
+        let now = self.chain_time()?;
         let config = self.verifier_config()?;
         let domain_separator = self.domain_separator()?;
         let policy = VerifierPolicy {
@@ -704,6 +793,12 @@ impl Keeper {
 
     /// Finalizes, in order, every epoch whose grace has passed at `now` (chain time) and whose
     /// receipts were all submitted and recorded. Returns the epochs finalized by this call.
+    ///
+    /// First it writes down, as *observed* (finalize record without a tx of its own), every
+    /// epoch the pool has already finalized (below its `next_to_finalize`) that holds receipts
+    /// of this keeper but has no finalize record here: another party finalized it, or this
+    /// keeper's own `FinalizeEpoch` landed but its answer was lost (so its tx hash is unknown).
+    /// `GET /v1/epochs/{e}` then reports `finalize_observed: true`, not `finalized_by_keeper`.
     pub fn finalize_ready(&self, now: u64) -> Result<Vec<u64>, KeeperError> {
         let _round = lock(&self.round);
         let mut done = Vec::new();
@@ -711,6 +806,7 @@ impl Keeper {
             return Ok(done);
         }
         let pool = self.chain.pool_config()?;
+        self.record_observed_finalized(pool.next_to_finalize, now)?;
         let clock = pool.clock;
         let mut epoch = pool.next_to_finalize;
         while clock.finalizable(epoch, now) && done.len() < MAX_FINALIZE_PER_CALL {
@@ -742,9 +838,42 @@ impl Keeper {
         Ok(done)
     }
 
-    /// One round at the chain's current time: reconcile, submit, finalize.
+    /// Writes down as observed the epochs below `next_to_finalize` (finalized on chain) that hold
+    /// receipts here but have no finalize record; the first call scans the whole store, later
+    /// ones only the epochs finalized since (at most 1024 epochs per call; the next call goes
+    /// on).
+    fn record_observed_finalized(
+        &self,
+        next_to_finalize: u64,
+        now: u64,
+    ) -> Result<(), KeeperError> {
+        let mut below = lock(&self.observed_below);
+        if *below >= next_to_finalize {
+            return Ok(());
+        }
+        let missing = self.store.epochs_without_finalize_record(
+            *below,
+            next_to_finalize,
+            MAX_OBSERVED_PER_CALL,
+        )?;
+        for &epoch in &missing {
+            self.store.mark_finalized(epoch, None, now)?;
+            tracing::info!(
+                epoch,
+                "epoch finalized on chain without a record here; recorded as observed"
+            );
+        }
+        *below = match missing.last() {
+            Some(&last) if missing.len() == MAX_OBSERVED_PER_CALL => last + 1,
+            _ => next_to_finalize,
+        };
+        Ok(())
+    }
+
+    /// One round at the chain's current time (read from the chain, which also refreshes the
+    /// clock cache of ingest): reconcile, submit, finalize.
     pub fn tick(&self) -> Result<TickReport, KeeperError> {
-        let now = self.chain.status()?.time;
+        let now = self.chain_status()?.time;
         let reconciled = self.reconcile()?;
         let batches = self.submit_pending(now)?;
         let finalized = self.finalize_ready(now)?;
@@ -754,5 +883,129 @@ impl Keeper {
             batches,
             finalized,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::embedded::{ClockMode, EmbeddedChain};
+    use crate::genesis::GenesisConfig;
+    use crate::store::Store;
+
+    const T0: u64 = 1_700_000_000;
+
+    fn keeper(genesis_time: u64) -> (Arc<Keeper>, Arc<EmbeddedChain>) {
+        let mut g = GenesisConfig::dev("service-unit");
+        g.genesis_time = Some(genesis_time);
+        let chain = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
+        let cfg = KeeperConfig {
+            genesis: Some(g),
+            ..Default::default()
+        };
+        let k = Keeper::new(cfg, Store::in_memory().unwrap(), chain.clone()).unwrap();
+        (k, chain)
+    }
+
+    fn status(time: u64) -> ChainStatus {
+        ChainStatus { height: 7, time }
+    }
+
+    #[test]
+    fn cached_time_only_for_a_wall_clock_backend_and_a_fresh_cache() {
+        let max = Duration::from_secs(60);
+        let fresh = Some((status(100), Duration::from_secs(5)));
+        // wall clock: the later of the cached block time and the wall clock
+        assert_eq!(cached_chain_time(true, fresh, 130, max), Some(130));
+        assert_eq!(cached_chain_time(true, fresh, 90, max), Some(100));
+        // too old, no cache, or a manual clock: ask the chain
+        let old = Some((status(100), Duration::from_secs(61)));
+        assert_eq!(cached_chain_time(true, old, 130, max), None);
+        assert_eq!(cached_chain_time(true, None, 130, max), None);
+        assert_eq!(cached_chain_time(false, fresh, 130, max), None);
+    }
+
+    #[test]
+    fn manual_clock_is_read_exactly_after_every_set_time() {
+        let (k, chain) = keeper(T0);
+        chain.set_time(T0 + 10).unwrap();
+        assert_eq!(k.chain_time().unwrap(), T0 + 10);
+        // the cache of an earlier read must not hide a set_time
+        assert_eq!(k.chain_status().unwrap().time, T0 + 10);
+        chain.set_time(T0 + 5000).unwrap();
+        assert_eq!(k.chain_time().unwrap(), T0 + 5000);
+        assert_eq!(k.verify_receipts(&[]).unwrap().now, T0 + 5000);
+    }
+
+    /// The stall of issue "ingest waits for a submission round": with a wall-clock chain,
+    /// verification takes the time from the cache while the chain thread is busy, and the time
+    /// it uses is the one the chain then reports.
+    #[test]
+    fn wall_clock_ingest_does_not_wait_for_a_busy_chain() {
+        let (k, chain) = keeper(wall_now() - 100);
+        chain.set_clock_mode(ClockMode::Wall).unwrap();
+        k.set_clock_follows_wall(true);
+        k.chain_status().unwrap();
+        // warm the registry cache (the verifier policy was read by Keeper::new)
+        k.verify_receipts(&[]).unwrap();
+
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let busy = {
+            let chain = chain.clone();
+            std::thread::spawn(move || {
+                chain
+                    .with_runtime(move |_| {
+                        started_tx.send(()).unwrap();
+                        std::thread::sleep(Duration::from_millis(1500));
+                    })
+                    .unwrap();
+            })
+        };
+        started_rx.recv().unwrap();
+        let before = wall_now();
+        let t = Instant::now();
+        let batch = k.verify_receipts(&[]).unwrap();
+        let took = t.elapsed();
+        assert!(took < Duration::from_millis(500), "waited {took:?}");
+        assert!(batch.now >= before, "{} < {before}", batch.now);
+        busy.join().unwrap();
+        // the chain agrees (its time is at least ours and only the wait passed since)
+        let chain_now = chain.status().unwrap().time;
+        assert!(
+            chain_now >= batch.now && chain_now <= batch.now + 3,
+            "{chain_now} vs {}",
+            batch.now
+        );
+    }
+
+    /// Without the wall-clock promise the keeper asks the chain, so it does wait for it: the
+    /// test above shows something.
+    #[test]
+    fn without_the_wall_clock_promise_ingest_asks_the_chain() {
+        let (k, chain) = keeper(wall_now() - 100);
+        chain.set_clock_mode(ClockMode::Wall).unwrap();
+        k.chain_status().unwrap();
+        k.verify_receipts(&[]).unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let busy = {
+            let chain = chain.clone();
+            std::thread::spawn(move || {
+                chain
+                    .with_runtime(move |_| {
+                        started_tx.send(()).unwrap();
+                        std::thread::sleep(Duration::from_millis(600));
+                    })
+                    .unwrap();
+            })
+        };
+        started_rx.recv().unwrap();
+        let t = Instant::now();
+        k.verify_receipts(&[]).unwrap();
+        assert!(
+            t.elapsed() >= Duration::from_millis(300),
+            "{:?}",
+            t.elapsed()
+        );
+        busy.join().unwrap();
     }
 }

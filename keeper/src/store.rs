@@ -654,6 +654,39 @@ impl Store {
         })
     }
 
+    /// Epochs in `from..until` that hold at least one receipt but have no finalize record
+    /// ([`Store::mark_finalized`]), ascending, at most `limit`.
+    pub fn epochs_without_finalize_record(
+        &self,
+        from: u64,
+        until: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.with(|conn| {
+            // the status list lets SQLite walk the (status, epoch) index instead of the table
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT r.epoch FROM receipts r
+                 WHERE r.status IN ('pending','submitted','accepted','rejected')
+                   AND r.epoch >= ?1 AND r.epoch < ?2
+                   AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.epoch = r.epoch)
+                 ORDER BY r.epoch LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    i64::try_from(from).unwrap_or(i64::MAX),
+                    i64::try_from(until).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|e| e as u64)
+                .collect())
+        })
+    }
+
     /// The finalize tx this keeper recorded for `epoch`: `Some(tx)` if finalized (tx `None` if
     /// someone else finalized it), `None` if not recorded.
     pub fn finalized(&self, epoch: u64) -> Result<Option<Option<String>>, StoreError> {
@@ -1012,6 +1045,33 @@ mod tests {
         s.mark_finalized(0, Some("TX"), 5).unwrap();
         s.mark_finalized(0, None, 6).unwrap();
         assert_eq!(s.finalized(0).unwrap(), Some(Some("TX".into())));
+    }
+
+    #[test]
+    fn epochs_without_finalize_record_are_listed_in_range() {
+        let s = Store::in_memory().unwrap();
+        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 2), rec(4, 5), rec(5, 9)], 1)
+            .unwrap();
+        s.mark_finalized(2, Some("TX"), 5).unwrap();
+        // epoch 2 has a record, 9 is outside the range, duplicates collapse
+        assert_eq!(
+            s.epochs_without_finalize_record(0, 9, 10).unwrap(),
+            vec![0, 5]
+        );
+        assert_eq!(s.epochs_without_finalize_record(0, 9, 1).unwrap(), vec![0]);
+        assert_eq!(
+            s.epochs_without_finalize_record(1, 10, 10).unwrap(),
+            vec![5, 9]
+        );
+        s.mark_finalized(5, None, 6).unwrap();
+        assert_eq!(
+            s.epochs_without_finalize_record(1, 10, 10).unwrap(),
+            vec![9]
+        );
+        assert!(s
+            .epochs_without_finalize_record(10, 10, 10)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

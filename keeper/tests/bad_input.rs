@@ -308,13 +308,10 @@ async fn malformed_http_bodies_get_a_4xx_naming_the_problem() {
     assert_eq!(k.store().counts(None).unwrap().pending, 1);
 }
 
-/// Known gap (reported to the owner of `keeper/src/ingest.rs`): `parse_receipts` parses the body
-/// into a `serde_json::Value` first, which keeps the last of duplicate keys silently, so a body
-/// with a duplicated key is accepted. The stored and submitted bytes are re-serialized from what
-/// was verified, so the chain sees what the keeper checked; but a proxy or auditor reading the
-/// first occurrence sees something else. Run with `--ignored` once the parser rejects them.
+/// A body with a duplicated key is refused with 400 naming the key: a generic JSON value would
+/// keep the last occurrence silently, and a proxy or auditor reading the first one would see
+/// something other than what the keeper verified. Nothing is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gap: duplicate JSON keys are accepted (last wins) by ingest::parse_receipts"]
 async fn duplicate_keys_are_refused() {
     let (k, chain) = keeper();
     let app = k.router();
@@ -325,6 +322,22 @@ async fn duplicate_keys_are_refused() {
     let (got, body) = call(&app, "POST", "/v1/receipts", dup.into_bytes()).await;
     assert_eq!(got, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("duplicate field `payment`"), "{body}");
+    // nested, inside an array item
+    let nested = text.replacen("\"served_at\":", "\"served_at\":1,\"served_at\":", 1);
+    assert_ne!(nested, text);
+    let (got, body) = call(
+        &app,
+        "POST",
+        "/v1/receipts",
+        format!("[{nested}]").into_bytes(),
+    )
+    .await;
+    assert_eq!(got, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("[0].receipt") && body.contains("duplicate field `served_at`"),
+        "{body}"
+    );
+    assert_eq!(k.store().counts(None).unwrap().pending, 0);
 }
 
 trait PipeReplace {

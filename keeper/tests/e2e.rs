@@ -197,6 +197,7 @@ async fn http_ingest_to_claims_pays_the_formula() {
         .unwrap();
     assert_eq!(body["keeper"]["receipts"]["accepted"], 4);
     assert_eq!(body["keeper"]["finalized_by_keeper"], true);
+    assert_eq!(body["keeper"]["finalize_observed"], false);
     assert_eq!(body["pool"]["finalized"], true);
     assert_eq!(body["pool"]["budget"], "1000000000");
     assert_eq!(body["pool"]["commercial"]["calls"], 3);

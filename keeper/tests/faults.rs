@@ -194,9 +194,9 @@ fn heavy_faults_lose_nothing_and_double_nothing() {
 }
 
 /// A dropped `FinalizeEpoch` answer: the epoch was finalized on chain; the keeper's next round
-/// starts from the pool's `next_to_finalize`, so it neither fails forever nor finalizes twice.
-/// (It also never writes down its own finalize record for that epoch: `finalized(0)` stays
-/// unset, which only affects the keeper's `finalized_by_keeper` display.)
+/// starts from the pool's `next_to_finalize`, so it neither fails forever nor finalizes twice,
+/// and it writes the epoch down as finalized on chain without a tx of its own ("observed"), so
+/// `GET /v1/epochs/0` shows `finalize_observed: true`, not `finalized_by_keeper`.
 #[test]
 fn dropped_finalize_answer_is_recognised() {
     let g = genesis();
@@ -221,11 +221,20 @@ fn dropped_finalize_answer_is_recognised() {
     assert!(err.to_string().contains("injected fault"), "{err}");
     assert_eq!(inner.pool_config().unwrap().next_to_finalize, 1);
     assert!(keeper.store().finalized(0).unwrap().is_none());
-    // next round: FinalizeEpoch(0) is refused (already done), the keeper records it and moves on
+    // next round: the pool already finalized epoch 0; the keeper records it as observed (no tx
+    // hash: the answer that carried it was lost) and does not finalize it again
     faulty.set_enabled(false);
     let done = keeper.finalize_ready(T0 + 4200).unwrap();
     assert!(done.is_empty(), "{done:?}");
     assert_eq!(inner.pool_config().unwrap().next_to_finalize, 1);
+    assert_eq!(keeper.store().finalized(0).unwrap(), Some(None));
+    let view = opg_keeper::ingest::keeper_epoch_view(
+        &keeper.store().counts(Some(0)).unwrap(),
+        keeper.store().finalized(0).unwrap(),
+    );
+    assert_eq!(view["finalized_by_keeper"], false);
+    assert_eq!(view["finalize_observed"], true);
+    assert_eq!(view["receipts"]["accepted"], 5);
     let rep = inner.epoch_report(0).unwrap();
     assert_eq!(rep.commercial.calls + rep.community.calls, 5);
 }

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::chain::embedded::EmbeddedChain;
 use crate::chain::ChainBackend;
-use crate::config::{BackendKind, KeeperConfig};
+use crate::config::{BackendKind, KeeperConfig, RetryBackoff};
 use crate::service::Keeper;
 use crate::store::Store;
 
@@ -52,17 +52,21 @@ pub fn open_keeper(config: KeeperConfig, home: &std::path::Path) -> anyhow::Resu
     // Read (and check) the submitter key even though the embedded backend signs nothing, so a
     // broken key setup fails at start; the key is never logged.
     let key = config.submitter_key()?;
-    let chain: Arc<dyn ChainBackend> = match config.chain.backend {
+    // (backend, whether its block time follows the wall clock)
+    let (chain, wall_clock): (Arc<dyn ChainBackend>, bool) = match config.chain.backend {
         BackendKind::Embedded => {
             let genesis = config
                 .genesis
                 .as_ref()
                 .context("the embedded backend needs a [genesis] section")?;
-            Arc::new(EmbeddedChain::open(home, genesis)?)
+            // `open` runs the chain in `ClockMode::Wall`
+            (Arc::new(EmbeddedChain::open(home, genesis)?), true)
         }
     };
     let store = Store::open(&home.join("keeper.db"), config.store.durability)?;
     let keeper = Keeper::new(config, store, chain)?;
+    // ingest then reads the chain time without waiting for the chain thread
+    keeper.set_clock_follows_wall(wall_clock);
     let rec = keeper.reconcile()?;
     let dep = keeper.chain().deployment();
     tracing::info!(
@@ -97,6 +101,22 @@ fn run_keeper(args: RunArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The wait before the next background round: `interval` after a successful round
+/// (`failures == 0`), else the backoff delay for `failures` failed rounds in a row with
+/// `jitter` in `[0, 1]` ([`RetryBackoff::delay`]). Pure.
+pub fn next_round_in(
+    interval: Duration,
+    backoff: &RetryBackoff,
+    failures: u32,
+    jitter: f64,
+) -> Duration {
+    if failures == 0 {
+        interval
+    } else {
+        backoff.delay(failures, jitter)
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -122,7 +142,10 @@ pub async fn shutdown_signal() {
 
 /// Serves the HTTP API on `listener` and, if `background`, runs [`Keeper::tick`] every
 /// `batcher.batch_interval_secs` until `shutdown` resolves; then stops accepting, finishes
-/// in-flight requests and the running round.
+/// in-flight requests and the running round. After a failed round the next one comes after
+/// the retry backoff instead ([`crate::config::BatcherConfig::retry_backoff`]: `retry_base_ms`
+/// doubling per failure in a row up to `retry_max_secs`, jittered); a successful round resets
+/// it.
 pub async fn serve(
     keeper: Arc<Keeper>,
     listener: TcpListener,
@@ -131,17 +154,27 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let interval = Duration::from_secs(keeper.config().batcher.batch_interval_secs.max(1));
+    let backoff = keeper.config().batcher.retry_backoff();
     let bg = if background {
         let k = keeper.clone();
         let mut stop = stop_rx.clone();
         Some(tokio::spawn(async move {
+            // failed rounds in a row
+            let mut failures: u32 = 0;
             loop {
+                let wait = next_round_in(interval, &backoff, failures, rand::random::<f64>());
                 tokio::select! {
-                    _ = tokio::time::sleep(interval) => {},
+                    _ = tokio::time::sleep(wait) => {},
                     _ = stop.changed() => break,
                 }
                 let k2 = k.clone();
-                match tokio::task::spawn_blocking(move || k2.tick()).await {
+                let outcome = tokio::task::spawn_blocking(move || k2.tick()).await;
+                failures = match &outcome {
+                    Ok(Ok(_)) => 0,
+                    _ => failures.saturating_add(1),
+                };
+                let retry_in = next_round_in(interval, &backoff, failures, 1.0);
+                match outcome {
                     Ok(Ok(r)) => {
                         if r.batches.batches > 0 || !r.finalized.is_empty() || r.batches.expired > 0
                         {
@@ -152,10 +185,14 @@ pub async fn serve(
                             );
                         }
                     }
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "round failed; retrying next interval")
-                    }
-                    Err(e) => tracing::error!(error = %e, "round panicked"),
+                    Ok(Err(e)) => tracing::warn!(
+                        error = %e, failures, retry_within_ms = retry_in.as_millis() as u64,
+                        "round failed; retrying with backoff"
+                    ),
+                    Err(e) => tracing::error!(
+                        error = %e, failures, retry_within_ms = retry_in.as_millis() as u64,
+                        "round panicked; retrying with backoff"
+                    ),
                 }
             }
         }))
@@ -177,4 +214,30 @@ pub async fn serve(
         let _ = bg.await;
     }
     res.context("http server failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_follow_the_interval_until_one_fails_then_back_off() {
+        let interval = Duration::from_secs(30);
+        let b = RetryBackoff {
+            base: Duration::from_secs(1),
+            cap: interval,
+        };
+        // a healthy keeper waits the interval, whatever the jitter
+        assert_eq!(next_round_in(interval, &b, 0, 0.0), interval);
+        // a failing one retries sooner first, then backs off to the cap, never beyond
+        let schedule: Vec<u64> = (1..=7)
+            .map(|n| next_round_in(interval, &b, n, 1.0).as_secs())
+            .collect();
+        assert_eq!(schedule, vec![1, 2, 4, 8, 16, 30, 30]);
+        for n in 1..=7 {
+            let lo = next_round_in(interval, &b, n, 0.0);
+            let hi = next_round_in(interval, &b, n, 1.0);
+            assert_eq!(lo * 2, hi, "failure {n}");
+        }
+    }
 }
