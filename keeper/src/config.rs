@@ -231,6 +231,8 @@ pub enum BackendKind {
     /// The contracts in-process on cw-multi-test, persisted under `--home` (default).
     #[default]
     Embedded,
+    /// A real CosmWasm chain over CometBFT RPC (issue 8); needs `[chain.cosmos]`.
+    Cosmos,
 }
 
 /// Chain settings.
@@ -246,6 +248,10 @@ pub struct ChainConfig {
     /// Environment variable holding the submitter key (hex secret); used if `key_file` is unset.
     #[serde(default)]
     pub key_env: Option<String>,
+    /// `[chain.cosmos]`: endpoint, chain id, gas, mnemonic key and deployment of the cosmos
+    /// backend (required for `backend = "cosmos"`; added for issue 8).
+    #[serde(default)]
+    pub cosmos: Option<crate::chain::cosmos::CosmosConfig>,
 }
 
 /// A config error, naming the field.
@@ -400,6 +406,16 @@ impl KeeperConfig {
                     "must not exceed the retry cap ({retry_cap_secs} s: retry_max_secs, or batch_interval_secs when unset)"
                 ),
             ));
+        }
+        if self.chain.backend == BackendKind::Cosmos {
+            let Some(c) = &self.chain.cosmos else {
+                return Err(invalid(
+                    "chain.cosmos",
+                    "the cosmos backend needs a [chain.cosmos] section",
+                ));
+            };
+            c.validate()
+                .map_err(|(field, message)| invalid(&format!("chain.cosmos.{field}"), message))?;
         }
         if self.chain.backend == BackendKind::Embedded {
             let Some(g) = &self.genesis else {
@@ -637,6 +653,40 @@ hardware_weights = [{ class = "h100", weight = "10" }]
             e.contains("expected 32 bytes") && !e.contains("abcd"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod cosmos_config_tests {
+    use super::*;
+
+    /// `backend = "cosmos"` needs a valid `[chain.cosmos]` and no `[genesis]`.
+    #[test]
+    fn cosmos_backend_is_parsed_and_validated() {
+        let ok = r#"
+[chain]
+backend = "cosmos"
+[chain.cosmos]
+rpc_url = "http://127.0.0.1:26657"
+chain_id = "opg-devnet-1"
+gas_price = "0.025ustake"
+gas_adjustment = "1.5"
+mnemonic_env = "OPG_KEEPER_MNEMONIC"
+deploy_state = "deploy.json"
+"#;
+        let c = KeeperConfig::parse(ok).unwrap();
+        assert_eq!(c.chain.backend, BackendKind::Cosmos);
+        let cosmos = c.chain.cosmos.unwrap();
+        assert_eq!(cosmos.prefix, "wasm");
+        assert_eq!(cosmos.gas_adjustment.to_string(), "1.5");
+        let missing = KeeperConfig::parse("[chain]\nbackend = \"cosmos\"\n").unwrap_err();
+        assert!(missing.to_string().contains("chain.cosmos"), "{missing}");
+        let bad = ok.replace("0.025ustake", "free");
+        let e = KeeperConfig::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("chain.cosmos.gas_price"), "{e}");
+        let low = ok.replace("\"1.5\"", "\"0.5\"");
+        let e = KeeperConfig::parse(&low).unwrap_err().to_string();
+        assert!(e.contains("chain.cosmos.gas_adjustment"), "{e}");
     }
 }
 

@@ -15,12 +15,15 @@
 //! * [`loadgen`]: `opg loadgen`, signed receipts against a running keeper;
 //! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
 //! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
+//! * [`devnet`]: `opg devnet`, a single-node development chain over the embedded chain.
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
+//! * [`tx`]: Cosmos SDK transactions offline: mnemonic keys, CosmWasm messages, SIGN_MODE_DIRECT.
 pub mod batcher;
 pub mod bench;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod devnet;
 pub mod facilitator;
 pub mod genesis;
 pub mod ingest;
@@ -29,3 +32,4 @@ pub mod metrics;
 pub mod service;
 pub mod simulate;
 pub mod store;
+pub mod tx;

@@ -14,12 +14,15 @@
 //!   receipts in the same units (see [`simulate_bench`]).
 //! * **peak RSS**: `VmHWM` of this process (`/proc/self/status`).
 //! * `--memory`: the memory scenario of [`memory`] (1,000,000 stored, 100,000 pending).
+//! * `--x402 FILE`: x402 facilitator verification on one core ([`x402`]), for
+//!   `scripts/bench-reference.sh`.
 //!
 //! The HTTP client is `reqwest` (keep-alive connection pool, already in the dependency tree for
 //! axum's hyper); bodies are serialized before the clock starts so the client's share of the two
 //! cores is only HTTP framing and reading the answers.
 pub mod memory;
 pub mod workload;
+pub mod x402;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -74,9 +77,10 @@ pub struct BenchReport {
     pub raw_verify_receipts_per_s: f64,
     /// `ingest_receipts_per_s / raw_verify_receipts_per_s` (target >= 0.70).
     pub ingest_ratio: f64,
-    /// `opg simulate`'s receipts per second, signing to claimed (0 when skipped).
+    /// `opg simulate`'s receipt passes per second, signing to claimed (0 when skipped).
     pub simulate_receipts_per_s: f64,
-    /// Raw signing + verifying of the simulated receipts, in simulate's units (0 when skipped).
+    /// Raw signing + verifying of the simulated receipts, in simulate's units: receipt passes
+    /// per second (0 when skipped).
     pub raw_sign_verify_receipts_per_s: f64,
     /// `simulate_receipts_per_s / raw_sign_verify_receipts_per_s` (target >= 0.50).
     pub simulate_ratio: f64,
@@ -94,8 +98,10 @@ pub struct BenchReport {
     pub concurrency: usize,
     /// Requests and SQLite transactions of the group-commit writer during the ingest.
     pub group_commit: GroupCommitFigures,
-    /// Receipts the simulation pushed through its pipeline.
+    /// Receipt passes the simulation pushed through its pipeline (V).
     pub simulate_receipts: u64,
+    /// The simulate measurement in detail.
+    pub simulate: SimulateFigures,
     /// Cores (`available_parallelism`).
     pub cores: usize,
     /// CPU model (`/proc/cpuinfo`).
@@ -371,11 +377,12 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     drop(rt);
     drop(bk);
 
-    let (sim_rate, sim_raw, sim_receipts) = if opts.simulate_epochs > 0 {
+    let sim = if opts.simulate_epochs > 0 {
         simulate_bench(opts.simulate_epochs, opts.raw_min)?
     } else {
-        (0.0, 0.0, 0)
+        SimulateFigures::default()
     };
+    let (sim_rate, sim_raw) = (sim.receipts_per_s, sim.raw_receipts_per_s);
     Ok(BenchReport {
         ingest_receipts_per_s: ingest,
         raw_verify_receipts_per_s: raw,
@@ -394,7 +401,8 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         request_size: opts.request_size,
         concurrency: opts.concurrency,
         group_commit,
-        simulate_receipts: sim_receipts,
+        simulate_receipts: sim.passes,
+        simulate: sim,
         cores: cores(),
         cpu: cpu_model(),
     })
@@ -430,33 +438,42 @@ impl Drop for TempHome {
     }
 }
 
+/// What [`simulate_bench`] measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SimulateFigures {
+    /// `opg simulate`'s own figure: receipt passes per second of wall time, signing to claimed
+    /// ([`crate::simulate::Outcome::receipts_per_second`]).
+    pub receipts_per_s: f64,
+    /// Raw signing + verifying of the same receipts in the same units (the higher pass).
+    pub raw_receipts_per_s: f64,
+    /// The two raw passes (before, after the simulation).
+    pub raw_passes: [f64; 2],
+    /// Distinct receipts signed (R).
+    pub signed: u64,
+    /// Receipt passes through the pipeline, summed over the runs (V).
+    pub passes: u64,
+    /// Wall time of the simulation, seconds.
+    pub wall_s: f64,
+}
+
 /// `opg simulate`'s throughput on the built-in scenario cut to `epochs`, and the raw rate of the
-/// same work: simulate counts each receipt once when signed plus once per pipeline run
-/// (`receipts_processed = R + V`), so the raw reference is
-/// `(R + V) / (R / sign_rate + V / verify_rate)`, with `sign_rate` the rate of signing the same
-/// planned calls and `verify_rate` the rate of verifying them (`verify_receipt`), both on all
-/// cores. Returns (simulate rate, raw rate, receipts processed).
-pub fn simulate_bench(epochs: u64, raw_min: Duration) -> anyhow::Result<(f64, f64, u64)> {
+/// same work in the same units. Simulate signs each of its R receipts once and pushes V receipt
+/// passes through its runs (each run verifies its receipts at ingest and again in the contract),
+/// reporting `V / wall`. The raw reference does the cryptographic work once: sign the R receipts
+/// and verify (`verify_receipt`) V receipts, both on all cores, so its rate is
+/// `V / (R / sign_rate + V / verify_rate)`. Measured before and after the simulation; the higher
+/// raw rate is the reference.
+pub fn simulate_bench(epochs: u64, raw_min: Duration) -> anyhow::Result<SimulateFigures> {
     use crate::simulate::{pipeline, scenario::Scenario, RunOptions};
     let mut s = Scenario::seed()?;
     s.epochs = epochs;
-    let opts = RunOptions {
-        progress: false,
-        threads: cores(),
-    };
-    let outcome = crate::simulate::simulate(&s, &opts)?;
-    let sim_rate = outcome.receipts_per_second();
-
-    // the same calls, signed and verified alone
     let plans = pipeline::plan(&s);
     let signed_count: usize = plans.iter().map(Vec::len).sum();
     let bar = indicatif::ProgressBar::hidden();
-    let started = Instant::now();
     let signed = pipeline::sign_all(&s, &plans, cores(), &bar)?;
-    let sign_rate = signed_count as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let all: Vec<SignedReceipt> = signed.into_iter().flatten().collect();
     let g = pipeline::genesis(&s, pipeline::Mode::Provenance);
     let chain = EmbeddedChain::in_memory(&g)?;
-    let all: Vec<SignedReceipt> = signed.into_iter().flatten().collect();
     let config = chain.verifier_config()?;
     let policy = VerifierPolicy {
         domain_separator: domain_of(&chain),
@@ -473,29 +490,71 @@ pub fn simulate_bench(epochs: u64, raw_min: Duration) -> anyhow::Result<(f64, f6
         view.nodes.extend(part.nodes);
         view.models.extend(part.models);
     }
-    // verify at the end of the receipts' epochs' windows is not needed: the raw rate is of the
-    // work, so verify at each receipt's own served_at (always inside its open epoch)
-    let verify_rate = workload::rate(all.len(), raw_min, || {
+    // every simulated receipt must verify, or the reference would skip work the pipeline does
+    let (keys, domain) = pipeline::traffic_signer(&s)?;
+    let raw_pass = |passes: u64| -> anyhow::Result<f64> {
         use rayon::prelude::*;
-        let n = all
-            .par_iter()
-            .filter(|r| {
-                opg_core::verify::verify_receipt(
-                    &opg_core::crypto::NativeCrypto,
-                    &policy,
-                    &view,
-                    r,
-                    r.receipt.served_at,
-                )
-                .is_ok()
-            })
-            .count();
-        std::hint::black_box(n);
-    });
-    let r = signed_count as f64;
-    let v = outcome.receipts_processed as f64 - r;
-    let raw = (r + v) / (r / sign_rate + v / verify_rate);
-    Ok((sim_rate, raw, outcome.receipts_processed))
+        // signing alone: the same calls, the same keys, the same threads as simulate's
+        let sign_rate = workload::rate(signed_count, raw_min, || {
+            let n: usize = plans
+                .iter()
+                .map(|p| {
+                    crate::simulate::traffic::sign_calls(&keys, &domain, p, cores())
+                        .map_or(0, |v| v.len())
+                })
+                .sum();
+            std::hint::black_box(n);
+        });
+        // each receipt verified at its own served_at (inside its epoch)
+        let verify = || {
+            all.par_iter()
+                .filter(|r| {
+                    opg_core::verify::verify_receipt(
+                        &opg_core::crypto::NativeCrypto,
+                        &policy,
+                        &view,
+                        r,
+                        r.receipt.served_at,
+                    )
+                    .is_ok()
+                })
+                .count()
+        };
+        let ok = verify();
+        if ok != all.len() {
+            bail!("{} of {} simulated receipts verify", ok, all.len());
+        }
+        let verify_rate = workload::rate(all.len(), raw_min, || {
+            std::hint::black_box(verify());
+        });
+        let (r, v) = (signed_count as f64, passes as f64);
+        Ok(v / (r / sign_rate + v / verify_rate))
+    };
+    // V is known before running: what the runs post (2R, plus the organic calls when attacked)
+    let organic = plans.iter().flatten().filter(|c| !c.is_wash()).count() as u64;
+    let expected_passes =
+        2 * signed_count as u64 + if s.wash_attack.is_some() { organic } else { 0 };
+    let before = raw_pass(expected_passes)?;
+    let opts = RunOptions {
+        progress: false,
+        threads: cores(),
+    };
+    let outcome = crate::simulate::simulate(&s, &opts)?;
+    if outcome.receipts_processed != expected_passes {
+        bail!(
+            "simulate pushed {} receipt passes, expected {expected_passes}",
+            outcome.receipts_processed
+        );
+    }
+    let after = raw_pass(outcome.receipts_processed)?;
+    Ok(SimulateFigures {
+        receipts_per_s: outcome.receipts_per_second(),
+        raw_receipts_per_s: before.max(after),
+        raw_passes: [before, after],
+        signed: signed_count as u64,
+        passes: outcome.receipts_processed,
+        wall_s: outcome.elapsed.as_secs_f64(),
+    })
 }
 
 /// The human table of a report.
@@ -521,14 +580,22 @@ pub fn table(r: &BenchReport) -> String {
     );
     row(
         &mut s,
-        "opg simulate (signing to claimed)",
+        "opg simulate, receipt passes (sign to claim)",
         r.simulate_receipts_per_s,
     );
     row(
         &mut s,
-        "raw signing + verifying, same units",
+        "raw sign + verify, same units (passes)",
         r.raw_sign_verify_receipts_per_s,
     );
+    s.push_str(&format!(
+        "simulate: {} receipts signed, {} passes in {:.1} s; raw passes {:.0} / {:.0}\n",
+        r.simulate.signed,
+        r.simulate.passes,
+        r.simulate.wall_s,
+        r.simulate.raw_passes[0],
+        r.simulate.raw_passes[1]
+    ));
     s.push_str(&format!(
         "ingest ratio    {:.2} (target >= 0.70)\nsimulate ratio  {:.2} (target >= 0.50)\n",
         r.ingest_ratio, r.simulate_ratio

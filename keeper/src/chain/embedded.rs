@@ -72,7 +72,12 @@ pub struct EmbeddedChain {
     chain_id: String,
     denom: String,
     deployment: Deployment,
+    prefix: &'static str,
 }
+
+/// Bech32 prefix of addresses on the embedded chain unless opened with
+/// [`EmbeddedChain::open_with_prefix`] (`MockApi`'s default).
+pub const DEFAULT_PREFIX: &str = "cosmwasm";
 
 const META_GENESIS: &str = "genesis_hash";
 const META_DEPLOYMENT: &str = "deployment";
@@ -107,6 +112,33 @@ impl ChainRuntime {
                 }
             });
         }
+    }
+
+    /// Opens a new block for a tx (`opg devnet`): moves block time to the wall clock
+    /// ([`ClockMode::Wall`]) and the height by one; returns the new height. Follow with
+    /// [`ChainRuntime::commit`] (or [`ChainRuntime::rollback`]).
+    pub fn begin_block(&mut self) -> u64 {
+        self.tick_clock();
+        self.app.update_block(|b| b.height += 1);
+        self.app.block_info().height
+    }
+
+    /// Persists every write since the last commit together with height and time, in one SQLite
+    /// transaction (no-op in memory). Errors: the database failure (the writes are dropped).
+    pub fn commit(&mut self) -> Result<(), ChainError> {
+        self.persist()
+    }
+
+    /// Drops every write since the last commit (`opg devnet`'s `Simulate`). Only a persisted
+    /// chain keeps the committed state apart from the pending writes, so an in-memory chain is an
+    /// error ([`ChainError::Backend`]) and nothing is dropped.
+    pub fn rollback(&mut self) -> Result<(), ChainError> {
+        if !self.app.storage().is_persistent() {
+            return Err(ChainError::Backend(
+                "rollback needs a persisted chain (open it with a home directory)".into(),
+            ));
+        }
+        self.app.storage_mut().discard_dirty().map_err(backend)
     }
 
     fn persist(&mut self) -> Result<(), ChainError> {
@@ -455,6 +487,7 @@ fn build_runtime(
     storage: ChainStorage,
     genesis: &GenesisConfig,
     clock: ClockMode,
+    prefix: &'static str,
 ) -> Result<ChainRuntime, ChainError> {
     let g_hash = genesis_hash(genesis)?;
     let stored_hash = storage.meta(META_GENESIS).map_err(backend)?;
@@ -474,6 +507,7 @@ fn build_runtime(
         chain_id: genesis.chain_id.clone(),
     };
     let mut app = AppBuilder::new()
+        .with_api(cosmwasm_std::testing::MockApi::default().with_prefix(prefix))
         .with_storage(storage)
         .with_block(block)
         .build(cw_multi_test::no_init);
@@ -514,7 +548,12 @@ impl EmbeddedChain {
     /// A chain in memory (tests, `opg simulate`), manual clock starting at the genesis time
     /// (the wall clock if `genesis_time` is unset).
     pub fn in_memory(genesis: &GenesisConfig) -> Result<Self, ChainError> {
-        Self::start(ChainStorage::in_memory(), genesis, ClockMode::Manual)
+        Self::start(
+            ChainStorage::in_memory(),
+            genesis,
+            ClockMode::Manual,
+            DEFAULT_PREFIX,
+        )
     }
 
     /// Opens (creating on first use) the chain persisted in `<home>/chain.db`, wall clock.
@@ -529,15 +568,28 @@ impl EmbeddedChain {
         genesis: &GenesisConfig,
         clock: ClockMode,
     ) -> Result<Self, ChainError> {
+        Self::open_with_prefix(home, genesis, clock, DEFAULT_PREFIX)
+    }
+
+    /// [`EmbeddedChain::open_with_clock`] with addresses under another bech32 `prefix`
+    /// (`opg devnet` uses `wasm`, as wasmd does). The prefix is not stored: reopen a home with the
+    /// prefix it was created with.
+    pub fn open_with_prefix(
+        home: &Path,
+        genesis: &GenesisConfig,
+        clock: ClockMode,
+        prefix: &'static str,
+    ) -> Result<Self, ChainError> {
         std::fs::create_dir_all(home).map_err(backend)?;
         let storage = ChainStorage::open(&home.join("chain.db")).map_err(backend)?;
-        Self::start(storage, genesis, clock)
+        Self::start(storage, genesis, clock, prefix)
     }
 
     fn start(
         storage: ChainStorage,
         genesis: &GenesisConfig,
         clock: ClockMode,
+        prefix: &'static str,
     ) -> Result<Self, ChainError> {
         genesis
             .validate()
@@ -548,7 +600,7 @@ impl EmbeddedChain {
         let thread = std::thread::Builder::new()
             .name("opg-embedded-chain".into())
             .spawn(move || {
-                let mut rt = match build_runtime(storage, &g, clock) {
+                let mut rt = match build_runtime(storage, &g, clock, prefix) {
                     Ok(rt) => {
                         let _ = ready_tx.send(Ok(rt.deployment.clone()));
                         rt
@@ -572,6 +624,7 @@ impl EmbeddedChain {
             chain_id: genesis.chain_id.clone(),
             denom: genesis.denom.clone(),
             deployment,
+            prefix,
         })
     }
 
@@ -598,9 +651,16 @@ impl EmbeddedChain {
         &self.denom
     }
 
-    /// The address of `label` on this chain (`MockApi::addr_make`).
+    /// The address of `label` on this chain (`MockApi::addr_make` under the chain's prefix).
     pub fn addr(&self, label: &str) -> Addr {
-        cosmwasm_std::testing::MockApi::default().addr_make(label)
+        cosmwasm_std::testing::MockApi::default()
+            .with_prefix(self.prefix)
+            .addr_make(label)
+    }
+
+    /// The chain's bech32 address prefix.
+    pub fn prefix(&self) -> &'static str {
+        self.prefix
     }
 
     /// Executes a JSON message on a contract as `sender` (claims by operators, governance

@@ -15,6 +15,7 @@ use opg_core::receipt::{Heartbeat, SignedReceipt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod cosmos;
 pub mod embedded;
 pub mod faulty;
 pub mod storage;

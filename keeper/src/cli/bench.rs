@@ -1,4 +1,4 @@
-//! `opg bench [--json] [--receipts N] [--memory]`: measures this keeper on this machine (see
+//! `opg bench [--json] [--receipts N] [--memory] [--x402 FILE]`: measures this keeper on this machine (see
 //! [`crate::bench`]) and prints the figures with their ratios.
 use std::time::Duration;
 
@@ -37,10 +37,30 @@ pub struct BenchArgs {
     /// Memory scenario: of them pending.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub pending: u64,
+    /// Measure x402 facilitator verification on one core instead, looping over the `/verify`
+    /// bodies of FILE (a JSON array, each with `verifyTime`; see scripts/bench-reference.sh).
+    /// Runs each measurement for `--raw-secs`.
+    #[arg(long, value_name = "FILE", conflicts_with = "memory")]
+    pub x402: Option<std::path::PathBuf>,
 }
 
 /// Runs `opg bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.x402 {
+        let r = b::x402::run(
+            path,
+            Duration::from_secs_f64(args.raw_secs.clamp(0.1, 600.0)),
+        )?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            println!(
+                "x402 verify, one core, {} payloads: {:.0} verifications/s (decoded requests), {:.0}/s (from JSON values)",
+                r.payloads, r.x402_verify_per_s, r.x402_verify_json_per_s
+            );
+        }
+        return Ok(());
+    }
     if args.memory {
         let r = memory::run(&MemoryOptions {
             stored: args.stored,

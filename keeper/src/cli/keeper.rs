@@ -62,6 +62,17 @@ pub fn open_keeper(config: KeeperConfig, home: &std::path::Path) -> anyhow::Resu
             // `open` runs the chain in `ClockMode::Wall`
             (Arc::new(EmbeddedChain::open(home, genesis)?), true)
         }
+        BackendKind::Cosmos => {
+            let cosmos = config
+                .chain
+                .cosmos
+                .clone()
+                .context("the cosmos backend needs a [chain.cosmos] section")?;
+            let chain = crate::chain::cosmos::CosmosChain::connect(cosmos)?;
+            tracing::info!(address = %chain.address(), "cosmos backend connected");
+            // block time is the chain's, not the wall clock
+            (Arc::new(chain), false)
+        }
     };
     let store = Store::open(&home.join("keeper.db"), config.store.durability)?;
     let keeper = Keeper::new(config, store, chain)?;

@@ -2,9 +2,11 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod bench;
+pub mod devnet;
 pub mod keeper;
 pub mod loadgen;
 pub mod simulate;
+pub mod tx;
 pub mod x402;
 
 /// Log output format.
@@ -46,6 +48,10 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Drive a running keeper with signed receipts; print throughput, latency and errors.
     Loadgen(loadgen::LoadgenArgs),
+    /// A single-node development chain (CometBFT JSON-RPC over the embedded chain).
+    Devnet(devnet::DevnetArgs),
+    /// Cosmos transactions: sign offline (SIGN_MODE_DIRECT, byte-identical to CosmJS), broadcast.
+    Tx(tx::TxArgs),
 }
 
 /// Installs the tracing subscriber (stderr).
@@ -78,5 +84,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::X402(args) => x402::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Loadgen(args) => loadgen::run_cli(args),
+        Command::Tx(args) => tx::run(args),
+        Command::Devnet(args) => {
+            init_logging(cli.log_format);
+            devnet::run(args)
+        }
     }
 }

@@ -197,6 +197,16 @@ fn domain_of(chain: &EmbeddedChain) -> [u8; 32] {
     verifier_domain_separator(&chain.chain_id(), &chain.deployment().verifier)
 }
 
+/// The dev keys of a scenario's traffic and the receipts' EIP-712 domain separator (the same
+/// on every mode's chain).
+pub fn traffic_signer(s: &Scenario) -> anyhow::Result<(TrafficKeys, [u8; 32])> {
+    let g = genesis(s, Mode::Provenance);
+    let probe = EmbeddedChain::in_memory(&g).context("starting the embedded chain")?;
+    let domain = domain_of(&probe);
+    drop(probe);
+    Ok((keys_for(s, &g), domain))
+}
+
 /// Signs every planned call (payment, receipt, settlement) once for all runs.
 pub fn sign_all(
     s: &Scenario,
@@ -204,17 +214,60 @@ pub fn sign_all(
     threads: usize,
     bar: &ProgressBar,
 ) -> anyhow::Result<Vec<Vec<SignedReceipt>>> {
-    let g = genesis(s, Mode::Provenance);
-    let probe = EmbeddedChain::in_memory(&g).context("starting the embedded chain")?;
-    let domain = domain_of(&probe);
-    drop(probe);
-    let keys = keys_for(s, &g);
+    let (keys, domain) = traffic_signer(s)?;
     plans
         .iter()
         .map(|p| {
             let signed = traffic::sign_calls(&keys, &domain, p, threads)?;
             bar.inc(signed.len() as u64);
             Ok(signed)
+        })
+        .collect()
+}
+
+/// One `POST /v1/receipts` body: a JSON array of signed receipts.
+#[derive(Clone, Debug)]
+pub struct RequestBody {
+    /// The serialized JSON array.
+    pub json: axum::body::Bytes,
+    /// Receipts in it.
+    pub receipts: usize,
+}
+
+/// Serializes every epoch's signed receipts into request bodies of [`RECEIPTS_PER_REQUEST`]
+/// (in order; without the wash attacker's calls unless `with_attack`), on the rayon pool. Done
+/// once per traffic variant: the volume-only and provenance runs post the same bytes.
+pub fn request_bodies(
+    plans: &[Vec<CallPlan>],
+    signed: &[Vec<SignedReceipt>],
+    with_attack: bool,
+) -> anyhow::Result<Vec<Vec<RequestBody>>> {
+    use rayon::prelude::*;
+    if plans.len() != signed.len() {
+        bail!("{} epochs planned but {} signed", plans.len(), signed.len());
+    }
+    plans
+        .iter()
+        .zip(signed)
+        .map(|(p, r)| {
+            if p.len() != r.len() {
+                bail!("{} calls planned but {} receipts signed", p.len(), r.len());
+            }
+            let receipts: Vec<&SignedReceipt> = r
+                .iter()
+                .zip(p)
+                .filter(|(_, c)| with_attack || !c.is_wash())
+                .map(|(r, _)| r)
+                .collect();
+            receipts
+                .par_chunks(RECEIPTS_PER_REQUEST)
+                .map(|part| {
+                    Ok(RequestBody {
+                        json: serde_json::to_vec(part)?.into(),
+                        receipts: part.len(),
+                    })
+                })
+                .collect()
         })
         .collect()
 }
@@ -242,14 +295,13 @@ struct Posted {
 fn post_receipts(
     rt: &tokio::runtime::Runtime,
     router: &axum::Router,
-    receipts: &[SignedReceipt],
+    body: &RequestBody,
 ) -> anyhow::Result<Posted> {
-    let body = serde_json::to_vec(receipts)?;
     let req = Request::builder()
         .method("POST")
         .uri("/v1/receipts")
         .header("content-type", "application/json")
-        .body(Body::from(body))?;
+        .body(Body::from(body.json.clone()))?;
     let resp = rt
         .block_on(router.clone().oneshot(req))
         .map_err(|e| anyhow!("ingest request failed: {e}"))?;
@@ -265,11 +317,11 @@ fn post_receipts(
     }
     let answer: IngestAnswer =
         serde_json::from_slice(&bytes).context("decoding the ingest answer")?;
-    if answer.results.len() != receipts.len() {
+    if answer.results.len() != body.receipts {
         bail!(
             "ingest answered {} results for {} receipts",
             answer.results.len(),
-            receipts.len()
+            body.receipts
         );
     }
     let mut p = Posted::default();
@@ -295,15 +347,22 @@ fn pool_query<T: serde::de::DeserializeOwned>(
     Ok(serde_json::from_value(v)?)
 }
 
-/// Runs the traffic (with or without the attacker's calls) under `mode` on a fresh chain.
+/// Runs one traffic variant under `mode` on a fresh chain: `bodies` are its request bodies per
+/// epoch ([`request_bodies`]; `with_attack` says whether they include the attacker's calls).
 pub fn run_mode(
     s: &Scenario,
     mode: Mode,
     with_attack: bool,
-    plans: &[Vec<CallPlan>],
-    signed: &[Vec<SignedReceipt>],
+    bodies: &[Vec<RequestBody>],
     bar: &ProgressBar,
 ) -> anyhow::Result<ModeRun> {
+    if bodies.len() as u64 != s.epochs {
+        bail!(
+            "{} epochs of request bodies for a {}-epoch scenario",
+            bodies.len(),
+            s.epochs
+        );
+    }
     let g = genesis(s, mode);
     let chain = Arc::new(EmbeddedChain::in_memory(&g).context("starting the embedded chain")?);
     let expected_domain = {
@@ -361,18 +420,11 @@ pub fn run_mode(
     };
     let mut ingest_rejected = 0u64;
     for epoch in 0..s.epochs {
-        let e = epoch as usize;
-        let receipts: Vec<SignedReceipt> = signed[e]
-            .iter()
-            .zip(&plans[e])
-            .filter(|(_, c)| with_attack || !c.is_wash())
-            .map(|(r, _)| r.clone())
-            .collect();
         // ingest at the epoch's end (inside the grace window), then batch and submit
         let end = clock.end(epoch);
         chain.set_time(end)?;
-        for part in receipts.chunks(RECEIPTS_PER_REQUEST) {
-            let p = post_receipts(&rt, &router, part)?;
+        for body in &bodies[epoch as usize] {
+            let p = post_receipts(&rt, &router, body)?;
             if p.duplicate > 0 {
                 bail!(
                     "epoch {epoch}: {} receipts were already stored (nonce reuse in traffic)",
@@ -383,8 +435,8 @@ pub fn run_mode(
                 tracing::warn!(epoch, %reason, n, "receipts rejected at ingest");
             }
             ingest_rejected += p.rejected.values().sum::<u64>();
-            run.receipts_posted += part.len() as u64;
-            bar.inc(part.len() as u64);
+            run.receipts_posted += body.receipts as u64;
+            bar.inc(body.receipts as u64);
         }
         let submitted = keeper.submit_pending(end)?;
         if submitted.failed_batches > 0 {
