@@ -44,10 +44,14 @@ pub struct X402Report {
 
 /// Reads the payloads of `path` and checks that each verifies as valid at its `verifyTime`.
 fn load(path: &Path) -> anyhow::Result<Vec<(VerifyRequest, serde_json::Value, u64)>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let items: Vec<Item> = serde_json::from_str(&text)
-        .with_context(|| format!("{}: expected a JSON array of /verify bodies", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let items: Vec<Item> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected a JSON array of /verify bodies",
+            path.display()
+        )
+    })?;
     if items.is_empty() {
         bail!("{}: no payloads", path.display());
     }
@@ -63,7 +67,10 @@ fn load(path: &Path) -> anyhow::Result<Vec<(VerifyRequest, serde_json::Value, u6
             if !typed.is_valid || !json.is_valid {
                 bail!(
                     "{label}: opg finds it invalid ({})",
-                    typed.invalid_reason.or(json.invalid_reason).unwrap_or_default()
+                    typed
+                        .invalid_reason
+                        .or(json.invalid_reason)
+                        .unwrap_or_default()
                 );
             }
             Ok((request, item.body, item.verify_time))
@@ -105,8 +112,8 @@ mod tests {
     use super::*;
 
     fn fixture_payload() -> serde_json::Value {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/x402/payments-v2.json");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/x402/payments-v2.json");
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let case = doc["cases"]
@@ -116,8 +123,8 @@ mod tests {
             .find(|c| c["expected"]["valid"] == true)
             .unwrap()
             .clone();
-        let payload = opg_core::verify::decode_payment_header(case["header"].as_str().unwrap())
-            .unwrap();
+        let payload =
+            opg_core::verify::decode_payment_header(case["header"].as_str().unwrap()).unwrap();
         serde_json::json!({
             "name": case["name"],
             "verifyTime": case["verify_time"],
@@ -131,7 +138,11 @@ mod tests {
     fn measures_valid_payloads() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("payloads.json");
-        std::fs::write(&path, serde_json::to_string(&vec![fixture_payload()]).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_string(&vec![fixture_payload()]).unwrap(),
+        )
+        .unwrap();
         let r = run(&path, Duration::from_millis(20)).unwrap();
         assert_eq!(r.payloads, 1);
         assert!(r.x402_verify_per_s > 0.0 && r.x402_verify_json_per_s > 0.0);
@@ -145,11 +156,18 @@ mod tests {
         // one second past the last acceptable time (validBefore - 6)
         p["verifyTime"] = serde_json::json!(1_750_000_055u64);
         std::fs::write(&path, serde_json::to_string(&vec![p]).unwrap()).unwrap();
-        let e = run(&path, Duration::from_millis(20)).unwrap_err().to_string();
-        assert!(e.contains("invalid_exact_evm_payload_authorization_valid_before"), "{e}");
+        let e = run(&path, Duration::from_millis(20))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("invalid_exact_evm_payload_authorization_valid_before"),
+            "{e}"
+        );
 
         std::fs::write(&path, "[]").unwrap();
-        let e = run(&path, Duration::from_millis(20)).unwrap_err().to_string();
+        let e = run(&path, Duration::from_millis(20))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no payloads"), "{e}");
     }
 }

@@ -507,6 +507,23 @@ impl CosmosChain {
         })
     }
 
+    /// A signer with no deployment yet (`opg deploy`, before the contracts exist): the account,
+    /// [`CosmosChain::build_signed`] and [`CosmosChain::send`] work; the [`ChainBackend`]
+    /// methods (which address the contracts) must not be used on it. Checks the chain id.
+    pub fn signer(
+        mut config: CosmosConfig,
+        rpc: Box<dyn CometRpc>,
+        key: TxKey,
+    ) -> Result<Self, ChainError> {
+        config.deploy_state = None;
+        config.deployment = Some(Deployment {
+            registry: String::new(),
+            verifier: String::new(),
+            pool: String::new(),
+        });
+        Self::with_rpc(config, rpc, key)
+    }
+
     /// The signer's address.
     pub fn address(&self) -> &str {
         self.key.address()

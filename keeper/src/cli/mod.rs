@@ -2,9 +2,14 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod bench;
+pub mod common;
+pub mod deploy;
 pub mod devnet;
+pub mod gov;
 pub mod keeper;
 pub mod loadgen;
+pub mod node;
+pub mod query;
 pub mod simulate;
 pub mod tx;
 pub mod x402;
@@ -52,6 +57,14 @@ pub enum Command {
     Devnet(devnet::DevnetArgs),
     /// Cosmos transactions: sign offline (SIGN_MODE_DIRECT, byte-identical to CosmJS), broadcast.
     Tx(tx::TxArgs),
+    /// Store, instantiate and wire the three contracts on a cosmos chain; write the deploy state.
+    Deploy(deploy::DeployArgs),
+    /// Node operator transactions and status (registry, pool).
+    Node(node::NodeArgs),
+    /// Governance: execute as governance, or print an x/gov proposal.
+    Gov(gov::GovArgs),
+    /// Query epochs, nodes, receipts and multipliers on a cosmos chain.
+    Query(query::QueryArgs),
 }
 
 /// Installs the tracing subscriber (stderr).
@@ -85,6 +98,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Loadgen(args) => loadgen::run_cli(args),
         Command::Tx(args) => tx::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Node(args) => node::run(args),
+        Command::Gov(args) => gov::run(args),
+        Command::Query(args) => query::run(args),
         Command::Devnet(args) => {
             init_logging(cli.log_format);
             devnet::run(args)
