@@ -62,7 +62,10 @@ fn deploy_register_query_and_clear_errors_on_the_devnet() {
             "mnemonic_env = \"OPG_DEPLOYER_MNEMONIC\"",
             &format!("mnemonic_file = {:?}", mnemonic.display().to_string()),
         )
-        .replace("\"../artifacts\"", &format!("{:?}", artifacts.display().to_string()));
+        .replace(
+            "\"../artifacts\"",
+            &format!("{:?}", artifacts.display().to_string()),
+        );
     let config_path = home.path().join("deploy.toml");
     std::fs::write(&config_path, &text).unwrap();
     let state_path = home.path().join("deploy.json");
@@ -254,10 +257,7 @@ fn deploy_register_query_and_clear_errors_on_the_devnet() {
     low.deployment = Some(d.clone());
     let chain = CosmosChain::with_rpc(low, Box::new(HttpRpc::new(&url).unwrap()), key).unwrap();
     let e = chain
-        .execute(
-            &d.verifier,
-            br#"{"prune_nonces":{"limit":10}}"#.to_vec(),
-        )
+        .execute(&d.verifier, br#"{"prune_nonces":{"limit":10}}"#.to_vec())
         .unwrap_err()
         .to_string();
     assert!(e.contains("insufficient fee"), "{e}");

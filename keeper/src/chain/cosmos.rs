@@ -418,13 +418,23 @@ impl CometRpc for HttpRpc {
                 code: r.tx_result.code.value(),
                 codespace: r.tx_result.codespace,
                 log: r.tx_result.log,
-                data: r.tx_result.data.to_vec(),
+                data: comet_bytes(&r.tx_result.data),
                 gas_used: r.tx_result.gas_used.max(0) as u64,
             })),
             Err(e) if e.to_string().contains("not found") => Ok(None),
             Err(e) => Err(self.err("tx", e)),
         }
     }
+}
+
+/// `ExecTxResult.data` as tendermint-rpc 0.40 hands it over: CometBFT sends it as base64 (Go
+/// `[]byte` in JSON) and the `nullable` deserializer keeps the string's bytes, so they are
+/// base64-decoded here (kept as they are if they are not base64).
+fn comet_bytes(data: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap_or_else(|_| data.to_vec())
 }
 
 /// The cosmos backend.

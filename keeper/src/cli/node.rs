@@ -296,9 +296,9 @@ pub fn keygen(key_type: KeyType, out: &Path) -> anyhow::Result<serde_json::Value
         };
         let signer = match key_type {
             KeyType::Secp256k1 => EvmSigner::from_bytes(&secret).map(NodeSigner::Secp256k1),
-            KeyType::Ed25519 => Some(NodeSigner::Ed25519(
-                ed25519_dalek::SigningKey::from_bytes(&secret),
-            )),
+            KeyType::Ed25519 => Some(NodeSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+                &secret,
+            ))),
         };
         if let Some(s) = signer {
             write_private(out, &serde_json::to_string_pretty(&file)?)?;
@@ -355,7 +355,9 @@ pub fn register_msg(a: &RegisterArgs) -> anyhow::Result<RegistryMsg> {
         },
         KindFlag::Local => NodeKind::Local {
             attestation: read_attestation(
-                a.attestation.as_deref().context("--attestation is required")?,
+                a.attestation
+                    .as_deref()
+                    .context("--attestation is required")?,
             )?,
         },
     };
