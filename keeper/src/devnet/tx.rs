@@ -716,8 +716,16 @@ fn run_msgs(
             });
         }
         let response = match m {
+            // cw-multi-test's `execute` already returns the data wrapped in a protobuf
+            // `MsgExecuteContractResponse` (its `execute_contract` helper unwraps it): unwrap
+            // it once here so the tx result carries the contract's data exactly once, as wasmd
             DevMsg::Execute(_) => any_of(&MsgExecuteContractResponse {
-                data: res.data.map(|d| d.to_vec()).unwrap_or_default(),
+                data: res
+                    .data
+                    .as_ref()
+                    .and_then(|d| MsgExecuteContractResponse::decode(d.as_slice()).ok())
+                    .map(|r| r.data)
+                    .unwrap_or_default(),
             }),
             DevMsg::Instantiate(_) => {
                 let address = res
