@@ -2,7 +2,8 @@
 //! a client no one here wrote: `scripts/cosmjs-devnet/test.mjs` connects, reads account and
 //! balance, queries the pool, executes `Fund` with fee "auto" and reads the tx back.
 //!
-//! Needs node and `npm ci --prefix scripts/cosmjs-devnet` (the lock file is committed).
+//! Needs Node.js and npm; when `scripts/cosmjs-devnet/node_modules` is missing the test installs
+//! the committed lock file with `npm ci` (the npm registry is one of the reachable registries).
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -15,10 +16,17 @@ fn script_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cosmjs_signing_client_works_against_the_devnet() {
     let dir = script_dir();
-    assert!(
-        dir.join("node_modules/@cosmjs/cosmwasm-stargate").is_dir(),
-        "scripts/cosmjs-devnet/node_modules is missing: run `npm ci --prefix scripts/cosmjs-devnet` first"
-    );
+    if !dir.join("node_modules/@cosmjs/cosmwasm-stargate").is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .expect("cannot run `npm` (is Node.js installed?)");
+        assert!(
+            status.success(),
+            "`npm ci --prefix scripts/cosmjs-devnet` failed: {status}"
+        );
+    }
     let home = tempfile::tempdir().unwrap();
     let mut cfg = DevnetConfig::new(home.path().to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().unwrap();
