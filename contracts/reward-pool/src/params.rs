@@ -74,30 +74,16 @@ pub fn validate_bounds(p: &RewardParams) -> Result<(), ContractError> {
     Ok(())
 }
 
-fn within_factor_two_dec(param: &str, old: Decimal, new: Decimal) -> Result<(), ContractError> {
-    if old.is_zero() {
+/// `new` within `[old / 2, 2 * old]` (any value when `old` is zero), for `Decimal` and `Uint128`.
+fn within_factor_two<T>(param: &str, old: T, new: T, zero: T) -> Result<(), ContractError>
+where
+    T: PartialOrd + Copy + core::ops::Sub<Output = T> + core::fmt::Display,
+{
+    if old == zero {
         return Ok(());
     }
     // new <= 2 old  <=>  new - old <= old;  new >= old / 2  <=>  old - new <= new.
-    if new > old && new - old > old {
-        return Err(out_of_bounds(
-            param,
-            format!("{new} is more than twice {old}"),
-        ));
-    }
-    if new < old && old - new > new {
-        return Err(out_of_bounds(
-            param,
-            format!("{new} is less than half of {old}"),
-        ));
-    }
-    Ok(())
-}
-
-fn within_factor_two_int(param: &str, old: Uint128, new: Uint128) -> Result<(), ContractError> {
-    if old.is_zero() {
-        return Ok(());
-    }
+    // The subtractions cannot underflow: each runs only on the side where it is positive.
     if new > old && new - old > old {
         return Err(out_of_bounds(
             param,
@@ -116,17 +102,29 @@ fn within_factor_two_int(param: &str, old: Uint128, new: Uint128) -> Result<(), 
 /// Checks the absolute bounds and the x2 / /2 rate limit against `current` (the params in force).
 pub fn validate_update(current: &RewardParams, new: &RewardParams) -> Result<(), ContractError> {
     validate_bounds(new)?;
-    within_factor_two_dec("m_commercial", current.m_commercial, new.m_commercial)?;
-    within_factor_two_dec(
+    within_factor_two(
+        "m_commercial",
+        current.m_commercial,
+        new.m_commercial,
+        Decimal::zero(),
+    )?;
+    within_factor_two(
         "m_community_max",
         current.m_community_max,
         new.m_community_max,
+        Decimal::zero(),
     )?;
-    within_factor_two_int(
+    within_factor_two(
         "emission_per_epoch",
         current.emission_per_epoch,
         new.emission_per_epoch,
+        Uint128::zero(),
     )?;
-    within_factor_two_int("payer_cap", current.payer_cap, new.payer_cap)?;
+    within_factor_two(
+        "payer_cap",
+        current.payer_cap,
+        new.payer_cap,
+        Uint128::zero(),
+    )?;
     Ok(())
 }
