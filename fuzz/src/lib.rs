@@ -21,7 +21,7 @@ use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, sign_attestation, EvmSigner, NodeSigner, PaymentParams};
 use opg_core::types::{AssetConfig, NetworkConfig, NodeKindTag, NodeStatus, Provenance};
 use opg_core::verify::{RegistryView, VerifierPolicy};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use serde::de::DeserializeOwned;
 
 pub use serde;
@@ -212,25 +212,13 @@ impl World {
     /// `exact` requirements on Base USDC paying `pay_to`: v1 (`base`, `maxAmountRequired`) or v2
     /// (`eip155:8453`, `amount`).
     pub fn requirements(&self, version: u32, pay_to: &str, amount: u128) -> PaymentRequirements {
+        let network = if version == 1 { "base" } else { "eip155:8453" };
         PaymentRequirements {
-            scheme: "exact".to_string(),
-            network: if version == 1 {
-                "base".into()
-            } else {
-                "eip155:8453".into()
-            },
-            max_amount_required: (version == 1).then(|| amount.to_string()),
-            amount: (version != 1).then(|| amount.to_string()),
             resource: Some("https://node.example/v1/chat/completions".to_string()),
-            description: None,
-            mime_type: None,
-            pay_to: pay_to.to_string(),
             max_timeout_seconds: Some(60),
-            asset: USDC_BASE.to_string(),
-            extra: Some(ExactEvmExtra {
-                name: Some("USD Coin".to_string()),
-                version: Some("2".to_string()),
-            }),
+            ..PaymentRequirements::exact(
+                version, network, pay_to, USDC_BASE, amount, "USD Coin", "2",
+            )
         }
     }
 
@@ -421,28 +409,27 @@ pub fn contract_error(msg: &str) -> cosmwasm_std::QuerierResult {
 pub mod x402 {
     use std::sync::OnceLock;
 
-    use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+    use opg_core::x402::PaymentRequirements;
 
     /// The fixtures' verification time (unix seconds).
     pub const VERIFY_TIME: u64 = 1_750_000_000;
 
     fn requirements(version: u32) -> PaymentRequirements {
+        let v1 = version == 1;
         PaymentRequirements {
-            scheme: "exact".to_string(),
-            network: if version == 1 { "base" } else { "eip155:8453" }.to_string(),
-            max_amount_required: (version == 1).then(|| "10000".to_string()),
-            amount: (version != 1).then(|| "10000".to_string()),
-            resource: (version == 1)
-                .then(|| "https://node.example/v1/chat/completions".to_string()),
-            description: (version == 1).then(|| "one chat completion".to_string()),
-            mime_type: (version == 1).then(|| "application/json".to_string()),
-            pay_to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".to_string(),
+            resource: v1.then(|| "https://node.example/v1/chat/completions".to_string()),
+            description: v1.then(|| "one chat completion".to_string()),
+            mime_type: v1.then(|| "application/json".to_string()),
             max_timeout_seconds: Some(60),
-            asset: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913".to_string(),
-            extra: Some(ExactEvmExtra {
-                name: Some("USD Coin".to_string()),
-                version: Some("2".to_string()),
-            }),
+            ..PaymentRequirements::exact(
+                version,
+                if v1 { "base" } else { "eip155:8453" },
+                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+                10_000,
+                "USD Coin",
+                "2",
+            )
         }
     }
 

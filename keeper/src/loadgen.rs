@@ -31,7 +31,7 @@ use cosmwasm_std::Binary;
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, EvmSigner, PaymentParams};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -152,23 +152,22 @@ impl ReceiptFactory {
         let payer = &self.payers[(i % self.payers.len() as u64) as usize];
         let value: u128 = 10_000 + 100 * u128::from(i % 100);
         let requirements = PaymentRequirements {
-            scheme: "exact".into(),
-            network: self.network.clone(),
-            max_amount_required: Some(value.to_string()),
-            amount: None,
             resource: Some(format!(
                 "https://{}.invalid/v1/chat/completions",
                 nk.node_id
             )),
             description: Some("opg loadgen".into()),
             mime_type: Some("application/json".into()),
-            pay_to: nk.pay_to.clone(),
             max_timeout_seconds: Some(60),
-            asset: self.asset.clone(),
-            extra: Some(ExactEvmExtra {
-                name: Some("USDC".into()),
-                version: Some("2".into()),
-            }),
+            ..PaymentRequirements::exact(
+                1,
+                &self.network,
+                &nk.pay_to,
+                &self.asset,
+                value,
+                "USDC",
+                "2",
+            )
         };
         let params = PaymentParams {
             x402_version: 1,

@@ -36,7 +36,7 @@ use opg_core::sign::{
     make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
 };
 use opg_core::types::{AssetConfig, NetworkConfig, NodeKindTag, Provenance};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use sha2::{Digest, Sha256};
 
 /// Native denom of bonds and rewards.
@@ -979,25 +979,25 @@ impl Suite {
 /// (`maxAmountRequired`, network `base`) or v2 (`amount`, CAIP-2 `eip155:8453`) shape.
 pub fn requirements(x402_version: u32, pay_to: &str, value: u128) -> PaymentRequirements {
     let v1 = x402_version == 1;
+    let network = if v1 {
+        "base".to_string()
+    } else {
+        format!("eip155:{BASE_CHAIN_ID}")
+    };
     PaymentRequirements {
-        scheme: "exact".to_string(),
-        network: if v1 {
-            "base".to_string()
-        } else {
-            format!("eip155:{BASE_CHAIN_ID}")
-        },
-        max_amount_required: v1.then(|| value.to_string()),
-        amount: (!v1).then(|| value.to_string()),
         resource: v1.then(|| "https://node.example.org/v1/chat/completions".to_string()),
         description: v1.then(|| "chat completion".to_string()),
         mime_type: v1.then(|| "application/json".to_string()),
-        pay_to: pay_to.to_string(),
         max_timeout_seconds: Some(60),
-        asset: USDC_BASE.to_string(),
-        extra: Some(ExactEvmExtra {
-            name: Some("USD Coin".to_string()),
-            version: Some("2".to_string()),
-        }),
+        ..PaymentRequirements::exact(
+            x402_version,
+            &network,
+            pay_to,
+            USDC_BASE,
+            value,
+            "USD Coin",
+            "2",
+        )
     }
 }
 

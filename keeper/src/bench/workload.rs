@@ -9,7 +9,7 @@ use opg_core::crypto::{Crypto, NativeCrypto};
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, PaymentParams};
 use opg_core::verify::{verify_receipt, RegistryView, VerifierPolicy};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -56,23 +56,22 @@ pub fn sign_receipts(
             let value: u128 = 1_000 + (i as u128 % 5_000);
             let served_at = served_from + (i as u64 % 900);
             let requirements = PaymentRequirements {
-                scheme: "exact".into(),
-                network: "base-sepolia".into(),
-                max_amount_required: Some(value.to_string()),
-                amount: None,
                 resource: Some(format!(
                     "https://{}.invalid/v1/chat/completions",
                     node.node_id
                 )),
                 description: Some("chat completion".into()),
                 mime_type: Some("application/json".into()),
-                pay_to: node.pay_to.clone(),
                 max_timeout_seconds: Some(60),
-                asset: USDC.into(),
-                extra: Some(ExactEvmExtra {
-                    name: Some("USDC".into()),
-                    version: Some("2".into()),
-                }),
+                ..PaymentRequirements::exact(
+                    1,
+                    "base-sepolia",
+                    &node.pay_to,
+                    USDC,
+                    value,
+                    "USDC",
+                    "2",
+                )
             };
             let params = PaymentParams {
                 x402_version: 1,

@@ -7,7 +7,7 @@ use cosmwasm_std::Binary;
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, EvmSigner, NodeSigner, PaymentParams};
 use opg_core::types::{AssetConfig, NetworkConfig};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -279,37 +279,32 @@ impl TrafficKeys {
 
 /// The x402 requirements a node advertises for a call (v1 or v2 shape).
 pub fn requirements(version: u32, pay_to: &str, node_id: &str, value: u64) -> PaymentRequirements {
-    let extra = Some(ExactEvmExtra {
-        name: Some(USDC_EIP712_NAME.into()),
-        version: Some(USDC_EIP712_VERSION.into()),
-    });
+    let network = if version == 1 {
+        BASE_NETWORK.to_string()
+    } else {
+        format!("eip155:{BASE_CHAIN_ID}")
+    };
+    let base = PaymentRequirements::exact(
+        version,
+        &network,
+        pay_to,
+        BASE_USDC,
+        u128::from(value),
+        USDC_EIP712_NAME,
+        USDC_EIP712_VERSION,
+    );
     if version == 1 {
         PaymentRequirements {
-            scheme: "exact".into(),
-            network: BASE_NETWORK.into(),
-            max_amount_required: Some(value.to_string()),
-            amount: None,
             resource: Some(format!("https://{node_id}.invalid/v1/chat/completions")),
             description: Some("chat completion".into()),
             mime_type: Some("application/json".into()),
-            pay_to: pay_to.into(),
             max_timeout_seconds: Some(PAYMENT_VALIDITY_S),
-            asset: BASE_USDC.into(),
-            extra,
+            ..base
         }
     } else {
         PaymentRequirements {
-            scheme: "exact".into(),
-            network: format!("eip155:{BASE_CHAIN_ID}"),
-            max_amount_required: None,
-            amount: Some(value.to_string()),
-            resource: None,
-            description: None,
-            mime_type: None,
-            pay_to: pay_to.into(),
             max_timeout_seconds: Some(PAYMENT_VALIDITY_S),
-            asset: BASE_USDC.into(),
-            extra,
+            ..base
         }
     }
 }

@@ -5,7 +5,7 @@ use cosmwasm_std::Binary;
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, PaymentParams};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 use opg_keeper::chain::ChainBackend;
 use opg_keeper::genesis::{DevKeys, GenesisConfig};
 use sha2::{Digest, Sha256};
@@ -40,20 +40,11 @@ pub fn receipt(
     let nk = dev.node(node).expect("genesis node");
     let payer_key = dev.payer(payer);
     let requirements = PaymentRequirements {
-        scheme: "exact".into(),
-        network: "base-sepolia".into(),
-        max_amount_required: Some(value.to_string()),
-        amount: None,
         resource: Some(format!("https://{node}.invalid/v1/chat/completions")),
         description: Some("chat completion".into()),
         mime_type: Some("application/json".into()),
-        pay_to: nk.pay_to.clone(),
         max_timeout_seconds: Some(60),
-        asset: USDC.into(),
-        extra: Some(ExactEvmExtra {
-            name: Some("USDC".into()),
-            version: Some("2".into()),
-        }),
+        ..PaymentRequirements::exact(1, "base-sepolia", &nk.pay_to, USDC, value, "USDC", "2")
     };
     let nonce_bytes: [u8; 32] = Sha256::digest(format!("nonce/{payer}/{nonce}")).into();
     let params = PaymentParams {

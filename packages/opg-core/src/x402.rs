@@ -84,6 +84,41 @@ pub struct PaymentRequirements {
     pub extra: Option<ExactEvmExtra>,
 }
 
+impl PaymentRequirements {
+    /// `exact` EVM requirements for an EIP-3009 token: v1 sets `maxAmountRequired` (pass a v1
+    /// network name such as `base`), v2 sets `amount` (pass a CAIP-2 id such as `eip155:8453`).
+    /// `token_name`/`token_version` are the token's EIP-712 domain (`extra`). `resource`,
+    /// `description`, `mimeType` and `maxTimeoutSeconds` are unset: add them with struct update
+    /// syntax (`PaymentRequirements { resource: Some(..), ..PaymentRequirements::exact(..) }`).
+    pub fn exact(
+        x402_version: u32,
+        network: &str,
+        pay_to: &str,
+        asset: &str,
+        amount: u128,
+        token_name: &str,
+        token_version: &str,
+    ) -> Self {
+        let v1 = x402_version == 1;
+        PaymentRequirements {
+            scheme: "exact".to_string(),
+            network: network.to_string(),
+            max_amount_required: v1.then(|| amount.to_string()),
+            amount: (!v1).then(|| amount.to_string()),
+            resource: None,
+            description: None,
+            mime_type: None,
+            pay_to: pay_to.to_string(),
+            max_timeout_seconds: None,
+            asset: asset.to_string(),
+            extra: Some(ExactEvmExtra {
+                name: Some(token_name.to_string()),
+                version: Some(token_version.to_string()),
+            }),
+        }
+    }
+}
+
 /// v2 `resource` object.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -20,7 +20,7 @@ use opg_core::sign::{
     make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
 };
 use opg_core::types::{AssetConfig, NetworkConfig, Provenance};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 
 use crate::artifacts::{load, ContractArtifact};
 use crate::harness::{Chain, ContractRef, TxResult};
@@ -388,20 +388,11 @@ impl Suite {
         let domain = self.verifier_domain();
         let n = self.node(node);
         let requirements = PaymentRequirements {
-            scheme: "exact".to_string(),
-            network: NETWORK.to_string(),
-            max_amount_required: Some(VALUE.to_string()),
-            amount: None,
             resource: Some(format!("https://{}.example/v1/chat/completions", n.id)),
             description: Some("inference".to_string()),
             mime_type: Some("application/json".to_string()),
-            pay_to: n.payee.address(),
             max_timeout_seconds: Some(300),
-            asset: USDC.to_string(),
-            extra: Some(ExactEvmExtra {
-                name: Some("USDC".to_string()),
-                version: Some("2".to_string()),
-            }),
+            ..PaymentRequirements::exact(1, NETWORK, &n.payee.address(), USDC, VALUE, "USDC", "2")
         };
         let params = PaymentParams {
             x402_version: 1,

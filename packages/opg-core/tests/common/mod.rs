@@ -12,7 +12,7 @@ use opg_core::receipt::{InferenceReceipt, SignedReceipt};
 use opg_core::sign::{make_signed_receipt, sign_attestation, EvmSigner, NodeSigner, PaymentParams};
 use opg_core::types::{AssetConfig, NetworkConfig, NodeKindTag, NodeStatus, Provenance};
 use opg_core::verify::{RegistryView, VerifierPolicy};
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
+use opg_core::x402::PaymentRequirements;
 
 pub const SEED: &[u8] = b"opg-core tests";
 pub const USDC_BASE: &str = "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913";
@@ -134,25 +134,13 @@ impl World {
 
     /// v1 or v2 `exact` requirements on Base USDC paying `pay_to`.
     pub fn requirements(&self, version: u32, pay_to: &str, amount: u128) -> PaymentRequirements {
+        let network = if version == 1 { "base" } else { "eip155:8453" };
         PaymentRequirements {
-            scheme: "exact".to_string(),
-            network: if version == 1 {
-                "base".into()
-            } else {
-                "eip155:8453".into()
-            },
-            max_amount_required: (version == 1).then(|| amount.to_string()),
-            amount: (version != 1).then(|| amount.to_string()),
             resource: Some("https://node.example/v1/chat/completions".to_string()),
-            description: None,
-            mime_type: None,
-            pay_to: pay_to.to_string(),
             max_timeout_seconds: Some(60),
-            asset: USDC_BASE.to_string(),
-            extra: Some(ExactEvmExtra {
-                name: Some("USD Coin".to_string()),
-                version: Some("2".to_string()),
-            }),
+            ..PaymentRequirements::exact(
+                version, network, pay_to, USDC_BASE, amount, "USD Coin", "2",
+            )
         }
     }
 
