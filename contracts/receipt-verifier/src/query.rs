@@ -9,7 +9,8 @@ use opg_core::verify::parse_evm_address;
 use crate::error::ContractError;
 use crate::prune::watermark;
 use crate::receipts::{check_receipt, load_registry_view};
-use crate::state::{nonce_slot, nonces_from, parse_nonce, CONFIG};
+use crate::state::{nonce_slot, nonces_from, CONFIG};
+use opg_core::verify::parse_nonce;
 
 /// Most seeks one `ReceiptStatus` makes (two per non-empty epoch at most): the non-empty epochs at
 /// or above the prune watermark are the open ones (`ceil(grace / L) + 2` at most), closed ones not

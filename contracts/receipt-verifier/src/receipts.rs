@@ -7,12 +7,9 @@ use opg_core::crypto::Crypto;
 use opg_core::msg::registry::{NodesByIdsResponse, QueryMsg as RegistryQueryMsg};
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
-use opg_core::verify::{
-    decode_payment_header, parse_evm_address, verify_receipt, RegistryView, Rejection, Verified,
-    VerifierPolicy,
-};
+use opg_core::verify::{verify_receipt, RegistryView, Rejection, Verified, VerifierPolicy};
 
-use crate::state::{consumed_nonce, nonce_slot, parse_nonce, NonceSlot};
+use crate::state::{consumed_nonce, nonce_slot, NonceSlot};
 
 /// The registry answers `NodesByIds` for at most this many node ids and model ids per query.
 pub const REGISTRY_QUERY_CHUNK: usize = 256;
@@ -92,21 +89,13 @@ pub fn check_receipt<C: Crypto>(
         payer: Some(accepted.payer.clone()),
         nonce: Some(accepted.nonce.clone()),
     };
-    // The core accepted the payment, so these parse; a failure here would be a core bug, and
-    // rejecting is the safe answer.
-    let (Some(payer), Some(nonce), Some(valid_before)) = (
-        parse_evm_address(&accepted.payer),
-        parse_nonce(&accepted.nonce),
-        valid_before(&receipt.payment),
-    ) else {
-        return Ok(Err(reject(RejectReason::InvalidPayload)));
-    };
+    let valid_before = verified.valid_before;
     // served_at < validBefore, so validBefore - 1 is in or after the served epoch.
     let expiry_epoch = policy
         .clock
         .epoch_of(valid_before.saturating_sub(1))
         .map_or(accepted.epoch, |e| e.max(accepted.epoch));
-    let slot = nonce_slot(&payer, &nonce);
+    let slot = nonce_slot(&verified.binding.payer, &verified.binding.nonce);
     if consumed_nonce(storage, expiry_epoch, &slot)?.is_some() {
         return Ok(Err(reject(RejectReason::NonceAlreadyUsed)));
     }
@@ -115,10 +104,4 @@ pub fn check_receipt<C: Crypto>(
         slot,
         expiry_epoch,
     }))
-}
-
-/// `validBefore` (unix seconds) of the payment header.
-fn valid_before(payment: &str) -> Option<u64> {
-    let payload = decode_payment_header(payment).ok()?;
-    payload.payload.authorization.valid_before.parse().ok()
 }

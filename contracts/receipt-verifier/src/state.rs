@@ -250,17 +250,6 @@ pub fn has_legacy_nonces(store: &dyn Storage) -> bool {
         .is_some()
 }
 
-/// Parses `0x` + 64 hex (any case) into 32 bytes.
-pub fn parse_nonce(s: &str) -> Option<[u8; 32]> {
-    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
-    if h.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(h, &mut out).ok()?;
-    Some(out)
-}
-
 /// The first epoch still open for submission at `now`: epochs below it are closed for good.
 /// `open_for_submission(e, now)` iff `now < genesis + (e + 1) * L + grace`.
 pub fn first_open_epoch(clock: &EpochClock, now: u64) -> u64 {
@@ -293,10 +282,13 @@ mod tests {
     #[test]
     fn nonce_parsing() {
         let n = format!("0x{}", "Ab".repeat(32));
-        assert_eq!(parse_nonce(&n), Some([0xab; 32]));
-        assert_eq!(parse_nonce(&"ab".repeat(32)), None);
-        assert_eq!(parse_nonce("0x1234"), None);
-        assert_eq!(parse_nonce(&format!("0x{}", "zz".repeat(32))), None);
+        assert_eq!(opg_core::verify::parse_nonce(&n), Some([0xab; 32]));
+        assert_eq!(opg_core::verify::parse_nonce(&"ab".repeat(32)), None);
+        assert_eq!(opg_core::verify::parse_nonce("0x1234"), None);
+        assert_eq!(
+            opg_core::verify::parse_nonce(&format!("0x{}", "zz".repeat(32))),
+            None
+        );
     }
 
     #[test]

@@ -106,6 +106,12 @@ pub struct Verified {
     pub accepted: AcceptedReceipt,
     /// `Some` for local nodes (live in the receipt's epoch).
     pub live: Option<LiveNode>,
+    /// The payment's typed facts (payer and nonce bytes, value, asset, chain id), so callers
+    /// need not parse `accepted`'s hex strings again.
+    pub binding: crate::eip712::PaymentBinding,
+    /// The payment's `validBefore` (unix seconds): the replay guard keys nonces by the last epoch
+    /// the payment could be served in.
+    pub valid_before: u64,
 }
 
 /// Decodes an x402 payment header value (base64 of JSON, standard alphabet, padding optional).
@@ -401,6 +407,8 @@ pub fn verify_receipt<C: Crypto>(
     }
 
     Ok(Verified {
+        binding: verified.binding,
+        valid_before: verified.valid_before,
         accepted: AcceptedReceipt {
             node_id: r.node_id.clone(),
             model_id: r.model_id.clone(),
@@ -525,8 +533,8 @@ fn parse_decimal_u64(s: &str) -> Option<u64> {
     parse_decimal_u128(s).and_then(|v| u64::try_from(v).ok())
 }
 
-/// `0x` + 64 hex (any case).
-fn parse_nonce(s: &str) -> Option<[u8; 32]> {
+/// Parses an EIP-3009 nonce, `0x` + 64 hex (any case), into 32 bytes.
+pub fn parse_nonce(s: &str) -> Option<[u8; 32]> {
     let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
     if h.len() != 64 {
         return None;
