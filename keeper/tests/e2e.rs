@@ -264,3 +264,50 @@ async fn bounds_rate_and_body_size() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(opg_keeper::ingest::retry_after(&r).is_some());
 }
+
+/// What the keeper submits is what was posted plus the signers' public keys (so the chain
+/// verifies each secp256k1 signature instead of recovering it, DESIGN §3 / docs/gas.md), and the
+/// chain accepts it.
+#[test]
+fn stored_receipts_carry_the_signers_keys_and_the_chain_accepts_them() {
+    use opg_core::receipt::SignedReceipt;
+    use opg_core::sign::signer_keys_of;
+    use opg_keeper::store::ReceiptKey;
+
+    let g = genesis();
+    let chain = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
+    let keeper = Keeper::new(
+        config(&g),
+        Store::in_memory().unwrap(),
+        chain.clone() as Arc<dyn ChainBackend>,
+    )
+    .unwrap();
+    chain.set_time(T0 + 100).unwrap();
+    let dev = DevKeys::from_genesis(&g);
+    let traffic = epoch0_traffic(chain.as_ref(), &g);
+    let results = keeper.ingest(traffic.clone()).unwrap();
+    for (posted, (result, payer)) in traffic.iter().zip(results.iter().zip([1u64, 2, 3, 4])) {
+        let key = ReceiptKey::new(
+            result.payer.as_deref().unwrap(),
+            result.nonce.as_deref().unwrap(),
+        );
+        let stored = keeper.store().get_receipt(&key).unwrap().unwrap();
+        let stored: SignedReceipt = serde_json::from_str(&stored.raw).unwrap();
+        let node = dev.node(&posted.receipt.node_id).unwrap();
+        assert_eq!(
+            stored.signer_keys,
+            Some(signer_keys_of(
+                &dev.payer(payer),
+                &node.signer,
+                Some(&dev.facilitator)
+            ))
+        );
+        let mut without = stored.clone();
+        without.signer_keys = None;
+        assert_eq!(&without, posted, "nothing else changed");
+    }
+    // The proxy node is secp256k1 (a node key attached), the local node ed25519 (none).
+    chain.set_time(T0 + 3600 + 100).unwrap();
+    let report = keeper.tick().unwrap();
+    assert_eq!((report.batches.accepted, report.batches.rejected), (4, 0));
+}

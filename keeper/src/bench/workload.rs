@@ -107,6 +107,8 @@ pub fn sign_receipts(
 pub enum SigOp {
     /// secp256k1 public-key recovery: 32-byte hash, 64-byte signature, recovery id.
     Recover([u8; 32], Vec<u8>, u8),
+    /// secp256k1 verification under a known key: 32-byte hash, 64-byte signature, SEC1 key.
+    Verify([u8; 32], Vec<u8>, Vec<u8>),
     /// ed25519 verification: message, 64-byte signature, 32-byte key.
     Ed25519(Vec<u8>, Vec<u8>, Vec<u8>),
 }
@@ -116,6 +118,7 @@ impl SigOp {
     pub fn run(&self) -> bool {
         match self {
             SigOp::Recover(h, s, id) => NativeCrypto.secp256k1_recover_pubkey(h, s, *id).is_ok(),
+            SigOp::Verify(h, s, k) => NativeCrypto.secp256k1_verify(h, s, k),
             SigOp::Ed25519(m, s, k) => NativeCrypto.ed25519_verify(m, s, k),
         }
     }
@@ -138,6 +141,15 @@ impl Crypto for Recording {
                 .push(SigOp::Recover(h, sig.to_vec(), recovery_id));
         }
         NativeCrypto.secp256k1_recover_pubkey(hash, sig, recovery_id)
+    }
+
+    fn secp256k1_verify(&self, hash: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        if let Ok(h) = <[u8; 32]>::try_from(hash) {
+            self.0
+                .borrow_mut()
+                .push(SigOp::Verify(h, sig.to_vec(), public_key.to_vec()));
+        }
+        NativeCrypto.secp256k1_verify(hash, sig, public_key)
     }
 
     fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool {

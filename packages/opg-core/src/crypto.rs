@@ -18,6 +18,10 @@ pub trait Crypto {
         sig: &[u8],
         recovery_id: u8,
     ) -> Result<Vec<u8>, ()>;
+    /// Verifies a 64-byte `r || s` ECDSA signature of a 32-byte message hash under a SEC1
+    /// public key (33 or 65 bytes). Malformed inputs give `false`. High-s is rejected by the
+    /// caller.
+    fn secp256k1_verify(&self, hash: &[u8], sig: &[u8], public_key: &[u8]) -> bool;
     /// Verifies an ed25519 signature (64 bytes) of `msg` under a 32-byte public key.
     /// Malformed inputs give `false`.
     fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool;
@@ -36,6 +40,11 @@ impl Crypto for ApiCrypto<'_> {
         self.0
             .secp256k1_recover_pubkey(hash, sig, recovery_id)
             .map_err(|_| ())
+    }
+    fn secp256k1_verify(&self, hash: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        self.0
+            .secp256k1_verify(hash, sig, public_key)
+            .unwrap_or(false)
     }
     fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
         self.0.ed25519_verify(msg, sig, public_key).unwrap_or(false)
@@ -73,6 +82,26 @@ impl Crypto for NativeCrypto {
         }
         let key = VerifyingKey::recover_from_prehash(hash, &signature, id).map_err(|_| ())?;
         Ok(key.to_encoded_point(false).as_bytes().to_vec())
+    }
+
+    /// Same acceptance as `cosmwasm-crypto`'s `secp256k1_verify`: 32-byte hash, 64-byte signature
+    /// (high-s normalized first), 33- or 65-byte SEC1 key on the curve.
+    fn secp256k1_verify(&self, hash: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        use k256::ecdsa::signature::hazmat::PrehashVerifier;
+        use k256::ecdsa::{Signature, VerifyingKey};
+        if hash.len() != 32 || sig.len() != 64 || !matches!(public_key.len(), 33 | 65) {
+            return false;
+        }
+        let Ok(mut signature) = Signature::from_slice(sig) else {
+            return false;
+        };
+        if let Some(normalized) = signature.normalize_s() {
+            signature = normalized;
+        }
+        let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
+            return false;
+        };
+        key.verify_prehash(hash, &signature).is_ok()
     }
 
     /// `ed25519-dalek` `verify_strict` (rejects small-order keys and non-canonical encodings).

@@ -47,13 +47,58 @@ pub struct SignedReceipt {
     /// `PaymentPayload` (`X-PAYMENT` in v1, `PAYMENT-SIGNATURE` in v2).
     pub payment: String,
     /// The `PaymentRequirements` the node advertised for this call (v1 and v2 shapes).
+    #[serde(deserialize_with = "out_of_line")]
     pub requirements: PaymentRequirements,
     /// The node's statement of what it served.
+    #[serde(deserialize_with = "out_of_line")]
     pub receipt: InferenceReceipt,
     /// Node signature over the `InferenceReceipt` digest: 65 bytes (secp256k1 `r||s||v`) or 64 bytes (ed25519).
     pub node_signature: Binary,
     /// Facilitator settlement attestation; required when the verifier's `require_settlement` is on.
     pub settlement: Option<SettlementAttestation>,
+    /// Public keys of the secp256k1 signers, added by whoever submits the receipt (the keeper adds
+    /// the keys it recovered at ingest). Optional, untrusted, and not signed by anyone; omitted
+    /// from the JSON when absent. See [`SignerKeys`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "out_of_line"
+    )]
+    pub signer_keys: Option<SignerKeys>,
+}
+
+/// A field deserialized in a function of its own: inlined into `SignedReceipt`'s derived visitor,
+/// the nested structs make that one Wasm function exceed the VM's limit of 100 locals (wasmd
+/// refuses such code). Same result as the derived `Deserialize`.
+#[inline(never)]
+fn out_of_line<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    T::deserialize(deserializer)
+}
+
+/// Public keys of a receipt's secp256k1 signers, each the uncompressed SEC1 encoding (65 bytes,
+/// `0x04 || x || y`).
+///
+/// With a key whose keccak-256 address is the expected signer, the verifier checks the 65-byte
+/// `r || s || v` signature with `secp256k1_verify` (96,000,000 VM gas, about 686 SDK gas) instead
+/// of recovering the key with `secp256k1_recover_pubkey` (194,000,000, about 1,386). A key that
+/// does not hash to the expected address is ignored and the signature is recovered as without it,
+/// so a wrong key can never turn a good receipt into a rejected one or the reverse. The one
+/// difference: with a key, `v` must be 0, 1, 27 or 28 but its parity is not checked (a signature
+/// with `v` flipped is accepted; it authorizes exactly what the original does).
+#[cw_serde]
+#[derive(Default)]
+pub struct SignerKeys {
+    /// Key of the payer (`authorization.from` of the x402 payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<Binary>,
+    /// Key of the node, when its registered key is secp256k1 (an EVM address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Binary>,
+    /// Key of the facilitator that signed `settlement`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilitator: Option<Binary>,
 }
 
 /// A signed liveness heartbeat of a local node, for epochs in which it served no receipt (DESIGN §4):

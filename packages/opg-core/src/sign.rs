@@ -12,7 +12,9 @@ use crate::eip712::{
     attestation_digest, heartbeat_digest, inference_receipt_digest, keccak256, settlement_digest,
     token_domain_separator, transfer_with_authorization_digest, Authorization, PaymentBinding,
 };
-use crate::receipt::{Heartbeat, InferenceReceipt, SettlementAttestation, SignedReceipt};
+use crate::receipt::{
+    Heartbeat, InferenceReceipt, SettlementAttestation, SignedReceipt, SignerKeys,
+};
 use crate::types::{HardwareAttestation, NodeKey};
 use crate::verify::{format_evm_address, network_chain_id, parse_evm_address, VerifiedPayment};
 use crate::x402::{
@@ -78,6 +80,14 @@ impl EvmSigner {
         let hash = keccak256(&point.as_bytes()[1..]);
         let mut out = [0u8; 20];
         out.copy_from_slice(&hash[12..]);
+        out
+    }
+    /// The uncompressed SEC1 public key, 65 bytes `0x04 || x || y` (the form
+    /// [`crate::receipt::SignerKeys`] carries).
+    pub fn public_key(&self) -> [u8; 65] {
+        let point = self.key.verifying_key().to_encoded_point(false);
+        let mut out = [0u8; 65];
+        out.copy_from_slice(point.as_bytes());
         out
     }
     /// Lowercase `0x` address.
@@ -317,6 +327,25 @@ pub fn make_signed_receipt(
         receipt,
         node_signature,
         settlement,
+        signer_keys: None,
+    }
+}
+
+/// The [`SignerKeys`] of a receipt by these signers, as a keeper attaches them after verifying it
+/// (and as `verify_receipt` reports them): payer, node if secp256k1, facilitator if given.
+pub fn signer_keys_of(
+    payer: &EvmSigner,
+    node: &NodeSigner,
+    facilitator: Option<&EvmSigner>,
+) -> SignerKeys {
+    let key = |k: [u8; 65]| Binary::new(k.to_vec());
+    SignerKeys {
+        payer: Some(key(payer.public_key())),
+        node: match node {
+            NodeSigner::Secp256k1(s) => Some(key(s.public_key())),
+            NodeSigner::Ed25519(_) => None,
+        },
+        facilitator: facilitator.map(|f| key(f.public_key())),
     }
 }
 

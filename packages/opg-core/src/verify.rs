@@ -16,7 +16,7 @@ use crate::msg::pool::LiveNode;
 use crate::msg::registry::{NodeInfo, NodesByIdsResponse};
 use crate::msg::verifier::AcceptedReceipt;
 use crate::reason::RejectReason;
-use crate::receipt::{Heartbeat, SignedReceipt};
+use crate::receipt::{Heartbeat, SignedReceipt, SignerKeys};
 use crate::types::{NetworkConfig, NodeKey, NodeKindTag, NodeStatus, Provenance};
 use crate::x402::{PaymentPayload, PaymentRequirements};
 
@@ -112,6 +112,11 @@ pub struct Verified {
     /// The payment's `validBefore` (unix seconds): the replay guard keys nonces by the last epoch
     /// the payment could be served in.
     pub valid_before: u64,
+    /// The secp256k1 signers' public keys (65 bytes each), recovered or taken from the receipt's
+    /// valid hints: a submitter attaches them ([`SignedReceipt::signer_keys`]) so the chain
+    /// verifies instead of recovering. `node` is `None` for ed25519 nodes, `facilitator` without a
+    /// settlement.
+    pub signer_keys: SignerKeys,
 }
 
 /// Decodes an x402 payment header value (base64 of JSON, standard alphabet, padding optional).
@@ -154,7 +159,7 @@ pub fn verify_payment<C: Crypto>(
     valid_before_margin: u64,
 ) -> Result<VerifiedPayment, RejectReason> {
     let parsed = parse_payment(payload, requirements)?;
-    parsed.verify_signature(crypto)?;
+    parsed.verify_signature(crypto, None)?;
     parsed.check_terms(Window::Facilitator {
         now,
         margin: valid_before_margin,
@@ -162,13 +167,10 @@ pub fn verify_payment<C: Crypto>(
     Ok(parsed.into_verified())
 }
 
-/// Recovers the EVM address that produced a 65-byte `r || s || v` signature (v in {0,1,27,28}) over
-/// a 32-byte digest. Rejects high-s (s > n/2), wrong length and unrecoverable signatures.
-pub fn recover_evm_address<C: Crypto>(
-    crypto: &C,
-    digest: &[u8; 32],
-    signature: &[u8],
-) -> Option<[u8; 20]> {
+/// Splits a 65-byte `r || s || v` EVM signature (v in {0,1,27,28}) into `r || s` and the recovery
+/// id. `None` for a wrong length or `v`, a zero `r` or `s`, or high-s (s > n/2, which USDC's
+/// `transferWithAuthorization` refuses).
+fn split_evm_signature(signature: &[u8]) -> Option<(&[u8], u8)> {
     if signature.len() != 65 {
         return None;
     }
@@ -182,16 +184,69 @@ pub fn recover_evm_address<C: Crypto>(
     if r.iter().all(|b| *b == 0) || s.iter().all(|b| *b == 0) || s > &SECP256K1_HALF_ORDER[..] {
         return None;
     }
-    let pubkey = crypto
-        .secp256k1_recover_pubkey(digest, rs, recovery_id)
-        .ok()?;
-    if pubkey.len() != 65 || pubkey[0] != 0x04 {
+    Some((rs, recovery_id))
+}
+
+/// The EVM address of an uncompressed SEC1 public key (65 bytes, `0x04 || x || y`): the last 20
+/// bytes of `keccak256(x || y)`. `None` for any other length or prefix.
+pub fn evm_address_of(public_key: &[u8]) -> Option<[u8; 20]> {
+    if public_key.len() != 65 || public_key[0] != 0x04 {
         return None;
     }
-    let hash = keccak256(&pubkey[1..]);
+    let hash = keccak256(&public_key[1..]);
     let mut address = [0u8; 20];
     address.copy_from_slice(&hash[12..]);
     Some(address)
+}
+
+/// Recovers the EVM address and the uncompressed public key (65 bytes) that produced a 65-byte
+/// `r || s || v` signature over a 32-byte digest. `None` as in [`recover_evm_address`].
+pub fn recover_evm_signer<C: Crypto>(
+    crypto: &C,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Option<([u8; 20], [u8; 65])> {
+    let (rs, recovery_id) = split_evm_signature(signature)?;
+    let pubkey = crypto
+        .secp256k1_recover_pubkey(digest, rs, recovery_id)
+        .ok()?;
+    let key: [u8; 65] = pubkey.as_slice().try_into().ok()?;
+    Some((evm_address_of(&key)?, key))
+}
+
+/// Recovers the EVM address that produced a 65-byte `r || s || v` signature (v in {0,1,27,28}) over
+/// a 32-byte digest. Rejects high-s (s > n/2), wrong length and unrecoverable signatures.
+pub fn recover_evm_address<C: Crypto>(
+    crypto: &C,
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Option<[u8; 20]> {
+    recover_evm_signer(crypto, digest, signature).map(|(address, _)| address)
+}
+
+/// Whether a 65-byte `r || s || v` signature over `digest` is `expected`'s; on success, the
+/// signer's uncompressed public key.
+///
+/// With a `key_hint` whose address ([`evm_address_of`]) is `expected`, the signature is checked
+/// with `secp256k1_verify` under it (about half the cost of a recovery, on chain and off); the
+/// signature must still be well formed ([`recover_evm_address`]'s rules) but `v`'s parity is not
+/// checked. Any other hint is ignored and the key is recovered.
+pub fn check_evm_signature<C: Crypto>(
+    crypto: &C,
+    digest: &[u8; 32],
+    signature: &[u8],
+    expected: &[u8; 20],
+    key_hint: Option<&[u8]>,
+) -> Option<[u8; 65]> {
+    if let Some(key) = key_hint.filter(|k| evm_address_of(k).as_ref() == Some(expected)) {
+        let (rs, _) = split_evm_signature(signature)?;
+        let key: [u8; 65] = key.try_into().ok()?;
+        return crypto.secp256k1_verify(digest, rs, &key).then_some(key);
+    }
+    match recover_evm_signer(crypto, digest, signature)? {
+        (address, key) if address == *expected => Some(key),
+        _ => None,
+    }
 }
 
 /// Verifies a node signature over a digest with its registered key.
@@ -201,16 +256,28 @@ pub fn verify_node_signature<C: Crypto>(
     digest: &[u8; 32],
     signature: &[u8],
 ) -> bool {
+    check_node_signature(crypto, key, digest, signature, None).is_some()
+}
+
+/// [`verify_node_signature`] with an optional public-key hint for secp256k1 node keys (see
+/// [`check_evm_signature`]). On success: `Some(Some(key))` for a secp256k1 node (its 65-byte
+/// public key), `Some(None)` for ed25519.
+pub fn check_node_signature<C: Crypto>(
+    crypto: &C,
+    key: &NodeKey,
+    digest: &[u8; 32],
+    signature: &[u8],
+    key_hint: Option<&[u8]>,
+) -> Option<Option<[u8; 65]>> {
     match key {
-        NodeKey::Secp256k1 { address } => match parse_evm_address(address) {
-            Some(expected) => recover_evm_address(crypto, digest, signature) == Some(expected),
-            None => false,
-        },
-        NodeKey::Ed25519 { public_key } => {
-            public_key.len() == 32
-                && signature.len() == 64
-                && crypto.ed25519_verify(digest, signature, public_key.as_slice())
+        NodeKey::Secp256k1 { address } => {
+            let expected = parse_evm_address(address)?;
+            check_evm_signature(crypto, digest, signature, &expected, key_hint).map(Some)
         }
+        NodeKey::Ed25519 { public_key } => (public_key.len() == 32
+            && signature.len() == 64
+            && crypto.ed25519_verify(digest, signature, public_key.as_slice()))
+        .then_some(None),
     }
 }
 
@@ -257,6 +324,10 @@ pub fn format_evm_address(a: &[u8; 20]) -> String {
 ///    (`InvalidNodeSignature`);
 /// 9. the settlement signature recovers the facilitator over [`settlement_digest`]
 ///    (`InvalidSettlement`).
+///
+/// Steps 7–9 use the receipt's [`SignedReceipt::signer_keys`] where they are the expected
+/// signers' keys ([`check_evm_signature`]: verify instead of recover), and return the keys in
+/// [`Verified::signer_keys`].
 ///
 /// A [`Rejection`] carries the payer and nonce whenever the header decoded and they parse.
 pub fn verify_receipt<C: Crypto>(
@@ -375,40 +446,14 @@ pub fn verify_receipt<C: Crypto>(
         }
     };
 
-    // 7. payer signature
-    checked.verify_signature(crypto).map_err(fail)?;
-    let verified = checked.into_verified();
-
-    // 8. node signature
-    let digest = inference_receipt_digest(&policy.domain_separator, &verified.binding, r)
-        .ok_or_else(|| fail(RejectReason::InvalidNodeSignature))?;
-    if !verify_node_signature(
-        crypto,
-        &node.key,
-        &digest,
-        receipt.node_signature.as_slice(),
-    ) {
-        return Err(fail(RejectReason::InvalidNodeSignature));
-    }
-
-    // 9. settlement signature
-    if let Some((facilitator, tx_hash, signature)) = settlement {
-        let digest = settlement_digest(
-            &policy.domain_separator,
-            &verified.payment_digest,
-            verified.chain_id,
-            &tx_hash,
-            &verified.binding.payer,
-            verified.binding.value,
-        );
-        if recover_evm_address(crypto, &digest, signature) != Some(facilitator) {
-            return Err(fail(RejectReason::InvalidSettlement));
-        }
-    }
+    // 7.–9. signatures
+    let (verified, signer_keys) =
+        check_signatures(crypto, policy, receipt, checked, node, settlement).map_err(fail)?;
 
     Ok(Verified {
         binding: verified.binding,
         valid_before: verified.valid_before,
+        signer_keys,
         accepted: AcceptedReceipt {
             node_id: r.node_id.clone(),
             model_id: r.model_id.clone(),
@@ -421,6 +466,73 @@ pub fn verify_receipt<C: Crypto>(
         },
         live,
     })
+}
+
+/// Steps 7–9 of [`verify_receipt`]: the payer's, the node's and the facilitator's signatures, each
+/// with its [`SignerKeys`] hint when given; returns the payment and the signers' keys.
+fn check_signatures<C: Crypto>(
+    crypto: &C,
+    policy: &VerifierPolicy,
+    receipt: &SignedReceipt,
+    checked: ParsedPayment,
+    node: &NodeInfo,
+    settlement: Option<([u8; 20], [u8; 32], &[u8])>,
+) -> Result<(VerifiedPayment, SignerKeys), RejectReason> {
+    let hints = receipt.signer_keys.as_ref();
+    let hint = |pick: fn(&SignerKeys) -> &Option<cosmwasm_std::Binary>| {
+        hints.and_then(|h| pick(h).as_ref()).map(|k| k.as_slice())
+    };
+    let binary = |k: [u8; 65]| cosmwasm_std::Binary::new(k.to_vec());
+
+    // 7. payer signature
+    let payer_key = checked.verify_signature(crypto, hint(|h| &h.payer))?;
+    let verified = checked.into_verified();
+
+    // 8. node signature
+    let digest = inference_receipt_digest(
+        &policy.domain_separator,
+        &verified.binding,
+        &receipt.receipt,
+    )
+    .ok_or(RejectReason::InvalidNodeSignature)?;
+    let node_key = check_node_signature(
+        crypto,
+        &node.key,
+        &digest,
+        receipt.node_signature.as_slice(),
+        hint(|h| &h.node),
+    )
+    .ok_or(RejectReason::InvalidNodeSignature)?;
+
+    // 9. settlement signature
+    let facilitator_key = match settlement {
+        None => None,
+        Some((facilitator, tx_hash, signature)) => {
+            let digest = settlement_digest(
+                &policy.domain_separator,
+                &verified.payment_digest,
+                verified.chain_id,
+                &tx_hash,
+                &verified.binding.payer,
+                verified.binding.value,
+            );
+            let key = check_evm_signature(
+                crypto,
+                &digest,
+                signature,
+                &facilitator,
+                hint(|h| &h.facilitator),
+            )
+            .ok_or(RejectReason::InvalidSettlement)?;
+            Some(binary(key))
+        }
+    };
+    let keys = SignerKeys {
+        payer: Some(binary(payer_key)),
+        node: node_key.map(binary),
+        facilitator: facilitator_key,
+    };
+    Ok((verified, keys))
 }
 
 /// Verifies a local node's heartbeat: known, active local node with a valid attestation, signature
@@ -692,16 +804,19 @@ fn parse_payment(
 }
 
 impl ParsedPayment {
-    /// The payer's signature recovers `from` (65 bytes, low-s).
-    fn verify_signature<C: Crypto>(&self, crypto: &C) -> Result<(), RejectReason> {
-        let recovered = self
-            .signature
+    /// The payer's signature is `from`'s (65 bytes, low-s; [`check_evm_signature`] with an
+    /// optional key hint). Returns the payer's public key.
+    fn verify_signature<C: Crypto>(
+        &self,
+        crypto: &C,
+        key_hint: Option<&[u8]>,
+    ) -> Result<[u8; 65], RejectReason> {
+        self.signature
             .as_deref()
-            .and_then(|sig| recover_evm_address(crypto, &self.digest, sig));
-        if recovered != Some(self.auth.from) {
-            return Err(RejectReason::InvalidExactEvmPayloadSignature);
-        }
-        Ok(())
+            .and_then(|sig| {
+                check_evm_signature(crypto, &self.digest, sig, &self.auth.from, key_hint)
+            })
+            .ok_or(RejectReason::InvalidExactEvmPayloadSignature)
     }
 
     /// Recipient, time window, value (the checks after the signature in the reference facilitator).

@@ -10,9 +10,10 @@ use cosmwasm_std::{Binary, Uint128};
 use opg_core::crypto::{ApiCrypto, Crypto, NativeCrypto};
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::reason::RejectReason;
-use opg_core::receipt::SignedReceipt;
+use opg_core::receipt::{SignedReceipt, SignerKeys};
 use opg_core::sign::{make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner};
 use opg_core::types::NodeStatus;
+use opg_core::verify::check_evm_signature;
 use opg_core::verify::{
     decode_payment_header, verify_heartbeat, verify_receipt, RegistryView, Rejection, Verified,
 };
@@ -503,6 +504,162 @@ fn verdicts_match_expectations_and_backends_agree() {
             (Err(rej), Some(reason)) => assert_eq!(rej.reason, reason, "case {:?}", c.name),
             (got, want) => panic!("case {:?}: got {got:?}, want {want:?}", c.name),
         }
+    }
+}
+
+/// The keys a keeper would attach to a receipt of `w`'s signers.
+fn keys_of(w: &World, local: bool) -> SignerKeys {
+    let key = |k: [u8; 65]| Some(Binary::new(k.to_vec()));
+    let node = if local { &w.local } else { &w.proxy };
+    SignerKeys {
+        payer: key(w.payer.public_key()),
+        node: match node {
+            NodeSigner::Secp256k1(s) => key(s.public_key()),
+            NodeSigner::Ed25519(_) => None,
+        },
+        facilitator: key(w.facilitator.public_key()),
+    }
+}
+
+#[test]
+fn signer_key_hints_never_change_a_verdict() {
+    // Every case again, with the right keys attached (verify instead of recover), and with
+    // unrelated keys attached (ignored): the verdict is the unhinted one, on both backends.
+    let api = MockApi::default();
+    let chain = ApiCrypto(&api);
+    let stranger = EvmSigner::derive(SEED, "stranger").public_key();
+    for c in cases() {
+        let plain = run(&NativeCrypto, &c);
+        let right = keys_of(&c.world, c.receipt.receipt.node_id == LOCAL);
+        let wrong = SignerKeys {
+            payer: Some(Binary::new(stranger.to_vec())),
+            node: Some(Binary::new(stranger.to_vec())),
+            facilitator: Some(Binary::new(vec![4u8; 65])),
+        };
+        for keys in [right, wrong] {
+            let mut receipt = c.receipt.clone();
+            receipt.signer_keys = Some(keys);
+            let hinted = |crypto: &dyn DynVerify| crypto.verify(&c, &receipt);
+            let native = hinted(&NativeCrypto);
+            assert_eq!(native, hinted(&chain), "backends, case {:?}", c.name);
+            assert_eq!(
+                native.as_ref().map(|v| &v.accepted).map_err(|e| e.reason),
+                plain.as_ref().map(|v| &v.accepted).map_err(|e| e.reason),
+                "hints changed the verdict of case {:?}",
+                c.name
+            );
+        }
+    }
+}
+
+/// Object-safe `verify_receipt` of a case's world over another receipt.
+trait DynVerify {
+    fn verify(&self, c: &Case, receipt: &SignedReceipt) -> Result<Verified, Rejection>;
+}
+
+impl<C: Crypto> DynVerify for C {
+    fn verify(&self, c: &Case, receipt: &SignedReceipt) -> Result<Verified, Rejection> {
+        verify_receipt(self, &c.world.policy(), &c.world.registry, receipt, c.now)
+    }
+}
+
+#[test]
+fn verified_receipts_report_the_signers_keys() {
+    let w = World::new(false);
+    let r = w.receipt(false, 1, SERVED, 1);
+    let v = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap();
+    assert_eq!(v.signer_keys, keys_of(&w, false));
+    // Submitted again with those keys, the same verdict and the same keys.
+    let mut hinted = r.clone();
+    hinted.signer_keys = Some(v.signer_keys.clone());
+    let again = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &hinted, NOW).unwrap();
+    assert_eq!(again, v);
+    // ed25519 nodes have no secp256k1 node key; without a settlement there is no facilitator key.
+    let we = World::new(true);
+    let mut r = we.receipt(true, 2, SERVED, 2);
+    r.settlement = None;
+    let mut policy_world = World::new(true);
+    policy_world.require_settlement = false;
+    let v = verify_receipt(&NativeCrypto, &policy_world.policy(), &we.registry, &r, NOW).unwrap();
+    assert_eq!(v.signer_keys.node, None);
+    assert_eq!(v.signer_keys.facilitator, None);
+    assert_eq!(
+        v.signer_keys.payer,
+        Some(Binary::new(w.payer.public_key().to_vec()))
+    );
+}
+
+#[test]
+fn a_hinted_key_checks_everything_but_the_parity_of_v() {
+    let api = MockApi::default();
+    let chain = ApiCrypto(&api);
+    let signer = EvmSigner::derive(SEED, "signer");
+    let digest = [7u8; 32];
+    let sig = signer.sign_digest(&digest);
+    let key = signer.public_key();
+    let expected = signer.address_bytes();
+    let mut flipped = sig;
+    flipped[64] = if sig[64] == 27 { 28 } else { 27 };
+    let mut tampered = sig;
+    tampered[5] ^= 1;
+    let mut high_s = sig;
+    high_s[32] = 0xff;
+    for crypto in [&chain as &dyn DynCheck, &NativeCrypto] {
+        assert_eq!(crypto.check(&digest, &sig, &expected, None), Some(key));
+        assert_eq!(
+            crypto.check(&digest, &sig, &expected, Some(&key)),
+            Some(key)
+        );
+        // Recovery with the wrong parity finds another key; the hinted check does not look at it.
+        assert_eq!(crypto.check(&digest, &flipped, &expected, None), None);
+        assert_eq!(
+            crypto.check(&digest, &flipped, &expected, Some(&key)),
+            Some(key)
+        );
+        for bad in [&tampered, &high_s] {
+            assert_eq!(crypto.check(&digest, bad, &expected, None), None);
+            assert_eq!(crypto.check(&digest, bad, &expected, Some(&key)), None);
+        }
+        let mut bad_v = sig;
+        bad_v[64] = 29;
+        assert_eq!(crypto.check(&digest, &bad_v, &expected, Some(&key)), None);
+        assert_eq!(
+            crypto.check(&digest, &sig[..64], &expected, Some(&key)),
+            None
+        );
+        // Another signer's key is ignored (recovery decides), whatever it is.
+        let other = EvmSigner::derive(SEED, "other").public_key();
+        assert_eq!(
+            crypto.check(&digest, &sig, &expected, Some(&other)),
+            Some(key)
+        );
+        assert_eq!(
+            crypto.check(&digest, &sig, &expected, Some(&key[..33])),
+            Some(key)
+        );
+        assert_eq!(crypto.check(&digest, &sig, &[0u8; 20], Some(&key)), None);
+    }
+}
+
+trait DynCheck {
+    fn check(
+        &self,
+        digest: &[u8; 32],
+        sig: &[u8],
+        expected: &[u8; 20],
+        hint: Option<&[u8]>,
+    ) -> Option<[u8; 65]>;
+}
+
+impl<C: Crypto> DynCheck for C {
+    fn check(
+        &self,
+        digest: &[u8; 32],
+        sig: &[u8],
+        expected: &[u8; 20],
+        hint: Option<&[u8]>,
+    ) -> Option<[u8; 65]> {
+        check_evm_signature(self, digest, sig, expected, hint)
     }
 }
 

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use opg_core::msg::verifier::SubmitReceiptsResponse;
+use opg_core::sign::signer_keys_of;
 
 use crate::gas::{
     ContractUsage, CONTRACT_KEY_PREFIX_BYTES, INSTANCE_COST_PINNED, INSTANCE_COST_UNPINNED,
@@ -121,11 +122,37 @@ fn measure(
     }
 }
 
+/// How the receipts of a measured batch carry their signers' keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keys {
+    /// With `signer_keys`, as the keeper submits them: each secp256k1 signature is verified
+    /// (`secp256k1_verify`) under the given key.
+    Attached,
+    /// Without: each secp256k1 signer is recovered (`secp256k1_recover_pubkey`).
+    Recovered,
+}
+
 /// Measures one `SubmitReceipts` of `batch` receipts for `node`, each from a payer not seen before
 /// in the epoch (payers `first_payer..`); asserts that all were accepted.
-pub fn measure_submit(suite: &mut Suite, node: &str, first_payer: usize, batch: usize) -> Row {
+pub fn measure_submit(
+    suite: &mut Suite,
+    node: &str,
+    first_payer: usize,
+    batch: usize,
+    keys: Keys,
+) -> Row {
     let receipts: Vec<_> = (first_payer..first_payer + batch)
-        .map(|i| suite.receipt(node, &payer(i)))
+        .map(|i| {
+            let mut r = suite.receipt(node, &payer(i));
+            if keys == Keys::Attached {
+                r.signer_keys = Some(signer_keys_of(
+                    &payer(i),
+                    &suite.node(node).signer,
+                    Some(&suite.facilitator),
+                ));
+            }
+            r
+        })
         .collect();
     let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
         receipts: receipts.clone(),
@@ -137,9 +164,13 @@ pub fn measure_submit(suite: &mut Suite, node: &str, first_payer: usize, batch: 
     } else {
         "secp256k1"
     };
+    let how = match keys {
+        Keys::Attached => "",
+        Keys::Recovered => ", keys recovered",
+    };
     measure(
         suite,
-        format!("SubmitReceipts x{batch} ({key} node key)"),
+        format!("SubmitReceipts x{batch} ({key} node key{how})"),
         Some(batch as u64),
         bytes,
         |s| s.submit(receipts, vec![]),
@@ -226,10 +257,21 @@ pub fn run() -> Vec<Row> {
     let mut next_payer = 0;
     for node in [PROXY_SECP, PROXY_ED] {
         for batch in [1usize, 10, 100] {
-            let row = measure_submit(&mut s, node, next_payer, batch);
+            let row = measure_submit(&mut s, node, next_payer, batch, Keys::Attached);
             next_payer += batch;
             rows.push(row);
         }
+    }
+    // The same batch without signer keys (what a submitter that does not attach them pays).
+    for node in [PROXY_SECP, PROXY_ED] {
+        rows.push(measure_submit(
+            &mut s,
+            node,
+            next_payer,
+            100,
+            Keys::Recovered,
+        ));
+        next_payer += 100;
     }
 
     rows.push(measure_parse_only(&mut s, PROXY_SECP, 100));
@@ -299,7 +341,8 @@ fn claimed_epochs(row: &Row) -> u32 {
         .sum()
 }
 
-/// The `SubmitReceipts` row of `batch` receipts for the node key `key` (`secp256k1`/`ed25519`).
+/// The `SubmitReceipts` row of `batch` receipts for the node key `key` (`secp256k1`/`ed25519`),
+/// with signer keys attached.
 pub fn submit_row<'a>(rows: &'a [Row], key: &str, batch: u64) -> Option<&'a Row> {
     rows.iter()
         .find(|r| r.receipts == Some(batch) && r.action.contains(&format!("({key} node key)")))
@@ -350,6 +393,8 @@ fn ns_cost(row: &Row, contract: &str, ns: &str) -> (u64, u64, u64) {
 pub const SECP256K1_RECOVER_SDK_GAS: u64 = 194_000_000 / VM_GAS_PER_SDK_GAS;
 /// SDK gas of one secp256k1 verification with a known public key (96,000,000 VM gas).
 pub const SECP256K1_VERIFY_SDK_GAS: u64 = 96_000_000 / VM_GAS_PER_SDK_GAS;
+/// SDK gas of one ed25519 verification (35,000,000 VM gas).
+pub const ED25519_VERIFY_SDK_GAS: u64 = 35_000_000 / VM_GAS_PER_SDK_GAS;
 
 /// "Where the gas goes" of the batch-100 secp256k1 row, with the savings of concrete changes
 /// computed from the measured operations.
@@ -366,7 +411,7 @@ fn breakdown(md: &mut String, rows: &[Row]) {
     let verifier = r.usage.get("verifier").copied().unwrap_or_default();
     let pool = r.usage.get("pool").copied().unwrap_or_default();
     let registry = r.usage.get("registry").copied().unwrap_or_default();
-    let crypto = 3 * SECP256K1_RECOVER_SDK_GAS;
+    let crypto = 3 * SECP256K1_VERIFY_SDK_GAS;
     let verifier_vm = per(verifier.vm_gas / VM_GAS_PER_SDK_GAS);
     let parse_vm = per(parse
         .usage
@@ -383,7 +428,10 @@ fn breakdown(md: &mut String, rows: &[Row]) {
     );
     let _ = writeln!(md, "| part | SDK gas per receipt |\n|---|---:|");
     let lines = [
-        ("verifier: 3 secp256k1 recoveries (payer, node, facilitator)", crypto),
+        (
+            "verifier: 3 secp256k1 verifications with the attached keys (payer, node, facilitator)",
+            crypto,
+        ),
         ("verifier: deserializing the message (`BatchTooLarge` run)", parse_vm),
         (
             "verifier: other Wasm (base64 + payment JSON, EIP-712/keccak in Wasm, response data, RecordUsage JSON)",
@@ -405,8 +453,8 @@ fn breakdown(md: &mut String, rows: &[Row]) {
         let _ = writeln!(md, "| {what} | {} |", fmt_n(gas));
     }
     // Savings of the protocol-level changes still open (the contract-level ones are made:
-    // tallies written once per message, 16-byte hashed nonce and payer-cap keys).
-    let verify_saving = 2 * (SECP256K1_RECOVER_SDK_GAS - SECP256K1_VERIFY_SDK_GAS);
+    // tallies written once per message, 16-byte hashed nonce and payer-cap keys, signer keys
+    // attached so signatures are verified rather than recovered).
     let _ = writeln!(
         md,
         "\n### Protocol changes still open and what they would save (computed from the operations above)\n"
@@ -418,12 +466,12 @@ fn breakdown(md: &mut String, rows: &[Row]) {
             contrib,
         ),
         (
-            "node and facilitator keys as secp256k1 public keys in registry/config, checked with `secp256k1_verify` instead of recovered",
-            verify_saving,
+            "an ed25519 node key instead of secp256k1 (measured: the ed25519 row above)",
+            SECP256K1_VERIFY_SDK_GAS - ED25519_VERIFY_SDK_GAS,
         ),
         (
             "one facilitator attestation per batch (over the list of payment digests) instead of one per receipt",
-            SECP256K1_RECOVER_SDK_GAS,
+            SECP256K1_VERIFY_SDK_GAS,
         ),
     ];
     for (what, gas) in changes {
@@ -526,7 +574,8 @@ pub fn markdown(rows: &[Row]) -> String {
          `SubmitReceipts` enters the verifier, the registry (`NodesByIds` query) and the pool \
          (`RecordUsage`); every entry is counted.\n\
          * **VM gas** is `GasReport::used_internally` (Wasm execution and host functions such as \
-         `secp256k1_recover_pubkey` = 194,000,000, `ed25519_verify` = 35,000,000); storage is not \
+         `secp256k1_recover_pubkey` = 194,000,000, `secp256k1_verify` = 96,000,000, \
+         `ed25519_verify` = 35,000,000); storage is not \
          charged in the VM (the storage wrapper reports no VM gas) because the SDK charges it.\n\
          * **KV gas** counts every `db_read`/`db_write`/`db_remove`/`db_next` with key and value \
          bytes through a `cosmwasm_vm::Storage` wrapper over `MockStorage`, priced with the SDK's \
@@ -542,7 +591,10 @@ pub fn markdown(rows: &[Row]) -> String {
          * Batches: every receipt is a distinct payer (x402 v1 `exact` on Base Sepolia, USDC, with a \
          facilitator settlement attestation: three signatures per receipt: payer secp256k1, node \
          secp256k1 or ed25519, facilitator secp256k1), served by one proxy node that already has a \
-         tally in the epoch.",
+         tally in the epoch. Receipts carry `signer_keys` (the signers' public keys, which the \
+         keeper attaches after its own check), so each secp256k1 signature is verified under a key \
+         that hashes to the expected address instead of being recovered; the rows marked *keys \
+         recovered* are the same batches without them.",
         fmt_n(VM_GAS_PER_SDK_GAS),
         fmt_n(INSTANCE_COST_UNPINNED),
         fmt_n(INSTANCE_COST_PINNED),
