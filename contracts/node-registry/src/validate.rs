@@ -2,7 +2,7 @@
 use cosmwasm_std::{Deps, Env};
 use opg_core::crypto::ApiCrypto;
 use opg_core::eip712::{attestation_digest, registry_domain_separator};
-use opg_core::types::{HardwareAttestation, NodeKey, NodeKindTag};
+use opg_core::types::{ed25519_small_order, HardwareAttestation, NodeKey, NodeKindTag};
 use opg_core::verify::{format_evm_address, parse_evm_address, recover_evm_address};
 
 use crate::error::ContractError;
@@ -59,7 +59,13 @@ pub fn node_key(key: NodeKey) -> Result<NodeKey, ContractError> {
             }),
         },
         NodeKey::Ed25519 { public_key } => {
-            if public_key.len() == 32 {
+            if ed25519_small_order(public_key.as_slice()) {
+                Err(ContractError::InvalidKey {
+                    reason: "ed25519 public key is a small-order point: under the chain's ZIP-215 \
+                             verification it accepts forged signatures"
+                        .to_string(),
+                })
+            } else if public_key.len() == 32 {
                 Ok(NodeKey::Ed25519 { public_key })
             } else {
                 Err(ContractError::InvalidKey {

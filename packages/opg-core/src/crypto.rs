@@ -1,7 +1,8 @@
 //! The crypto backend the verification core is generic over.
 //!
 //! On chain the host functions behind `deps.api` do the work ([`ApiCrypto`]); off chain the keeper
-//! uses RustCrypto `k256` and `ed25519-dalek` (`NativeCrypto`, feature `native`). Keccak-256 is
+//! uses RustCrypto `k256` and, for ed25519, the host's own `cosmwasm-crypto` (`NativeCrypto`,
+//! feature `native`). Keccak-256 is
 //! computed in Rust on both sides (there is no keccak host function), see [`crate::eip712::keccak256`].
 use cosmwasm_std::Api;
 
@@ -51,7 +52,8 @@ impl Crypto for ApiCrypto<'_> {
     }
 }
 
-/// Off-chain backend: RustCrypto `k256` (ECDSA recovery) and `ed25519-dalek` (strict verification).
+/// Off-chain backend: RustCrypto `k256` (ECDSA recovery and verification) and `cosmwasm-crypto`
+/// (ed25519, exactly as the chain host).
 #[cfg(feature = "native")]
 pub struct NativeCrypto;
 
@@ -104,18 +106,12 @@ impl Crypto for NativeCrypto {
         key.verify_prehash(hash, &signature).is_ok()
     }
 
-    /// `ed25519-dalek` `verify_strict` (rejects small-order keys and non-canonical encodings).
+    /// The chain host's own check (`cosmwasm_crypto::ed25519_verify`: ed25519-zebra, ZIP-215
+    /// rules, the same crate and version wasmd's VM runs), so the keeper acknowledges exactly the
+    /// node signatures the contract accepts. ZIP-215 accepts small-order keys and small-order
+    /// components in `R`; the registry refuses small-order node keys, so no signature verifies
+    /// without the node's secret key.
     fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
-        use ed25519_dalek::{Signature, VerifyingKey};
-        let Ok(pk) = <[u8; 32]>::try_from(public_key) else {
-            return false;
-        };
-        let Ok(sig) = <[u8; 64]>::try_from(sig) else {
-            return false;
-        };
-        let Ok(key) = VerifyingKey::from_bytes(&pk) else {
-            return false;
-        };
-        key.verify_strict(msg, &Signature::from_bytes(&sig)).is_ok()
+        cosmwasm_crypto::ed25519_verify(msg, sig, public_key).unwrap_or(false)
     }
 }

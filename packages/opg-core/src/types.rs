@@ -66,6 +66,48 @@ pub enum NodeKey {
     },
 }
 
+/// The y-coordinates (32 bytes little-endian, sign bit cleared) of every ed25519 point encoding
+/// that decompresses to a point of small order (1, 2, 4 or 8), canonical or not: 0, 1, the two
+/// order-8 points, p - 1, p and p + 1 (p = 2^255 - 19). With either sign bit that is 14
+/// encodings, libsodium's blocklist; `tests` checks the set against curve25519-dalek.
+const ED25519_SMALL_ORDER_Y: [[u8; 32]; 7] = {
+    const fn fill(first: u8, rest: u8, last: u8) -> [u8; 32] {
+        let mut y = [rest; 32];
+        y[0] = first;
+        y[31] = last;
+        y
+    }
+    [
+        fill(0x00, 0x00, 0x00),
+        fill(0x01, 0x00, 0x00),
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ],
+        fill(0xec, 0xff, 0x7f),
+        fill(0xed, 0xff, 0x7f),
+        fill(0xee, 0xff, 0x7f),
+    ]
+};
+
+/// Whether a 32-byte ed25519 public key encodes a point of small order. The chain's
+/// `ed25519_verify` follows ZIP-215, under which such a key verifies a forged signature on any
+/// message (e.g. `R` = the identity, `S` = 0) without any secret key, so the registry refuses
+/// these keys. `false` for any other length.
+pub fn ed25519_small_order(public_key: &[u8]) -> bool {
+    let Ok(mut y) = <[u8; 32]>::try_from(public_key) else {
+        return false;
+    };
+    y[31] &= 0x7f;
+    ED25519_SMALL_ORDER_Y.contains(&y)
+}
+
 /// A hardware attestation of a local node (DESIGN §5, cf. Akash audited attributes): an
 /// allow-listed attester's secp256k1 EIP-712 signature over
 /// `HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)`

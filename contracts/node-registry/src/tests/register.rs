@@ -199,6 +199,22 @@ fn register_rejects_invalid_keys() {
         NodeKey::Ed25519 {
             public_key: Binary::from(vec![1u8; 31]),
         },
+        // Small-order points (the identity, and an order-8 point with the sign bit set): under
+        // ZIP-215 they verify forged signatures.
+        NodeKey::Ed25519 {
+            public_key: Binary::from({
+                let mut k = vec![0u8; 32];
+                k[0] = 1;
+                k
+            }),
+        },
+        NodeKey::Ed25519 {
+            public_key: Binary::from(vec![
+                0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+                0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+                0x92, 0xac, 0x03, 0xfa,
+            ]),
+        },
     ] {
         let err = suite
             .exec(
