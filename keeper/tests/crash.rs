@@ -69,6 +69,32 @@ fn start(config_path: &Path, home: &Path, log: &Path) -> Child {
         .expect("spawn opg keeper run")
 }
 
+/// `opg_receipts_stored_total` from the keeper's `/metrics` (0 if unreachable).
+fn stored_so_far(base: &str) -> u64 {
+    let text = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
+        .and_then(|rt| {
+            rt.block_on(async {
+                reqwest::Client::new()
+                    .get(format!("{base}/metrics"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()
+            })
+        })
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("opg_receipts_stored_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn get_json(url: &str) -> Option<serde_json::Value> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -153,7 +179,16 @@ fn kill_9_at_random_moments_loses_and_doubles_nothing() {
     let mut caught_unrecorded = 0;
     let mut during_ingest = 0;
     while survived < kills {
-        std::thread::sleep(Duration::from_millis(rng.gen_range(300..1800)));
+        if survived == 0 {
+            // The first kill lands mid-ingest whatever the machine's speed: as soon as the keeper
+            // has stored a few receipts (the whole load can take well under a second).
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !load.is_finished() && stored_so_far(&base) < 20 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(rng.gen_range(300..1800)));
+        }
         during_ingest += usize::from(!load.is_finished());
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

@@ -4,7 +4,7 @@ use opg_core::crypto::ApiCrypto;
 use opg_core::eip712::domain_salt;
 use opg_core::msg::verifier::{ConfigResponse, ReceiptStatusResponse, ReceiptVerdict};
 use opg_core::receipt::SignedReceipt;
-use opg_core::verify::parse_evm_address;
+use opg_core::verify::{parse_evm_address, KeyBook};
 
 use crate::error::ContractError;
 use crate::prune::watermark;
@@ -55,7 +55,15 @@ pub fn query_verify_receipt(
     let crypto = ApiCrypto(deps.api);
     let now = env.block.time.seconds();
     Ok(
-        match check_receipt(deps.storage, &crypto, &policy, &view, &receipt, now)? {
+        match check_receipt(
+            deps.storage,
+            &crypto,
+            &policy,
+            &view,
+            &KeyBook::from_receipts([&receipt]),
+            &receipt,
+            now,
+        )? {
             Ok(c) => ReceiptVerdict {
                 valid: true,
                 reason: None,

@@ -7,7 +7,9 @@ use opg_core::crypto::Crypto;
 use opg_core::msg::registry::{NodesByIdsResponse, QueryMsg as RegistryQueryMsg};
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
-use opg_core::verify::{verify_receipt, RegistryView, Rejection, Verified, VerifierPolicy};
+use opg_core::verify::{
+    verify_receipt_with_keys, KeyBook, RegistryView, Rejection, Verified, VerifierPolicy,
+};
 
 use crate::state::{consumed_nonce, nonce_slot, NonceSlot};
 
@@ -70,16 +72,18 @@ pub struct CheckedReceipt {
 }
 
 /// The core's verdict at `now` plus the replay check against consumed nonces (no state change).
-/// Rejections are `Ok(Err(_))`; storage errors are `Err(_)`.
+/// `keys` are the public keys the batch carries ([`KeyBook::from_receipts`]). Rejections are
+/// `Ok(Err(_))`; storage errors are `Err(_)`.
 pub fn check_receipt<C: Crypto>(
     storage: &dyn Storage,
     crypto: &C,
     policy: &VerifierPolicy,
     view: &RegistryView,
+    keys: &KeyBook,
     receipt: &SignedReceipt,
     now: u64,
 ) -> StdResult<Result<CheckedReceipt, Rejection>> {
-    let verified = match verify_receipt(crypto, policy, view, receipt, now) {
+    let verified = match verify_receipt_with_keys(crypto, policy, view, receipt, keys, now) {
         Ok(v) => v,
         Err(rejection) => return Ok(Err(rejection)),
     };

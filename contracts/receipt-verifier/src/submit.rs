@@ -9,7 +9,7 @@ use opg_core::msg::pool::{ExecuteMsg as PoolExecuteMsg, LiveNode, UsageEntry};
 use opg_core::msg::verifier::{HeartbeatResult, ReceiptResult, SubmitReceiptsResponse};
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
-use opg_core::verify::verify_heartbeat;
+use opg_core::verify::{verify_heartbeat, KeyBook};
 
 use crate::error::ContractError;
 use crate::receipts::{check_receipt, load_registry_view};
@@ -44,6 +44,8 @@ pub fn execute_submit_receipts(
     let policy = cfg.policy()?;
     let crypto = ApiCrypto(deps.api);
     let now = env.block.time.seconds();
+    // One copy of a signer's key serves all its signatures in the batch.
+    let keys = KeyBook::from_receipts(&receipts);
 
     let mut results = Vec::with_capacity(receipts.len());
     let mut batch_slots: BTreeSet<NonceSlot> = BTreeSet::new();
@@ -55,7 +57,7 @@ pub fn execute_submit_receipts(
 
     for (index, receipt) in receipts.iter().enumerate() {
         let index = index as u32;
-        let checked = check_receipt(deps.storage, &crypto, &policy, &view, receipt, now)?;
+        let checked = check_receipt(deps.storage, &crypto, &policy, &view, &keys, receipt, now)?;
         let checked = match checked {
             // Nonces are written after the loop, so `check_receipt` only sees earlier batches;
             // an earlier accepted receipt of this batch is caught here.

@@ -152,7 +152,8 @@ pub fn payer_contrib_key(epoch: u64, node_id: &str, payer: &str) -> [u8; PAYER_C
     key
 }
 
-/// The cumulative raw value (micro-USD) under a [`payer_contrib_key`], zero when absent.
+/// A payer's raw value (micro-USD) to a node in an epoch, clamped to that epoch's `payer_cap`,
+/// under a [`payer_contrib_key`]; zero when absent.
 /// Stored as the big-endian bytes of the `u128` without leading zero bytes (at least one byte).
 /// Errors: `Std(ParseErr)` if the stored value is not 1 to 16 bytes.
 pub fn load_payer_contrib(store: &dyn Storage, key: &[u8]) -> StdResult<Uint128> {
@@ -164,7 +165,7 @@ pub fn load_payer_contrib(store: &dyn Storage, key: &[u8]) -> StdResult<Uint128>
     }
 }
 
-/// Stores the cumulative raw value (micro-USD) under a [`payer_contrib_key`].
+/// Stores a payer's clamped contribution (micro-USD) under a [`payer_contrib_key`].
 pub fn save_payer_contrib(store: &mut dyn Storage, key: &[u8], value: Uint128) {
     store.set(key, &encode_u128(value.u128()));
 }

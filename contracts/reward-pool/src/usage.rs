@@ -173,9 +173,15 @@ pub fn execute_record_usage(
             batch.tally(deps.storage, &entry.node_id, entry.epoch, entry.provenance)?;
         let payer = entry.payer.to_ascii_lowercase();
         let key = payer_contrib_key(entry.epoch, &entry.node_id, &payer);
+        // The entry holds the payer's contribution clamped to the cap, `min(sum, cap)`, which
+        // is all `capped_increment` needs; once it reaches the cap (params, and so the cap, are
+        // fixed within an epoch) nothing more counts and it is not written again.
         let prior = load_payer_contrib(deps.storage, &key)?;
         let effective = capped_increment(prior, entry.value, params.payer_cap);
-        save_payer_contrib(deps.storage, &key, prior.checked_add(entry.value)?);
+        if prior < params.payer_cap {
+            let clamped = prior.checked_add(entry.value)?.min(params.payer_cap);
+            save_payer_contrib(deps.storage, &key, clamped);
+        }
 
         let tally = &mut cached.tally;
         cached.dirty = true;

@@ -25,9 +25,8 @@ use opg_core::msg::registry::{
     NodesByIdsResponse, QueryMsg as RegistryQueryMsg,
 };
 use opg_core::msg::verifier::{
-    ConfigResponse as VerifierConfig, ExecuteMsg as VerifierExecuteMsg,
-    InstantiateMsg as VerifierInstantiateMsg, QueryMsg as VerifierQueryMsg, ReceiptStatusResponse,
-    SubmitReceiptsResponse,
+    ConfigResponse as VerifierConfig, InstantiateMsg as VerifierInstantiateMsg,
+    QueryMsg as VerifierQueryMsg, ReceiptStatusResponse, SubmitReceiptsResponse,
 };
 use opg_core::receipt::{Heartbeat, SignedReceipt};
 use opg_core::types::NodeKindTag;
@@ -796,10 +795,7 @@ impl ChainBackend for EmbeddedChain {
         receipts: &[SignedReceipt],
         heartbeats: &[Heartbeat],
     ) -> Result<SubmitOutcome, ChainError> {
-        let msg = VerifierExecuteMsg::SubmitReceipts {
-            receipts: receipts.to_vec(),
-            heartbeats: heartbeats.to_vec(),
-        };
+        let msg = super::submit_msg(receipts, heartbeats);
         let sender = self.addr("keeper");
         let out = self.with_runtime(move |rt| {
             let c = rt.contract(ContractRole::Verifier);

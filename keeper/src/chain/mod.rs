@@ -202,15 +202,24 @@ pub trait ChainBackend: Send + Sync {
     ) -> Result<serde_json::Value, ChainError>;
 }
 
-/// JSON bytes of the verifier's `SubmitReceipts` execute message.
+/// The verifier's `SubmitReceipts` execute message for a batch, with the signers' public keys
+/// sent once per signer that signs at least two receipts
+/// ([`opg_core::verify::compact_signer_keys`]).
+pub fn submit_msg(receipts: &[SignedReceipt], heartbeats: &[Heartbeat]) -> VerifierExecuteMsg {
+    let mut receipts = receipts.to_vec();
+    opg_core::verify::compact_signer_keys(&mut receipts);
+    VerifierExecuteMsg::SubmitReceipts {
+        receipts,
+        heartbeats: heartbeats.to_vec(),
+    }
+}
+
+/// JSON bytes of [`submit_msg`].
 pub fn submit_msg_bytes(
     receipts: &[SignedReceipt],
     heartbeats: &[Heartbeat],
 ) -> Result<Vec<u8>, ChainError> {
-    let msg = VerifierExecuteMsg::SubmitReceipts {
-        receipts: receipts.to_vec(),
-        heartbeats: heartbeats.to_vec(),
-    };
+    let msg = submit_msg(receipts, heartbeats);
     serde_json::to_vec(&msg).map_err(|e| ChainError::Decode {
         what: "SubmitReceipts message".into(),
         message: e.to_string(),

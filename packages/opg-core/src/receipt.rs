@@ -56,9 +56,9 @@ pub struct SignedReceipt {
     pub node_signature: Binary,
     /// Facilitator settlement attestation; required when the verifier's `require_settlement` is on.
     pub settlement: Option<SettlementAttestation>,
-    /// Public keys of the secp256k1 signers, added by whoever submits the receipt (the keeper adds
-    /// the keys it recovered at ingest). Optional, untrusted, and not signed by anyone; omitted
-    /// from the JSON when absent. See [`SignerKeys`].
+    /// Public keys of secp256k1 signers of this batch, added by whoever submits it (the keeper
+    /// stores the keys it recovered at ingest and sends each once per batch). Optional, untrusted,
+    /// and not signed by anyone; omitted from the JSON when absent. See [`SignerKeys`].
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -77,16 +77,20 @@ fn out_of_line<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     T::deserialize(deserializer)
 }
 
-/// Public keys of a receipt's secp256k1 signers, each the uncompressed SEC1 encoding (65 bytes,
+/// Public keys of secp256k1 signers, each the uncompressed SEC1 encoding (65 bytes,
 /// `0x04 || x || y`).
 ///
-/// With a key whose keccak-256 address is the expected signer, the verifier checks the 65-byte
-/// `r || s || v` signature with `secp256k1_verify` (96,000,000 VM gas, about 686 SDK gas) instead
-/// of recovering the key with `secp256k1_recover_pubkey` (194,000,000, about 1,386). A key that
-/// does not hash to the expected address is ignored and the signature is recovered as without it,
-/// so a wrong key can never turn a good receipt into a rejected one or the reverse. The one
-/// difference: with a key, `v` must be 0, 1, 27 or 28 but its parity is not checked (a signature
-/// with `v` flipped is accepted; it authorizes exactly what the original does).
+/// The verifier pools the keys of every receipt of a `SubmitReceipts` batch, whatever field they
+/// came in (`opg_core::verify::KeyBook`): a signature whose expected signer (the payment's
+/// `from`, the node's registered address, the attestation's facilitator) has a key in the batch is
+/// checked with `secp256k1_verify` (96,000,000 VM gas, about 686 SDK gas) instead of recovering the
+/// key with `secp256k1_recover_pubkey` (194,000,000, about 1,386). So one copy per batch serves
+/// all of a signer's signatures; the keeper sends a key once, and only for signers of at least two
+/// receipts (`opg_core::verify::compact_signer_keys`: a key is ~100 message bytes, ~1,000 SDK gas
+/// of tx size). A key is only used for the address it hashes to, so a wrong key can never turn a
+/// good receipt into a rejected one or the reverse, with one exception: under a key, `v` must be
+/// 0, 1, 27 or 28 but its parity is not checked (a signature with `v` flipped is accepted; it
+/// authorizes exactly what the original does).
 #[cw_serde]
 #[derive(Default)]
 pub struct SignerKeys {

@@ -249,6 +249,96 @@ pub fn check_evm_signature<C: Crypto>(
     }
 }
 
+/// Public keys of the secp256k1 signers of a batch, by EVM address: every well-formed key
+/// (65 bytes, `0x04 || x || y`) of the receipts' [`SignedReceipt::signer_keys`], whichever field
+/// it came in. A key is only ever used for the address it hashes to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyBook(BTreeMap<[u8; 20], [u8; 65]>);
+
+impl KeyBook {
+    /// Collects the keys of `receipts` (one keccak-256 per key).
+    pub fn from_receipts<'a>(receipts: impl IntoIterator<Item = &'a SignedReceipt>) -> Self {
+        let mut book = BTreeMap::new();
+        for keys in receipts.into_iter().filter_map(|r| r.signer_keys.as_ref()) {
+            for key in [&keys.payer, &keys.node, &keys.facilitator]
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(address), Ok(key)) = (
+                    evm_address_of(key.as_slice()),
+                    <[u8; 65]>::try_from(key.as_slice()),
+                ) {
+                    book.insert(address, key);
+                }
+            }
+        }
+        KeyBook(book)
+    }
+
+    /// The key of `address`, if the batch carries it.
+    pub fn get(&self, address: &[u8; 20]) -> Option<&[u8]> {
+        self.0.get(address).map(|k| k.as_slice())
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Prepares a batch's [`SignedReceipt::signer_keys`] for the chain: each key is kept once, on
+/// the first receipt that carries it, and only if at least two receipts of the batch carry it;
+/// every other copy is removed. The verifier collects the keys of the whole batch
+/// ([`KeyBook::from_receipts`]), so one copy serves every signature of that signer.
+///
+/// Why two: a key is about 100 bytes of message JSON, which wasmd charges at 10 SDK gas per tx
+/// byte (~1,000), and saves about 700 SDK gas per signature it lets the verifier verify instead of
+/// recover (`secp256k1_recover_pubkey` 194,000,000 VM gas against `secp256k1_verify` 96,000,000).
+/// So a node's or facilitator's key (a signature on every receipt) is always worth sending once,
+/// a payer's only when it paid for at least two calls in the batch. Verdicts do not change.
+pub fn compact_signer_keys(receipts: &mut [SignedReceipt]) {
+    let addresses = |r: &SignedReceipt| -> Vec<[u8; 20]> {
+        r.signer_keys
+            .iter()
+            .flat_map(|k| [&k.payer, &k.node, &k.facilitator])
+            .flatten()
+            .filter_map(|k| evm_address_of(k.as_slice()))
+            .collect()
+    };
+    let mut uses: BTreeMap<[u8; 20], usize> = BTreeMap::new();
+    for r in receipts.iter() {
+        let mut seen = addresses(r);
+        seen.sort_unstable();
+        seen.dedup();
+        for a in seen {
+            *uses.entry(a).or_default() += 1;
+        }
+    }
+    let mut sent: std::collections::BTreeSet<[u8; 20]> = Default::default();
+    for r in receipts.iter_mut() {
+        let Some(keys) = r.signer_keys.as_mut() else {
+            continue;
+        };
+        for slot in [&mut keys.payer, &mut keys.node, &mut keys.facilitator] {
+            let keep = slot
+                .as_ref()
+                .and_then(|k| evm_address_of(k.as_slice()))
+                .is_some_and(|a| uses.get(&a).is_some_and(|n| *n >= 2) && sent.insert(a));
+            if !keep {
+                *slot = None;
+            }
+        }
+        if keys.payer.is_none() && keys.node.is_none() && keys.facilitator.is_none() {
+            r.signer_keys = None;
+        }
+    }
+}
+
 /// Verifies a node signature over a digest with its registered key.
 pub fn verify_node_signature<C: Crypto>(
     crypto: &C,
@@ -335,6 +425,22 @@ pub fn verify_receipt<C: Crypto>(
     policy: &VerifierPolicy,
     registry: &RegistryView,
     receipt: &SignedReceipt,
+    now: u64,
+) -> Result<Verified, Rejection> {
+    let keys = KeyBook::from_receipts([receipt]);
+    verify_receipt_with_keys(crypto, policy, registry, receipt, &keys, now)
+}
+
+/// [`verify_receipt`] with the public keys of a whole batch: a signature whose expected signer
+/// has a key in `keys` (from any receipt of the batch, [`KeyBook::from_receipts`]) is verified
+/// under it instead of recovered. Same verdicts as [`verify_receipt`] but for `v`'s parity (see
+/// [`check_evm_signature`]).
+pub fn verify_receipt_with_keys<C: Crypto>(
+    crypto: &C,
+    policy: &VerifierPolicy,
+    registry: &RegistryView,
+    receipt: &SignedReceipt,
+    keys: &KeyBook,
     now: u64,
 ) -> Result<Verified, Rejection> {
     let reject = |reason: RejectReason, payer: &Option<String>, nonce: &Option<String>| Rejection {
@@ -448,7 +554,7 @@ pub fn verify_receipt<C: Crypto>(
 
     // 7.–9. signatures
     let (verified, signer_keys) =
-        check_signatures(crypto, policy, receipt, checked, node, settlement).map_err(fail)?;
+        check_signatures(crypto, policy, receipt, keys, checked, node, settlement).map_err(fail)?;
 
     Ok(Verified {
         binding: verified.binding,
@@ -474,18 +580,15 @@ fn check_signatures<C: Crypto>(
     crypto: &C,
     policy: &VerifierPolicy,
     receipt: &SignedReceipt,
+    keys: &KeyBook,
     checked: ParsedPayment,
     node: &NodeInfo,
     settlement: Option<([u8; 20], [u8; 32], &[u8])>,
 ) -> Result<(VerifiedPayment, SignerKeys), RejectReason> {
-    let hints = receipt.signer_keys.as_ref();
-    let hint = |pick: fn(&SignerKeys) -> &Option<cosmwasm_std::Binary>| {
-        hints.and_then(|h| pick(h).as_ref()).map(|k| k.as_slice())
-    };
     let binary = |k: [u8; 65]| cosmwasm_std::Binary::new(k.to_vec());
 
     // 7. payer signature
-    let payer_key = checked.verify_signature(crypto, hint(|h| &h.payer))?;
+    let payer_key = checked.verify_signature(crypto, keys.get(&checked.auth.from))?;
     let verified = checked.into_verified();
 
     // 8. node signature
@@ -495,12 +598,16 @@ fn check_signatures<C: Crypto>(
         &receipt.receipt,
     )
     .ok_or(RejectReason::InvalidNodeSignature)?;
+    let node_hint = match &node.key {
+        NodeKey::Secp256k1 { address } => parse_evm_address(address).and_then(|a| keys.get(&a)),
+        NodeKey::Ed25519 { .. } => None,
+    };
     let node_key = check_node_signature(
         crypto,
         &node.key,
         &digest,
         receipt.node_signature.as_slice(),
-        hint(|h| &h.node),
+        node_hint,
     )
     .ok_or(RejectReason::InvalidNodeSignature)?;
 
@@ -521,7 +628,7 @@ fn check_signatures<C: Crypto>(
                 &digest,
                 signature,
                 &facilitator,
-                hint(|h| &h.facilitator),
+                keys.get(&facilitator),
             )
             .ok_or(RejectReason::InvalidSettlement)?;
             Some(binary(key))

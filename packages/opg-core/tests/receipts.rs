@@ -874,3 +874,96 @@ impl<C: Crypto> DynCrypto for C {
         verify_heartbeat(self, &w.policy(), &w.registry, hb, now)
     }
 }
+
+/// Counts the signature operations a verification does.
+#[derive(Default)]
+struct Counting {
+    recoveries: std::cell::Cell<u32>,
+    verifications: std::cell::Cell<u32>,
+}
+
+impl Crypto for Counting {
+    fn secp256k1_recover_pubkey(
+        &self,
+        hash: &[u8],
+        sig: &[u8],
+        recovery_id: u8,
+    ) -> Result<Vec<u8>, ()> {
+        self.recoveries.set(self.recoveries.get() + 1);
+        NativeCrypto.secp256k1_recover_pubkey(hash, sig, recovery_id)
+    }
+    fn secp256k1_verify(&self, hash: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        self.verifications.set(self.verifications.get() + 1);
+        NativeCrypto.secp256k1_verify(hash, sig, public_key)
+    }
+    fn ed25519_verify(&self, msg: &[u8], sig: &[u8], public_key: &[u8]) -> bool {
+        NativeCrypto.ed25519_verify(msg, sig, public_key)
+    }
+}
+
+#[test]
+fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
+    use opg_core::verify::{compact_signer_keys, verify_receipt_with_keys, KeyBook};
+    let w = World::new(false);
+    let other_payer = EvmSigner::derive(SEED, "payer b");
+    // Three calls of the world's payer, then one of another payer, all to the secp256k1 proxy,
+    // each with all its signers' keys attached (as the keeper stores them).
+    let mut batch: Vec<SignedReceipt> = (1..=3)
+        .map(|n| {
+            let mut r = w.receipt(false, 1, SERVED, n);
+            r.signer_keys = Some(keys_of(&w, false));
+            r
+        })
+        .collect();
+    let mut single = make_signed_receipt(
+        &other_payer,
+        &w.proxy,
+        Some(&w.facilitator),
+        &w.domain,
+        &w.params(2, &w.proxy_pay_to.address(), 25_000, SERVED, 4),
+        w.inference(PROXY, GPT, SERVED),
+        [9u8; 32],
+    );
+    single.signer_keys = Some(SignerKeys {
+        payer: Some(Binary::new(other_payer.public_key().to_vec())),
+        ..keys_of(&w, false)
+    });
+    batch.push(single);
+    let plain: Vec<_> = batch
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.signer_keys = None;
+            verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap()
+        })
+        .collect();
+
+    compact_signer_keys(&mut batch);
+    // The first receipt carries the three repeated signers' keys; nothing else remains (the
+    // second payer pays once: its key would cost more bytes than the recovery it saves).
+    assert_eq!(batch[0].signer_keys, Some(keys_of(&w, false)));
+    assert!(batch[1..].iter().all(|r| r.signer_keys.is_none()));
+    let book = KeyBook::from_receipts(&batch);
+    assert_eq!(book.len(), 3);
+
+    let crypto = Counting::default();
+    for (r, plain) in batch.iter().zip(&plain) {
+        let v = verify_receipt_with_keys(&crypto, &w.policy(), &w.registry, r, &book, NOW).unwrap();
+        assert_eq!(v.accepted, plain.accepted);
+        assert_eq!(v.signer_keys, plain.signer_keys);
+    }
+    // 4 receipts x 3 secp256k1 signatures: only the single payer's is recovered.
+    assert_eq!(
+        (crypto.recoveries.get(), crypto.verifications.get()),
+        (1, 11)
+    );
+
+    // Keys of signers that appear once are dropped; so are malformed ones.
+    let mut lone = vec![w.receipt(false, 1, SERVED, 9)];
+    lone[0].signer_keys = Some(SignerKeys {
+        payer: Some(Binary::new(vec![4u8; 65])),
+        ..keys_of(&w, false)
+    });
+    compact_signer_keys(&mut lone);
+    assert_eq!(lone[0].signer_keys, None);
+}

@@ -141,7 +141,12 @@ impl Suite {
     /// pool funded, models and attester listed, the three nodes registered; the block is in the
     /// middle of epoch 1.
     pub fn new() -> Self {
-        let mut s = Self::deploy();
+        Self::new_with(default_params())
+    }
+
+    /// [`Suite::new`] with the pool instantiated with `params`.
+    pub fn new_with(params: RewardParams) -> Self {
+        let mut s = Self::deploy_with(params);
         s.setup_registry();
         for i in 0..s.nodes.len() {
             let r = s.register(i);
@@ -152,6 +157,11 @@ impl Suite {
 
     /// Instantiated and wired contracts, nothing registered.
     pub fn deploy() -> Self {
+        Self::deploy_with(default_params())
+    }
+
+    /// [`Suite::deploy`] with the pool instantiated with `params`.
+    pub fn deploy_with(params: RewardParams) -> Self {
         let mut chain = Chain::new();
         let registry = chain.add("registry", load(ContractArtifact::NodeRegistry));
         let pool = chain.add("pool", load(ContractArtifact::RewardPool));
@@ -198,7 +208,7 @@ impl Suite {
                     verifier: None,
                     denom: crate::harness::DENOM.to_string(),
                     clock,
-                    params: default_params(),
+                    params,
                 },
             ),
         );
