@@ -202,12 +202,12 @@ pub trait ChainBackend: Send + Sync {
     ) -> Result<serde_json::Value, ChainError>;
 }
 
-/// The verifier's `SubmitReceipts` execute message for a batch, with the signers' public keys
-/// sent once per signer that signs at least two receipts
-/// ([`opg_core::verify::compact_signer_keys`]).
+/// The verifier's `SubmitReceipts` execute message for a batch, compacted
+/// ([`opg_core::verify::compact_for_submission`]: requirement fields no check reads dropped, the
+/// signers' public keys sent once per signer that signs at least two receipts).
 pub fn submit_msg(receipts: &[SignedReceipt], heartbeats: &[Heartbeat]) -> VerifierExecuteMsg {
     let mut receipts = receipts.to_vec();
-    opg_core::verify::compact_signer_keys(&mut receipts);
+    opg_core::verify::compact_for_submission(&mut receipts);
     VerifierExecuteMsg::SubmitReceipts {
         receipts,
         heartbeats: heartbeats.to_vec(),

@@ -291,6 +291,22 @@ impl KeyBook {
     }
 }
 
+/// Prepares receipts for `SubmitReceipts`, the smallest message with the same verdicts: drops
+/// the fields of each `requirements` that no check reads (`resource`, `description`, `mimeType`,
+/// `maxTimeoutSeconds`: the payer signs the authorization, the node the receipt, neither covers
+/// them) and keeps one copy of each signer key worth sending ([`compact_signer_keys`]). Every
+/// message byte costs gas on chain (wasmd: 10 SDK gas per tx byte).
+pub fn compact_for_submission(receipts: &mut [SignedReceipt]) {
+    for r in receipts.iter_mut() {
+        let q = &mut r.requirements;
+        q.resource = None;
+        q.description = None;
+        q.mime_type = None;
+        q.max_timeout_seconds = None;
+    }
+    compact_signer_keys(receipts);
+}
+
 /// Prepares a batch's [`SignedReceipt::signer_keys`] for the chain: each key is kept once, on
 /// the first receipt that carries it, and only if at least two receipts of the batch carry it;
 /// every other copy is removed. The verifier collects the keys of the whole batch

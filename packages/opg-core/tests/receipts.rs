@@ -967,3 +967,49 @@ fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
     compact_signer_keys(&mut lone);
     assert_eq!(lone[0].signer_keys, None);
 }
+
+#[test]
+fn compaction_for_submission_changes_no_verdict_and_shrinks_the_message() {
+    use opg_core::verify::{compact_for_submission, verify_receipt_with_keys, KeyBook};
+    // Every case, submitted alone, with all its keys and full requirements, then compacted.
+    for c in cases() {
+        let mut r = c.receipt.clone();
+        r.requirements.resource = Some("https://node.example/v1/chat/completions".into());
+        r.requirements.description = Some("a long human description of the paid resource".into());
+        r.requirements.mime_type = Some("application/json".into());
+        r.requirements.max_timeout_seconds = Some(300);
+        let plain = verify_receipt(
+            &NativeCrypto,
+            &c.world.policy(),
+            &c.world.registry,
+            &r,
+            c.now,
+        );
+        let mut batch = vec![r.clone(), r.clone()];
+        batch[0].signer_keys = Some(keys_of(&c.world, c.receipt.receipt.node_id == LOCAL));
+        batch[1].signer_keys = batch[0].signer_keys.clone();
+        let before = serde_json::to_vec(&batch).unwrap().len();
+        compact_for_submission(&mut batch);
+        assert!(serde_json::to_vec(&batch).unwrap().len() < before);
+        let book = KeyBook::from_receipts(&batch);
+        let compacted = verify_receipt_with_keys(
+            &NativeCrypto,
+            &c.world.policy(),
+            &c.world.registry,
+            &batch[0],
+            &book,
+            c.now,
+        );
+        assert_eq!(
+            compacted
+                .as_ref()
+                .map(|v| &v.accepted)
+                .map_err(|e| e.reason),
+            plain.as_ref().map(|v| &v.accepted).map_err(|e| e.reason),
+            "compaction changed the verdict of case {:?}",
+            c.name
+        );
+        assert_eq!(batch[0].requirements.resource, None);
+        assert_eq!(batch[0].requirements.max_timeout_seconds, None);
+    }
+}

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use opg_core::msg::verifier::SubmitReceiptsResponse;
 use opg_core::sign::signer_keys_of;
-use opg_core::verify::compact_signer_keys;
+use opg_core::verify::compact_for_submission;
 
 use crate::gas::{
     ContractUsage, CONTRACT_KEY_PREFIX_BYTES, INSTANCE_COST_PINNED, INSTANCE_COST_UNPINNED,
@@ -127,9 +127,10 @@ fn measure(
 /// How the receipts of a measured batch carry their signers' keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keys {
-    /// With `signer_keys` as the keeper submits them ([`compact_signer_keys`]: one copy of the key
-    /// of each signer that signs two or more receipts of the batch): those signatures are verified
-    /// (`secp256k1_verify`) under the key, the others recovered.
+    /// As the keeper submits ([`compact_for_submission`]): `signer_keys` with one copy of the key
+    /// of each signer that signs two or more receipts of the batch (those signatures are verified
+    /// with `secp256k1_verify` under the key, the others recovered), and the requirement fields no
+    /// check reads left out.
     Attached,
     /// Without: each secp256k1 signer is recovered (`secp256k1_recover_pubkey`).
     Recovered,
@@ -182,7 +183,9 @@ pub fn measure_payers(
             r
         })
         .collect();
-    compact_signer_keys(&mut receipts);
+    if keys == Keys::Attached {
+        compact_for_submission(&mut receipts);
+    }
     let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
         receipts: receipts.clone(),
         heartbeats: vec![],
@@ -650,13 +653,16 @@ pub fn markdown(rows: &[Row]) -> String {
          * Batches: every receipt is a distinct payer (x402 v1 `exact` on Base Sepolia, USDC, with a \
          facilitator settlement attestation: three signatures per receipt: payer secp256k1, node \
          secp256k1 or ed25519, facilitator secp256k1), served by one proxy node that already has a \
-         tally in the epoch. Receipts carry `signer_keys` as the keeper submits them: one copy, per \
-         batch, of the public key of every secp256k1 signer that signs at least two of its receipts \
-         (`compact_signer_keys`; ~100 message bytes, i.e. ~1,000 gas of tx size, against ~700 saved \
-         per signature), so the node's and the facilitator's signatures are verified under their \
-         keys (`secp256k1_verify`) and a payer that pays once is recovered; the rows marked *keys \
-         recovered* are the same batches without keys. The *10 payers* rows: 10 calls per payer, in \
-         a suite whose payer cap is 5 calls, so the second batch finds every payer at the cap.",
+         tally in the epoch. Receipts are compacted as the keeper submits them \
+         (`compact_for_submission`): the requirement fields no check reads (`resource`, \
+         `description`, `mimeType`, `maxTimeoutSeconds`) are left out, and `signer_keys` carries one \
+         copy, per batch, of the public key of every secp256k1 signer that signs at least two of its \
+         receipts (~100 message bytes, i.e. ~1,000 gas of tx size, against ~700 saved per \
+         signature), so the node's and the facilitator's signatures are verified under their keys \
+         (`secp256k1_verify`) and a payer that pays once is recovered. The rows marked *keys \
+         recovered* are the same batches as the node's payment middleware produces them: full \
+         requirements, no keys. The *10 payers* rows: 10 calls per payer, in a suite whose payer \
+         cap is 5 calls, so the second batch finds every payer at the cap.",
         fmt_n(VM_GAS_PER_SDK_GAS),
         fmt_n(INSTANCE_COST_UNPINNED),
         fmt_n(INSTANCE_COST_PINNED),

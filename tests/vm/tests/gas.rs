@@ -8,7 +8,7 @@ use opg_vm_tests::suite::{addr, ok, payer, Suite, PROXY_ED, PROXY_SECP};
 
 /// Regression bound: estimated SDK gas per receipt at batch 100 with pinned code, every receipt
 /// from a new payer, and the signers' keys as the keeper submits them (the node's and the
-/// facilitator's once per batch; measured 15,007 secp256k1 / 14,516 ed25519 node key; 16,427
+/// facilitator's once per batch; measured 14,987 secp256k1 / 14,490 ed25519 node key; 16,427
 /// with every key recovered; 28,475 before compact nonce and payer-cap keys and one tally write
 /// per (node, epoch) per message). The goal of issue 5 is 6,000: see docs/gas.md. Lower it as
 /// the contracts get cheaper.
@@ -65,10 +65,13 @@ fn per_receipt_gas_is_bounded_and_amortized_by_batching() {
         saved / 100
     );
     assert!(recovered.per_receipt(true).unwrap() > per_hundred + 2 * 600);
+    // The keys are sent once per batch, and the requirement fields no check reads are left out:
+    // the compacted message is smaller than the batch as the nodes produced it.
     assert!(
-        hundred.msg_bytes - recovered.msg_bytes < 400,
-        "the keys are sent once per batch: {} more bytes",
-        hundred.msg_bytes - recovered.msg_bytes
+        hundred.msg_bytes < recovered.msg_bytes,
+        "{} >= {} message bytes",
+        hundred.msg_bytes,
+        recovered.msg_bytes
     );
     // One consumed-nonce write per receipt in the verifier; three contract entries per batch.
     assert_eq!(verifier.kv.writes, 100);
