@@ -71,31 +71,16 @@ fn start(config_path: &Path, home: &Path, log: &Path) -> Child {
 
 /// `opg_receipts_stored_total` from the keeper's `/metrics` (0 if unreachable).
 fn stored_so_far(base: &str) -> u64 {
-    let text = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()
-        .and_then(|rt| {
-            rt.block_on(async {
-                reqwest::Client::new()
-                    .get(format!("{base}/metrics"))
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()
-            })
-        })
-        .unwrap_or_default();
-    text.lines()
+    get_text(&format!("{base}/metrics"))
+        .unwrap_or_default()
+        .lines()
         .find_map(|l| l.strip_prefix("opg_receipts_stored_total "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
 }
 
-fn get_json(url: &str) -> Option<serde_json::Value> {
+/// The body of a successful `GET url` (5 s timeout), `None` on any failure.
+fn get_text(url: &str) -> Option<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,8 +95,12 @@ fn get_json(url: &str) -> Option<serde_json::Value> {
         if !r.status().is_success() {
             return None;
         }
-        r.json().await.ok()
+        r.text().await.ok()
     })
+}
+
+fn get_json(url: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(&get_text(url)?).ok()
 }
 
 fn wait_healthy(base: &str, child: &mut Child, log: &Path) {

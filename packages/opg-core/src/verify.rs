@@ -159,7 +159,7 @@ pub fn verify_payment<C: Crypto>(
     valid_before_margin: u64,
 ) -> Result<VerifiedPayment, RejectReason> {
     let parsed = parse_payment(payload, requirements)?;
-    parsed.verify_signature(crypto, None)?;
+    parsed.verify_signature(crypto, &KeyBook::default())?;
     parsed.check_terms(Window::Facilitator {
         now,
         margin: valid_before_margin,
@@ -227,21 +227,20 @@ pub fn recover_evm_address<C: Crypto>(
 /// Whether a 65-byte `r || s || v` signature over `digest` is `expected`'s; on success, the
 /// signer's uncompressed public key.
 ///
-/// With a `key_hint` whose address ([`evm_address_of`]) is `expected`, the signature is checked
-/// with `secp256k1_verify` under it (about half the cost of a recovery, on chain and off); the
-/// signature must still be well formed ([`recover_evm_address`]'s rules) but `v`'s parity is not
-/// checked. Any other hint is ignored and the key is recovered.
+/// When `keys` holds `expected`'s key, the signature is checked with `secp256k1_verify` under it
+/// (about half the cost of a recovery, on chain and off); it must still be well formed
+/// ([`recover_evm_address`]'s rules) but `v`'s parity is not checked. Otherwise the key is
+/// recovered.
 pub fn check_evm_signature<C: Crypto>(
     crypto: &C,
     digest: &[u8; 32],
     signature: &[u8],
     expected: &[u8; 20],
-    key_hint: Option<&[u8]>,
+    keys: &KeyBook,
 ) -> Option<[u8; 65]> {
-    if let Some(key) = key_hint.filter(|k| evm_address_of(k).as_ref() == Some(expected)) {
+    if let Some(key) = keys.0.get(expected) {
         let (rs, _) = split_evm_signature(signature)?;
-        let key: [u8; 65] = key.try_into().ok()?;
-        return crypto.secp256k1_verify(digest, rs, &key).then_some(key);
+        return crypto.secp256k1_verify(digest, rs, key).then_some(*key);
     }
     match recover_evm_signer(crypto, digest, signature)? {
         (address, key) if address == *expected => Some(key),
@@ -256,28 +255,26 @@ pub fn check_evm_signature<C: Crypto>(
 pub struct KeyBook(BTreeMap<[u8; 20], [u8; 65]>);
 
 impl KeyBook {
-    /// Collects the keys of `receipts` (one keccak-256 per key).
-    pub fn from_receipts<'a>(receipts: impl IntoIterator<Item = &'a SignedReceipt>) -> Self {
-        let mut book = BTreeMap::new();
-        for keys in receipts.into_iter().filter_map(|r| r.signer_keys.as_ref()) {
-            for key in [&keys.payer, &keys.node, &keys.facilitator]
-                .into_iter()
-                .flatten()
-            {
-                if let (Some(address), Ok(key)) = (
-                    evm_address_of(key.as_slice()),
-                    <[u8; 65]>::try_from(key.as_slice()),
-                ) {
-                    book.insert(address, key);
-                }
-            }
-        }
-        KeyBook(book)
+    /// The well-formed keys among `keys`, each under its address (one keccak-256 per key);
+    /// anything else is ignored.
+    pub fn from_keys<'a>(keys: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        KeyBook(
+            keys.into_iter()
+                .filter_map(|k| Some((evm_address_of(k)?, k.try_into().ok()?)))
+                .collect(),
+        )
     }
 
-    /// The key of `address`, if the batch carries it.
-    pub fn get(&self, address: &[u8; 20]) -> Option<&[u8]> {
-        self.0.get(address).map(|k| k.as_slice())
+    /// Collects the keys of `receipts`, whichever [`SignerKeys`] field they came in.
+    pub fn from_receipts<'a>(receipts: impl IntoIterator<Item = &'a SignedReceipt>) -> Self {
+        Self::from_keys(
+            receipts
+                .into_iter()
+                .filter_map(|r| r.signer_keys.as_ref())
+                .flat_map(|k| [&k.payer, &k.node, &k.facilitator])
+                .flatten()
+                .map(|k| k.as_slice()),
+        )
     }
 
     /// Number of keys.
@@ -362,10 +359,10 @@ pub fn verify_node_signature<C: Crypto>(
     digest: &[u8; 32],
     signature: &[u8],
 ) -> bool {
-    check_node_signature(crypto, key, digest, signature, None).is_some()
+    check_node_signature(crypto, key, digest, signature, &KeyBook::default()).is_some()
 }
 
-/// [`verify_node_signature`] with an optional public-key hint for secp256k1 node keys (see
+/// [`verify_node_signature`] with the batch's public keys for secp256k1 node keys (see
 /// [`check_evm_signature`]). On success: `Some(Some(key))` for a secp256k1 node (its 65-byte
 /// public key), `Some(None)` for ed25519.
 pub fn check_node_signature<C: Crypto>(
@@ -373,12 +370,12 @@ pub fn check_node_signature<C: Crypto>(
     key: &NodeKey,
     digest: &[u8; 32],
     signature: &[u8],
-    key_hint: Option<&[u8]>,
+    keys: &KeyBook,
 ) -> Option<Option<[u8; 65]>> {
     match key {
         NodeKey::Secp256k1 { address } => {
             let expected = parse_evm_address(address)?;
-            check_evm_signature(crypto, digest, signature, &expected, key_hint).map(Some)
+            check_evm_signature(crypto, digest, signature, &expected, keys).map(Some)
         }
         NodeKey::Ed25519 { public_key } => (public_key.len() == 32
             && signature.len() == 64
@@ -604,7 +601,7 @@ fn check_signatures<C: Crypto>(
     let binary = |k: [u8; 65]| cosmwasm_std::Binary::new(k.to_vec());
 
     // 7. payer signature
-    let payer_key = checked.verify_signature(crypto, keys.get(&checked.auth.from))?;
+    let payer_key = checked.verify_signature(crypto, keys)?;
     let verified = checked.into_verified();
 
     // 8. node signature
@@ -614,16 +611,12 @@ fn check_signatures<C: Crypto>(
         &receipt.receipt,
     )
     .ok_or(RejectReason::InvalidNodeSignature)?;
-    let node_hint = match &node.key {
-        NodeKey::Secp256k1 { address } => parse_evm_address(address).and_then(|a| keys.get(&a)),
-        NodeKey::Ed25519 { .. } => None,
-    };
     let node_key = check_node_signature(
         crypto,
         &node.key,
         &digest,
         receipt.node_signature.as_slice(),
-        node_hint,
+        keys,
     )
     .ok_or(RejectReason::InvalidNodeSignature)?;
 
@@ -639,14 +632,8 @@ fn check_signatures<C: Crypto>(
                 &verified.binding.payer,
                 verified.binding.value,
             );
-            let key = check_evm_signature(
-                crypto,
-                &digest,
-                signature,
-                &facilitator,
-                keys.get(&facilitator),
-            )
-            .ok_or(RejectReason::InvalidSettlement)?;
+            let key = check_evm_signature(crypto, &digest, signature, &facilitator, keys)
+                .ok_or(RejectReason::InvalidSettlement)?;
             Some(binary(key))
         }
     };
@@ -927,18 +914,16 @@ fn parse_payment(
 }
 
 impl ParsedPayment {
-    /// The payer's signature is `from`'s (65 bytes, low-s; [`check_evm_signature`] with an
-    /// optional key hint). Returns the payer's public key.
+    /// The payer's signature is `from`'s (65 bytes, low-s; [`check_evm_signature`] with the
+    /// batch's keys). Returns the payer's public key.
     fn verify_signature<C: Crypto>(
         &self,
         crypto: &C,
-        key_hint: Option<&[u8]>,
+        keys: &KeyBook,
     ) -> Result<[u8; 65], RejectReason> {
         self.signature
             .as_deref()
-            .and_then(|sig| {
-                check_evm_signature(crypto, &self.digest, sig, &self.auth.from, key_hint)
-            })
+            .and_then(|sig| check_evm_signature(crypto, &self.digest, sig, &self.auth.from, keys))
             .ok_or(RejectReason::InvalidExactEvmPayloadSignature)
     }
 

@@ -11,9 +11,9 @@ use opg_core::crypto::{ApiCrypto, Crypto, NativeCrypto};
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{SignedReceipt, SignerKeys};
-use opg_core::sign::{make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner};
+use opg_core::sign::{make_signed_receipt, sign_heartbeat, signer_keys_of, EvmSigner, NodeSigner};
 use opg_core::types::NodeStatus;
-use opg_core::verify::check_evm_signature;
+use opg_core::verify::{check_evm_signature, KeyBook};
 use opg_core::verify::{
     decode_payment_header, verify_heartbeat, verify_receipt, RegistryView, Rejection, Verified,
 };
@@ -509,16 +509,8 @@ fn verdicts_match_expectations_and_backends_agree() {
 
 /// The keys a keeper would attach to a receipt of `w`'s signers.
 fn keys_of(w: &World, local: bool) -> SignerKeys {
-    let key = |k: [u8; 65]| Some(Binary::new(k.to_vec()));
     let node = if local { &w.local } else { &w.proxy };
-    SignerKeys {
-        payer: key(w.payer.public_key()),
-        node: match node {
-            NodeSigner::Secp256k1(s) => key(s.public_key()),
-            NodeSigner::Ed25519(_) => None,
-        },
-        facilitator: key(w.facilitator.public_key()),
-    }
+    signer_keys_of(&w.payer, node, Some(&w.facilitator))
 }
 
 #[test]
@@ -659,7 +651,7 @@ impl<C: Crypto> DynCheck for C {
         expected: &[u8; 20],
         hint: Option<&[u8]>,
     ) -> Option<[u8; 65]> {
-        check_evm_signature(self, digest, sig, expected, hint)
+        check_evm_signature(self, digest, sig, expected, &KeyBook::from_keys(hint))
     }
 }
 
@@ -903,7 +895,7 @@ impl Crypto for Counting {
 
 #[test]
 fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
-    use opg_core::verify::{compact_signer_keys, verify_receipt_with_keys, KeyBook};
+    use opg_core::verify::{compact_signer_keys, verify_receipt_with_keys};
     let w = World::new(false);
     let other_payer = EvmSigner::derive(SEED, "payer b");
     // Three calls of the world's payer, then one of another payer, all to the secp256k1 proxy,
@@ -970,7 +962,7 @@ fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
 
 #[test]
 fn compaction_for_submission_changes_no_verdict_and_shrinks_the_message() {
-    use opg_core::verify::{compact_for_submission, verify_receipt_with_keys, KeyBook};
+    use opg_core::verify::{compact_for_submission, verify_receipt_with_keys};
     // Every case, submitted alone, with all its keys and full requirements, then compacted.
     for c in cases() {
         let mut r = c.receipt.clone();

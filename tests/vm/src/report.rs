@@ -418,8 +418,8 @@ pub fn op_gas(kind: OpKind, n: u64, bytes: u64) -> u64 {
     }
 }
 
-/// SDK gas per receipt of one namespace's reads and writes in `row`, and their count.
-fn ns_cost(row: &Row, contract: &str, ns: &str) -> (u64, u64, u64) {
+/// SDK gas per receipt, reads and writes of `contract`'s storage namespace `ns` in `row`.
+pub fn ns_cost(row: &Row, contract: &str, ns: &str) -> (u64, u64, u64) {
     let mut gas = 0;
     let (mut reads, mut writes) = (0, 0);
     for ((c, k, n), (count, bytes)) in &row.ops {

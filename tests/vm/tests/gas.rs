@@ -8,7 +8,7 @@ use opg_vm_tests::suite::{addr, ok, payer, Suite, PROXY_ED, PROXY_SECP};
 
 /// Regression bound: estimated SDK gas per receipt at batch 100 with pinned code, every receipt
 /// from a new payer, and the signers' keys as the keeper submits them (the node's and the
-/// facilitator's once per batch; measured 14,987 secp256k1 / 14,490 ed25519 node key; 16,427
+/// facilitator's once per batch; measured 14,905 secp256k1 / 14,450 ed25519 node key; 16,424
 /// with every key recovered; 28,475 before compact nonce and payer-cap keys and one tally write
 /// per (node, epoch) per message). The goal of issue 5 is 6,000: see docs/gas.md. Lower it as
 /// the contracts get cheaper.
@@ -137,8 +137,7 @@ fn oversized_batch_runs_out_of_gas() {
 #[test]
 fn repeat_payers_amortize_the_payer_cap_and_their_keys() {
     use opg_core::msg::pool::RewardParams;
-    use opg_vm_tests::report::measure_payers;
-    use opg_vm_tests::storage::OpKind;
+    use opg_vm_tests::report::{measure_payers, ns_cost};
     use opg_vm_tests::suite::{default_params, VALUE};
     let mut s = Suite::new_with(RewardParams {
         payer_cap: cosmwasm_std::Uint128::new(5 * VALUE),
@@ -148,13 +147,7 @@ fn repeat_payers_amortize_the_payer_cap_and_their_keys() {
     let data: SubmitReceiptsResponse = ok("warm-up", s.submit(warm, vec![])).data();
     assert_eq!(data.accepted, 1);
     let payers: Vec<usize> = (0..100).map(|i| i % 10).collect();
-    let pc_writes = |row: &opg_vm_tests::report::Row| -> u64 {
-        row.ops
-            .iter()
-            .filter(|((c, k, ns), _)| *c == "pool" && *k == OpKind::Write && ns == "pc")
-            .map(|(_, (n, _))| *n)
-            .sum()
-    };
+    let pc_writes = |row: &opg_vm_tests::report::Row| ns_cost(row, "pool", "pc").2;
     let first = measure_payers(&mut s, PROXY_SECP, &payers, Keys::Attached, "first".into());
     let second = measure_payers(&mut s, PROXY_SECP, &payers, Keys::Attached, "second".into());
     assert_eq!(pc_writes(&first), 10, "one payer-cap write per payer");
