@@ -1,5 +1,5 @@
-//! `opg simulate [--scenario FILE] [--epochs N] [--json] [--out DIR]`: arguments only; the
-//! simulation itself is [`crate::simulate::run`].
+//! `opg simulate [--scenario FILE] [--epochs N] [--json] [--out DIR] [--sweep]`: arguments only;
+//! the simulation itself is [`crate::simulate::run`].
 use std::path::PathBuf;
 
 use clap::Args;
@@ -19,4 +19,8 @@ pub struct SimulateArgs {
     /// Directory for the SVG chart and the JSON report (default `out`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Run the scenario's `[sweep]` grid (emission x community demand x alpha x c_call) instead:
+    /// writes `sweep.json` and the `sweep.svg` heatmap into `--out`.
+    #[arg(long)]
+    pub sweep: bool,
 }

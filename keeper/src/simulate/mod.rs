@@ -1,31 +1,37 @@
 //! `opg simulate` (DESIGN §7): runs a scenario through the whole pipeline — real signed x402
 //! payments, node receipts and facilitator settlements -> the keeper's HTTP ingest (the real axum
 //! handlers, driven in-process) -> its store and batcher -> the contracts on the embedded chain ->
-//! `FinalizeEpoch` -> operators' `Claim`s — once under **volume-only** rewards
-//! (`m_commercial = 1`, `M = 1`, `alpha = 0`, no payer cap: today's settlement) and once under
-//! **provenance** rewards (the scenario's params), on the same traffic. With a wash attacker, the
-//! provenance mode also runs without his traffic, so what the attack won is measured on chain.
-//! Every reward figure is what the pool paid on `Claim` (the operator's balance change).
+//! `FinalizeEpoch` -> operators' `Claim`s — once under **volume-only** rewards (the same
+//! contracts with `M = 1`, `m_commercial = 1`, `alpha = 0`, no `c_call`: today's settlement) and
+//! once under **provenance** rewards (the scenario's params), on the same honest traffic. Then
+//! the wash-trading attacker plays a best response under both modes ([`attack`]), each candidate
+//! on its own chain. Every reward figure is what the pool paid on `Claim` (the operator's balance
+//! change). `--sweep` runs a grid of params instead ([`sweep`]).
 //!
 //! Modules: [`scenario`] (the TOML), [`traffic`] (calls and their signatures), [`economics`]
-//! (revenue, rewards, costs per node), [`report`] (JSON and tables), [`chart`] (SVG).
+//! (revenue, rewards, costs per node), [`attack`] (the best response), [`sweep`] (the grid),
+//! [`report`] (JSON and tables), [`chart`] (SVG).
+pub mod attack;
 pub mod chart;
 pub mod economics;
 pub mod pipeline;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod traffic;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::simulate::SimulateArgs;
-use economics::{node_totals, wash_cost, Ledger};
+use attack::AttackSearch;
+use economics::{node_totals, Ledger};
 use pipeline::{Mode, ModeRun};
-use report::{round6, ModeReport, Modes, Report, WashAttackReport};
+use report::{ModeReport, Modes, Report, WashAttackReport};
 use scenario::Scenario;
 
 /// Options of one simulation.
@@ -50,13 +56,13 @@ impl Default for RunOptions {
 pub struct Outcome {
     /// The report document.
     pub report: Report,
-    /// Volume-only run.
+    /// Volume-only run (honest traffic).
     pub volume_only: ModeRun,
-    /// Provenance run.
+    /// Provenance run (honest traffic).
     pub provenance: ModeRun,
-    /// Provenance run without the wash attacker's traffic (only with an attacker).
-    pub provenance_without_attack: Option<ModeRun>,
-    /// Off-chain ledger of the traffic with the attack (costs, self-payments).
+    /// The wash attacker's search (with an attacker).
+    pub attack: Option<AttackSearch>,
+    /// Off-chain ledger of the honest traffic (upstream bills, GPU time).
     pub ledger: Ledger,
     /// Receipt passes: receipts pushed through the pipeline (ingest to claim), summed over all
     /// runs (a receipt posted by three runs counts three times).
@@ -72,43 +78,84 @@ impl Outcome {
     /// processing of one receipt (HTTP ingest with signature verification -> store -> batch ->
     /// the verifier contract's verification on that run's chain -> finalize -> claim), so a
     /// receipt counts once per run that posts it ([`Outcome::receipts_processed`]). Divided by the
-    /// whole wall time from the first signature to the last claim (signing, done once for all
-    /// runs, included).
+    /// whole wall time from the first signature to the last claim (signing included).
     pub fn receipts_per_second(&self) -> f64 {
         self.receipts_processed as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
-
-    /// Distinct signed receipts per second over the same wall time (each counted once however
-    /// many runs post it).
-    pub fn unique_receipts_per_second(&self) -> f64 {
-        self.report.receipts as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
 }
 
-/// Runs `scenario` (already validated) end to end.
+/// Maps `f` over `items` on up to `threads` threads (each takes the next item when it is done;
+/// items are taken in order, so put the longest first). Results are in the items' order; the
+/// first error wins.
+pub fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, anyhow::Result<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        let r = f(item);
+                        let failed = r.is_err();
+                        out.push((i, r));
+                        if failed {
+                            // stop taking work: the first error is reported
+                            next.store(items.len(), Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(usize::MAX, Err(anyhow::anyhow!("a simulation thread panicked")))]
+                })
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn progress_bar(show: bool, len: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} receipts ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
+/// Runs `scenario` (already validated) end to end: the honest runs of both modes, then the
+/// attacker's search.
 pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let attack = s.wash_attack.is_some();
     let plans = pipeline::plan(s);
     let receipts: u64 = plans.iter().map(|p| p.len() as u64).sum();
-    let organic: u64 = plans.iter().flatten().filter(|c| !c.is_wash()).count() as u64;
-    let runs_total = 2 * receipts + if attack { organic } else { 0 };
+    let bar = progress_bar(opts.progress, 3 * receipts);
 
-    let bar = if opts.progress {
-        let b = ProgressBar::new(receipts + runs_total);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} receipts ({per_sec}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-
-    bar.set_message("signing payments, receipts and settlements");
+    bar.set_message("signing payments, receipts, settlements and heartbeats");
     let signed = pipeline::sign_all(s, &plans, opts.threads, &bar)?;
+    let heartbeats = pipeline::sign_heartbeats(s, s.epochs)?;
     let signing = started.elapsed();
 
     let mut ledger = Ledger::new();
@@ -116,86 +163,43 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
         economics::record_traffic(s, &mut ledger, e as u64, p);
     }
 
-    bar.set_message("ingest -> batches -> contracts -> finalize -> claims");
-    // every traffic variant is serialized once; the runs that post it share the bytes
-    let with_attack = pipeline::request_bodies(&plans, &signed, true)?;
-    let without_attack = if attack {
-        Some(pipeline::request_bodies(&plans, &signed, false)?)
-    } else {
-        None
+    bar.set_message("honest runs: ingest -> batches -> contracts -> finalize -> claims");
+    let bodies = pipeline::request_bodies(&signed)?;
+    let modes = [Mode::VolumeOnly, Mode::Provenance];
+    let mut runs = par_map(&modes, opts.threads, |mode| {
+        pipeline::run_mode(s, *mode, false, &bodies, &heartbeats, &bar)
+    })?
+    .into_iter();
+    drop(bodies);
+    let (Some(volume_only), Some(provenance)) = (runs.next(), runs.next()) else {
+        anyhow::bail!("a mode's run is missing");
     };
-    drop(signed);
-    let mut jobs: Vec<Job> = vec![
-        (Mode::VolumeOnly, true, &with_attack),
-        (Mode::Provenance, true, &with_attack),
-    ];
-    if let Some(b) = &without_attack {
-        jobs.push((Mode::Provenance, false, b));
-    }
-    let results = run_jobs(s, &jobs, opts.threads, &bar)?;
-    let mut it = results.into_iter();
-    let volume_only = it
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("volume-only run missing"))?;
-    let provenance = it
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("provenance run missing"))?;
-    let provenance_without_attack = it.next();
+
+    bar.set_message("wash attacker: best response, every candidate through the pipeline");
+    let attack = attack::search(
+        s,
+        &plans,
+        &signed,
+        &heartbeats,
+        &modes,
+        opts.threads,
+        &bar,
+    )?;
     bar.finish_and_clear();
 
-    let report = build_report(
-        s,
-        &volume_only,
-        &provenance,
-        provenance_without_attack.as_ref(),
-        &ledger,
-        receipts,
-    );
+    let report = build_report(s, &volume_only, &provenance, attack.as_ref(), &ledger, receipts);
+    let receipts_processed = volume_only.receipts_posted
+        + provenance.receipts_posted
+        + attack.as_ref().map_or(0, |a| a.receipts_processed);
     Ok(Outcome {
         report,
         volume_only,
         provenance,
-        provenance_without_attack,
+        attack,
         ledger,
-        receipts_processed: runs_total,
+        receipts_processed,
         signing,
         elapsed: started.elapsed(),
-    })
-}
-
-/// One run: its mode, whether its traffic includes the attacker's calls, and that traffic's
-/// request bodies per epoch.
-type Job<'a> = (Mode, bool, &'a Vec<Vec<pipeline::RequestBody>>);
-
-/// Runs the jobs, each on its own thread when `threads > 1` (the runs are independent: each
-/// has its own keeper and chain; their ingest verification shares the rayon pool), in order
-/// otherwise. Results are in the jobs' order.
-fn run_jobs(
-    s: &Scenario,
-    jobs: &[Job<'_>],
-    threads: usize,
-    bar: &ProgressBar,
-) -> anyhow::Result<Vec<ModeRun>> {
-    if threads <= 1 {
-        return jobs
-            .iter()
-            .map(|(mode, attack, bodies)| pipeline::run_mode(s, *mode, *attack, bodies, bar))
-            .collect();
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .map(|(mode, attack, bodies)| {
-                scope.spawn(move || pipeline::run_mode(s, *mode, *attack, bodies, bar))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))?
-            })
-            .collect()
     })
 }
 
@@ -204,7 +208,7 @@ pub fn build_report(
     s: &Scenario,
     volume_only: &ModeRun,
     provenance: &ModeRun,
-    provenance_without_attack: Option<&ModeRun>,
+    attack: Option<&AttackSearch>,
     ledger: &Ledger,
     receipts: u64,
 ) -> Report {
@@ -217,25 +221,6 @@ pub fn build_report(
             run.receipts_rejected,
         )
     };
-    let wash_attack = match (&s.wash_attack, provenance_without_attack) {
-        (Some(w), Some(baseline)) => {
-            let (cost, _) = wash_cost(ledger);
-            let with = provenance.claimed_total(&w.node);
-            let without = baseline.claimed_total(&w.node);
-            let won_tokens = (with as f64 - without as f64) / scenario::MICRO as f64;
-            let rewards_usd = won_tokens * s.token_price_usd;
-            WashAttackReport {
-                cost_usd: round6(cost),
-                rewards_usd: round6(rewards_usd),
-                net_usd: round6(rewards_usd - cost),
-            }
-        }
-        _ => WashAttackReport {
-            cost_usd: 0.0,
-            rewards_usd: 0.0,
-            net_usd: 0.0,
-        },
-    };
     Report {
         scenario: s.name.clone(),
         epochs: s.epochs,
@@ -244,7 +229,7 @@ pub fn build_report(
             volume_only: mode_report(volume_only),
             provenance: mode_report(provenance),
         },
-        wash_attack,
+        wash_attack: attack.map(WashAttackReport::new),
     }
 }
 
@@ -301,37 +286,32 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         progress: !args.json && std::io::stderr().is_terminal(),
         ..RunOptions::default()
     };
-    let outcome = simulate(&s, &opts)?;
     let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
+    if args.sweep {
+        return sweep::run_command(&s, &opts, &out_dir, args.json);
+    }
+    let outcome = simulate(&s, &opts)?;
     let (json_path, svg_path) = write_outputs(&out_dir, &s, &outcome)?;
-    let runs = if outcome.provenance_without_attack.is_some() {
-        3
-    } else {
-        2
-    };
     let throughput = format!(
-        "throughput: {} receipt passes/s = {} passes (each of the {} signed receipts through each \
-         run that posts it: HTTP ingest + verify -> store -> batches -> contract verify -> \
-         finalize -> claims; {runs} runs {}) / {:.1} s wall from first signature to \
-         last claim (signing {:.1} s); {} unique receipts/s",
+        "throughput: {} receipt passes/s = {} passes (each signed receipt through each run that \
+         posts it: HTTP ingest + verify -> store -> batches -> contract verify -> finalize -> \
+         claims; 2 honest runs of {} epochs and {} attack candidates of {} epochs, {} at a time) \
+         / {:.1} s wall from first signature to last claim (signing {:.1} s)",
         outcome.receipts_per_second().round(),
         outcome.receipts_processed,
-        outcome.report.receipts,
-        if opts.threads > 1 {
-            "concurrently"
-        } else {
-            "one after another"
-        },
+        s.epochs,
+        outcome.attack.as_ref().map_or(0, |a| a.provenance.curve.len()
+            + a.volume_only.curve.len()),
+        outcome.attack.as_ref().map_or(0, |a| a.horizon_epochs),
+        opts.threads,
         outcome.elapsed.as_secs_f64(),
         outcome.signing.as_secs_f64(),
-        outcome.unique_receipts_per_second().round()
     );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome.report)?);
         eprintln!("{throughput}");
     } else {
-        let attacker = s.wash_attack.as_ref().map(|w| w.node.as_str());
-        let text = report::render_text(&outcome.report, s.token_price_usd, attacker);
+        let text = report::render_text(&outcome.report, s.token_price_usd);
         print!("{text}");
         println!("\n{throughput}");
         println!("wrote {} and {}", json_path.display(), svg_path.display());

@@ -4,7 +4,9 @@
 //! `submit_pending` batches them into `SubmitReceipts` txs, after the grace period
 //! `finalize_ready` finalizes the epoch, every operator `Claim`s, and the run reads what the pool
 //! paid (the operator's balance change) together with the pool's `EpochReport`, `Multipliers`
-//! and `NodeRewards`.
+//! and `NodeRewards`. Every local node also sends the verifier one signed heartbeat per epoch
+//! (directly: `SubmitReceipts` is permissionless), as an honest node does, so its liveness for
+//! the stipend never depends on calls.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use opg_core::msg::pool::{
     ExecuteMsg as PoolExecuteMsg, HardwareWeight, MultipliersResponse, NodeRewardsResponse,
     PendingRewardsResponse, QueryMsg as PoolQueryMsg, RewardParams,
 };
-use opg_core::receipt::SignedReceipt;
+use opg_core::receipt::{Heartbeat, SignedReceipt};
 use opg_core::types::Provenance;
 use serde::Deserialize;
 use tower::ServiceExt as _;
@@ -40,13 +42,15 @@ pub const GENESIS_TIME: u64 = 1_746_057_600;
 pub const CHAIN_ID: &str = "opg-simulate-1";
 /// Receipts per `POST /v1/receipts` request.
 pub const RECEIPTS_PER_REQUEST: usize = 250;
-/// The payer cap of the volume-only mode: $1e9 per payer and node, i.e. no cap.
-pub const UNCAPPED_MICRO_USD: u128 = 1_000_000_000_000_000;
+/// `v_cap` of the volume-only mode, micro-USD: $1,000 per call, the governance bound's maximum;
+/// every call of a scenario is far below it, so counted value is raw value (today's settlement).
+pub const UNCAPPED_MICRO_USD: u128 = 1_000_000_000;
 
 /// The reward regime of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// `m_commercial = 1`, `M = 1`, `alpha = 0`, no payer cap: rewards follow paid value.
+    /// Today's settlement: `m_commercial = 1`, `M = 1`, `alpha = 0`, no `c_call`, value
+    /// uncapped: rewards follow paid value.
     VolumeOnly,
     /// The scenario's reward params.
     Provenance,
@@ -92,15 +96,18 @@ impl ModeRun {
     }
 }
 
-/// The reward params of a mode.
+/// The reward params of a mode: the scenario's for provenance; for volume-only the same contracts
+/// with `M = 1`, `m_commercial = 1`, `alpha = 0`, no `c_call` and `v_cap` so high that counted
+/// value is raw value (DESIGN §4's baseline).
 pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
     let r = &s.rewards;
     let hardware_weights = r
-        .hardware_weights
+        .hardware
         .iter()
-        .map(|(class, w)| HardwareWeight {
+        .map(|(class, h)| HardwareWeight {
             class: class.clone(),
-            weight: decimal(*w),
+            weight: decimal(h.weight),
+            stipend_cap: Uint128::from((h.stipend_cap_opg * MICRO as f64).floor() as u128),
         })
         .collect();
     match mode {
@@ -110,7 +117,8 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             m_community_max: decimal(r.m_community_max),
             target_share: decimal(r.target_share),
             alpha: decimal(r.alpha),
-            payer_cap: usd_to_micro(r.payer_cap_usd),
+            v_cap: Uint128::from(r.v_cap_micro_usd),
+            c_call: r.c_call_uopg.map(Uint128::from),
             hardware_weights,
         },
         Mode::VolumeOnly => RewardParams {
@@ -119,7 +127,8 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             m_community_max: decimal(1.0),
             target_share: decimal(r.target_share),
             alpha: decimal(0.0),
-            payer_cap: Uint128::new(UNCAPPED_MICRO_USD),
+            v_cap: Uint128::new(UNCAPPED_MICRO_USD),
+            c_call: None,
             hardware_weights,
         },
     }
@@ -174,10 +183,10 @@ pub fn genesis(s: &Scenario, mode: Mode) -> GenesisConfig {
     g
 }
 
-/// The calls of every epoch, with the attacker's (when the scenario has one).
+/// The organic calls of every epoch.
 pub fn plan(s: &Scenario) -> Vec<Vec<CallPlan>> {
     (0..s.epochs)
-        .map(|e| traffic::plan_epoch(s, GENESIS_TIME, e, true))
+        .map(|e| traffic::plan_epoch(s, GENESIS_TIME, e))
         .collect()
 }
 
@@ -207,6 +216,22 @@ pub fn traffic_signer(s: &Scenario) -> anyhow::Result<(TrafficKeys, [u8; 32])> {
     Ok((keys_for(s, &g), domain))
 }
 
+/// One heartbeat per local node for each of `epochs` epochs, signed with the node's key at the
+/// middle of the epoch.
+pub fn sign_heartbeats(s: &Scenario, epochs: u64) -> anyhow::Result<Vec<Vec<Heartbeat>>> {
+    let (keys, domain) = traffic_signer(s)?;
+    (0..epochs)
+        .map(|e| {
+            let t = GENESIS_TIME + e * s.epoch_length_s + s.epoch_length_s / 2;
+            s.nodes
+                .iter()
+                .filter(|n| n.kind == KindSpec::Local)
+                .map(|n| keys.heartbeat(&domain, &n.id, e, t))
+                .collect()
+        })
+        .collect()
+}
+
 /// Signs every planned call (payment, receipt, settlement) once for all runs.
 pub fn sign_all(
     s: &Scenario,
@@ -234,42 +259,29 @@ pub struct RequestBody {
     pub receipts: usize,
 }
 
-/// Serializes every epoch's signed receipts into request bodies of [`RECEIPTS_PER_REQUEST`]
-/// (in order; without the wash attacker's calls unless `with_attack`), on the rayon pool. Done
-/// once per traffic variant: the volume-only and provenance runs post the same bytes.
-pub fn request_bodies(
-    plans: &[Vec<CallPlan>],
-    signed: &[Vec<SignedReceipt>],
-    with_attack: bool,
-) -> anyhow::Result<Vec<Vec<RequestBody>>> {
+/// Serializes one epoch's receipts (`first`, then `then`) into request bodies of
+/// [`RECEIPTS_PER_REQUEST`], on the rayon pool. Done once per traffic variant: every run that
+/// posts it shares the bytes.
+pub fn epoch_bodies(
+    first: &[SignedReceipt],
+    then: &[SignedReceipt],
+) -> anyhow::Result<Vec<RequestBody>> {
     use rayon::prelude::*;
-    if plans.len() != signed.len() {
-        bail!("{} epochs planned but {} signed", plans.len(), signed.len());
-    }
-    plans
-        .iter()
-        .zip(signed)
-        .map(|(p, r)| {
-            if p.len() != r.len() {
-                bail!("{} calls planned but {} receipts signed", p.len(), r.len());
-            }
-            let receipts: Vec<&SignedReceipt> = r
-                .iter()
-                .zip(p)
-                .filter(|(_, c)| with_attack || !c.is_wash())
-                .map(|(r, _)| r)
-                .collect();
-            receipts
-                .par_chunks(RECEIPTS_PER_REQUEST)
-                .map(|part| {
-                    Ok(RequestBody {
-                        json: serde_json::to_vec(part)?.into(),
-                        receipts: part.len(),
-                    })
-                })
-                .collect()
+    let receipts: Vec<&SignedReceipt> = first.iter().chain(then).collect();
+    receipts
+        .par_chunks(RECEIPTS_PER_REQUEST)
+        .map(|part| {
+            Ok(RequestBody {
+                json: serde_json::to_vec(part)?.into(),
+                receipts: part.len(),
+            })
         })
         .collect()
+}
+
+/// [`epoch_bodies`] of every epoch's signed receipts.
+pub fn request_bodies(signed: &[Vec<SignedReceipt>]) -> anyhow::Result<Vec<Vec<RequestBody>>> {
+    signed.iter().map(|r| epoch_bodies(r, &[])).collect()
 }
 
 #[derive(Deserialize)]
@@ -347,19 +359,24 @@ fn pool_query<T: serde::de::DeserializeOwned>(
     Ok(serde_json::from_value(v)?)
 }
 
-/// Runs one traffic variant under `mode` on a fresh chain: `bodies` are its request bodies per
-/// epoch ([`request_bodies`]; `with_attack` says whether they include the attacker's calls).
+/// Runs one traffic variant under `mode` on a fresh chain, over as many epochs as `bodies` has
+/// (from epoch 0): `bodies` are its request bodies per epoch ([`epoch_bodies`]; `with_attack`
+/// says whether they include self-paid calls), `heartbeats` the local nodes' heartbeats per
+/// epoch (at least as many epochs).
 pub fn run_mode(
     s: &Scenario,
     mode: Mode,
     with_attack: bool,
     bodies: &[Vec<RequestBody>],
+    heartbeats: &[Vec<Heartbeat>],
     bar: &ProgressBar,
 ) -> anyhow::Result<ModeRun> {
-    if bodies.len() as u64 != s.epochs {
+    let epochs = bodies.len() as u64;
+    if epochs == 0 || epochs > s.epochs || heartbeats.len() < bodies.len() {
         bail!(
-            "{} epochs of request bodies for a {}-epoch scenario",
+            "{} epochs of request bodies and {} of heartbeats for a {}-epoch scenario",
             bodies.len(),
+            heartbeats.len(),
             s.epochs
         );
     }
@@ -416,10 +433,10 @@ pub fn run_mode(
         receipts_accepted: 0,
         receipts_rejected: 0,
         emission: g.params.emission_per_epoch,
-        readings: Vec::with_capacity(s.epochs as usize),
+        readings: Vec::with_capacity(epochs as usize),
     };
     let mut ingest_rejected = 0u64;
-    for epoch in 0..s.epochs {
+    for epoch in 0..epochs {
         // ingest at the epoch's end (inside the grace window), then batch and submit
         let end = clock.end(epoch);
         chain.set_time(end)?;
@@ -444,6 +461,19 @@ pub fn run_mode(
                 "epoch {epoch}: {} batches refused by the chain",
                 submitted.failed_batches
             );
+        }
+        let beats = &heartbeats[epoch as usize];
+        if !beats.is_empty() {
+            let out = chain
+                .submit_receipts(&[], beats)
+                .with_context(|| format!("heartbeats of epoch {epoch}"))?;
+            if let Some(h) = out.response.heartbeats.iter().find(|h| h.rejected.is_some()) {
+                bail!(
+                    "epoch {epoch}: heartbeat {} rejected: {}",
+                    h.index,
+                    h.rejected.clone().unwrap_or_default()
+                );
+            }
         }
         // the grace period passes: finalize, then every operator claims
         let closed = end + s.grace_s;
@@ -539,6 +569,9 @@ fn read_epoch(
         m_commercial: m.m_commercial,
         budget: report.budget,
         paid: report.paid,
+        usage_paid: report.commercial.usage_paid + report.community.usage_paid,
+        stipend_paid: report.community.stipend_paid,
+        unpaid: report.usage_unpaid + report.stipend_unpaid,
         nodes,
     })
 }

@@ -1,12 +1,15 @@
-//! The scenario file of `opg simulate` (TOML, `deny_unknown_fields`): models with provenance and
-//! prices, nodes with their power draw, demand, payers, electricity and token prices, reward params
-//! and an optional wash-trading attacker. [`Scenario::parse`] validates everything a run relies on,
-//! so a bad file fails before anything is signed, with the field that is wrong in the message.
+//! The scenario file of `opg simulate` (TOML, `deny_unknown_fields`): models with provenance,
+//! size and market prices, nodes with their hardware (GPU idle and busy power, memory, measured
+//! throughput per model, host power, purchase price and service life), demand, payers, electricity
+//! and token prices, settlement costs, reward params and the wash-trading attacker's search space.
+//! Every figure is cited in the file. [`Scenario::parse`] validates everything a run relies on,
+//! so a bad file fails before anything is signed, with the field that is wrong in the message; a
+//! model whose weights do not fit its node's GPU in the quantization the file names is refused.
 //!
 //! Time scaling: an epoch of the embedded chain *is* `epoch_length_s` seconds of represented wall
-//! time (the chain clock is set, not waited for). Electricity is charged for that whole span
-//! (`power_w * epoch_length_s`), so with `epoch_length_s = 86400` an epoch is a day and 30 epochs are
-//! a month. Per-call figures (prices, upstream API cost) do not depend on the epoch length.
+//! time (the chain clock is set, not waited for). Electricity is charged for that whole span (host
+//! power all the time, the GPU at its busy power while it serves calls and at its idle power
+//! otherwise), so with `epoch_length_s = 86400` an epoch is a day and 30 epochs are a month.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -85,11 +88,16 @@ pub struct Scenario {
     pub models: Vec<ModelSpec>,
     /// The nodes.
     pub nodes: Vec<NodeSpec>,
+    /// What settling a payment and funding a payer key cost (the wash trader's costs).
+    pub settlement: SettlementCosts,
     /// Reward params of the provenance mode (volume-only overrides multipliers and stipend).
     pub rewards: RewardSpec,
-    /// Optional wash-trading attacker.
+    /// The wash-trading attacker's search space (absent: no attacker).
     #[serde(default)]
     pub wash_attack: Option<WashAttack>,
+    /// The `--sweep` grid (`--sweep` needs it).
+    #[serde(default)]
+    pub sweep: Option<SweepSpec>,
 }
 
 fn default_v2_fraction() -> f64 {
@@ -130,8 +138,17 @@ pub struct ModelSpec {
     pub id: String,
     /// `commercial` or `community`.
     pub provenance: ProvenanceSpec,
-    /// Price a payer pays per call, micro-USD (= USDC base units, 6 decimals).
-    pub price_micro_usd: u64,
+    /// Price a payer pays per call, micro-USD (= USDC base units, 6 decimals). Default: the
+    /// `market` price of a call with the mean token counts, times `1 + markup`, rounded down.
+    #[serde(default)]
+    pub price_micro_usd: Option<u64>,
+    /// What the market charges for this model per token (a vendor's or an inference provider's
+    /// published API price).
+    #[serde(default)]
+    pub market: Option<TokenPrice>,
+    /// Fraction added to the market price by the nodes serving the model (default 0).
+    #[serde(default)]
+    pub markup: f64,
     /// Mean prompt tokens per call (each call draws uniformly in `[mean/2, 3*mean/2]`).
     pub prompt_tokens: u64,
     /// Mean completion tokens per call (drawn like `prompt_tokens`).
@@ -141,28 +158,48 @@ pub struct ModelSpec {
     pub demand_weight: f64,
     /// Upstream API price a proxy node pays for this model (commercial models).
     #[serde(default)]
-    pub upstream: Option<UpstreamPrice>,
+    pub upstream: Option<TokenPrice>,
+    /// Parameters, billions (community models: sizes the weights a GPU must hold).
+    #[serde(default)]
+    pub parameters_b: Option<f64>,
 }
 
 impl ModelSpec {
     /// Upstream API cost of one call with these token counts, USD (0 without an upstream price).
     pub fn upstream_cost_usd(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
-        self.upstream.as_ref().map_or(0.0, |u| {
-            (prompt_tokens as f64 * u.input_usd_per_mtok
-                + completion_tokens as f64 * u.output_usd_per_mtok)
-                / 1e6
-        })
+        self.upstream
+            .as_ref()
+            .map_or(0.0, |u| u.cost_usd(prompt_tokens, completion_tokens))
+    }
+
+    /// Price of a call, micro-USD: `price_micro_usd`, else the market price of the mean call
+    /// times `1 + markup` (rounded down; at least 1). `None` when the file gives neither.
+    pub fn price(&self) -> Option<u64> {
+        if let Some(p) = self.price_micro_usd {
+            return Some(p);
+        }
+        let m = self.market.as_ref()?;
+        let usd = m.cost_usd(self.prompt_tokens, self.completion_tokens) * (1.0 + self.markup);
+        Some(((usd * MICRO as f64).floor() as u64).max(1))
     }
 }
 
-/// A vendor's published per-token API price.
+/// A published per-token API price.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UpstreamPrice {
+pub struct TokenPrice {
     /// USD per 1M input (prompt) tokens.
     pub input_usd_per_mtok: f64,
     /// USD per 1M output (completion) tokens.
     pub output_usd_per_mtok: f64,
+}
+
+impl TokenPrice {
+    /// Cost of `prompt` input and `completion` output tokens, USD.
+    pub fn cost_usd(&self, prompt: u64, completion: u64) -> f64 {
+        (prompt as f64 * self.input_usd_per_mtok + completion as f64 * self.output_usd_per_mtok)
+            / 1e6
+    }
 }
 
 /// Provenance as written in the file.
@@ -203,6 +240,88 @@ impl From<KindSpec> for NodeKindTag {
     }
 }
 
+/// Weight formats a local node may serve a model in, with their storage cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantization {
+    /// bfloat16, unquantized: 16 bits per weight.
+    Bf16,
+    /// float16, unquantized: 16 bits per weight.
+    Fp16,
+    /// 8-bit float (FP8 E4M3, e.g. vLLM / TensorRT-LLM): 8 bits per weight.
+    Fp8,
+    /// 8-bit integer weights: 8 bits per weight.
+    Int8,
+    /// llama.cpp `Q8_0`: blocks of 32 weights in 34 bytes = 8.5 bits per weight.
+    Q8_0,
+    /// llama.cpp `Q4_K_M`: about 4.82 bits per weight (Llama 3 70B: 39.59 GiB for 70.55B
+    /// parameters, XiongjieDai/GPU-Benchmarks-on-LLM-Inference, "Total VRAM Requirements", 2024).
+    Q4KM,
+    /// llama.cpp `Q4_0`: blocks of 32 weights in 18 bytes = 4.5 bits per weight.
+    Q4_0,
+}
+
+impl Quantization {
+    /// Storage bits per weight.
+    pub fn bits_per_weight(self) -> f64 {
+        match self {
+            Quantization::Bf16 | Quantization::Fp16 => 16.0,
+            Quantization::Fp8 | Quantization::Int8 => 8.0,
+            Quantization::Q8_0 => 8.5,
+            Quantization::Q4KM => 4.82,
+            Quantization::Q4_0 => 4.5,
+        }
+    }
+
+    /// Memory the weights of a model with `parameters_b` billion parameters take, GiB.
+    pub fn weights_gib(self, parameters_b: f64) -> f64 {
+        parameters_b * 1e9 * self.bits_per_weight() / 8.0 / GIB
+    }
+}
+
+/// Bytes per GiB.
+pub const GIB: f64 = 1_073_741_824.0;
+/// Share of a GPU's memory the weights may take; the rest is left to the KV cache and the
+/// runtime (a model that fills the whole card cannot serve a call).
+pub const MAX_WEIGHTS_SHARE_OF_GPU_MEMORY: f64 = 0.95;
+
+/// A local node's GPU.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSpec {
+    /// Product name, e.g. `NVIDIA H100 PCIe 80GB`.
+    pub name: String,
+    /// Memory, GiB.
+    pub memory_gib: f64,
+    /// Draw while idle with the weights loaded, watts.
+    pub idle_w: f64,
+    /// Draw while serving a call, watts.
+    pub busy_w: f64,
+}
+
+/// How a local node serves one of its models: the weight format and the throughput measured
+/// for that model on that GPU.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServingSpec {
+    /// Model id (one of the node's `models`).
+    pub model: String,
+    /// Weight format the node loads.
+    pub quantization: Quantization,
+    /// Prompt processing speed, tokens per second, one request at a time.
+    pub prompt_tokens_per_s: f64,
+    /// Generation speed, tokens per second, one request at a time.
+    pub completion_tokens_per_s: f64,
+}
+
+impl ServingSpec {
+    /// Seconds the GPU is busy with one call of these token counts.
+    pub fn busy_seconds(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
+        prompt_tokens as f64 / self.prompt_tokens_per_s
+            + completion_tokens as f64 / self.completion_tokens_per_s
+    }
+}
+
 /// A node.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,11 +335,82 @@ pub struct NodeSpec {
     /// Attested hardware class (local nodes), e.g. `h100`, `rtx4090`.
     #[serde(default)]
     pub hardware: Option<String>,
-    /// Average electrical draw of the node, watts, for the whole epoch.
-    pub power_w: f64,
+    /// Average draw of everything but the GPU (CPU, memory, disks, fans, power-supply losses),
+    /// watts, all the time.
+    pub host_w: f64,
+    /// The GPU (local nodes).
+    #[serde(default)]
+    pub gpu: Option<GpuSpec>,
+    /// How each model runs on the GPU (local nodes: one entry per model).
+    #[serde(default)]
+    pub serving: Vec<ServingSpec>,
+    /// Purchase price of the node's hardware (GPU and host), USD.
+    #[serde(default)]
+    pub hardware_usd: f64,
+    /// Service life the hardware is written off over, months (needed with `hardware_usd`).
+    #[serde(default)]
+    pub service_life_months: Option<f64>,
     /// Sign receipts with ed25519 instead of secp256k1.
     #[serde(default)]
     pub ed25519: bool,
+}
+
+impl NodeSpec {
+    /// The serving entry of `model`.
+    pub fn serving_of(&self, model: &str) -> Option<&ServingSpec> {
+        self.serving.iter().find(|s| s.model == model)
+    }
+
+    /// Seconds the GPU is busy with a call (0 for a node without a GPU or serving entry).
+    pub fn busy_seconds(&self, model: &str, prompt_tokens: u64, completion_tokens: u64) -> f64 {
+        match (&self.gpu, self.serving_of(model)) {
+            (Some(_), Some(s)) => s.busy_seconds(prompt_tokens, completion_tokens),
+            _ => 0.0,
+        }
+    }
+
+    /// Hardware write-off per second of represented time, USD (`hardware_usd` over the service
+    /// life; a month is 365.25 / 12 days).
+    pub fn hardware_usd_per_second(&self) -> f64 {
+        match self.service_life_months {
+            Some(m) if m > 0.0 => self.hardware_usd / (m * SECONDS_PER_MONTH),
+            _ => 0.0,
+        }
+    }
+}
+
+/// Seconds in a month of 365.25 / 12 days.
+pub const SECONDS_PER_MONTH: f64 = 365.25 / 12.0 * 86_400.0;
+
+/// What getting one x402 payment settled costs, and funding a payer key: what a wash trader
+/// pays per self-paid call and per fresh key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCosts {
+    /// The facilitator's fee per settled payment, USD.
+    pub facilitator_fee_usd: f64,
+    /// Payment-network gas per settlement the payer side bears, USD (0 when the facilitator
+    /// pays the gas out of its fee).
+    pub gas_usd: f64,
+    /// Funding one fresh payer key with USDC (one token transfer's gas), USD.
+    pub funding_transfer_usd: f64,
+}
+
+impl SettlementCosts {
+    /// Cost of one settled self-payment, USD.
+    pub fn per_call_usd(&self) -> f64 {
+        self.facilitator_fee_usd + self.gas_usd
+    }
+}
+
+/// A hardware class's stipend weight and cap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareClassSpec {
+    /// Stipend weight, in `[0, 100]`.
+    pub weight: f64,
+    /// Most stipend one node of the class gets per epoch, whole OPG.
+    pub stipend_cap_opg: f64,
 }
 
 /// Reward params of the provenance mode.
@@ -238,33 +428,79 @@ pub struct RewardSpec {
     pub m_community_max: f64,
     /// `S*` in `(0, 1]`.
     pub target_share: f64,
-    /// `alpha` in `[0, 0.5]`.
+    /// `alpha` in `[0, 0.9]`: the stipend's share of the budget.
     pub alpha: f64,
-    /// Per-epoch cap of one payer's contribution to one node, USD (> 0).
-    pub payer_cap_usd: f64,
-    /// Stipend weight per hardware class, in `[0, 100]`.
-    pub hardware_weights: BTreeMap<String, f64>,
+    /// `v_cap`: most value one call counts for, micro-USD (> 0).
+    pub v_cap_micro_usd: u64,
+    /// `c_call`: most usage reward one call may earn, uopg (absent: no per-call cap).
+    #[serde(default)]
+    pub c_call_uopg: Option<u64>,
+    /// Stipend weight and cap per hardware class.
+    pub hardware: BTreeMap<String, HardwareClassSpec>,
 }
 
-/// The wash-trading attacker: the operator of a local node pays his own node through fresh payer
-/// keys. The payments return to him; what he spends is the settlement fee of every payment and the
-/// cost of funding every fresh key.
+/// The wash-trading attacker's search space: the operator of a local node pays his own node
+/// through fresh payer keys. The payments return to him; he pays the settlement of every
+/// payment and the funding of every fresh key ([`SettlementCosts`]). Every candidate (calls
+/// per epoch x value) runs through the whole pipeline over `horizon_epochs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WashAttack {
     /// The attacker's (local) node.
     pub node: String,
-    /// Fresh payer keys used per epoch (never reused).
-    pub fresh_payers_per_epoch: u32,
-    /// Calls each fresh key pays for.
-    pub calls_per_payer: u32,
-    /// First epoch of the attack.
-    #[serde(default)]
-    pub start_epoch: u64,
-    /// Settlement fee per payment, USD (facilitator fee and/or gas).
-    pub settlement_fee_usd: f64,
-    /// Cost of funding one fresh key with USDC (one token transfer), USD.
-    pub funding_cost_usd: f64,
+    /// Self-paid calls per fresh key (a key pays for this many calls, then a new one is funded).
+    pub calls_per_key: u32,
+    /// Epochs each candidate runs (from epoch 0).
+    #[serde(default = "default_horizon")]
+    pub horizon_epochs: u64,
+    /// Self-paid calls per epoch, as multiples of his node's organic calls per epoch (rounded
+    /// up); 0 is always searched.
+    #[serde(default = "default_volumes")]
+    pub volume_multiples: Vec<f64>,
+    /// Values of a self-paid call, as multiples of `v_cap` (`>= 1`).
+    #[serde(default = "default_values")]
+    pub value_multiples: Vec<f64>,
+}
+
+fn default_horizon() -> u64 {
+    3
+}
+
+fn default_volumes() -> Vec<f64> {
+    vec![1.0, 3.0, 10.0]
+}
+
+fn default_values() -> Vec<f64> {
+    vec![1.0, 10.0]
+}
+
+/// The `--sweep` grid (each axis a list of values; every combination runs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Epochs each grid point runs.
+    #[serde(default = "default_sweep_epochs")]
+    pub epochs: u64,
+    /// Emission per epoch, whole OPG.
+    pub emission_per_epoch_opg: Vec<u64>,
+    /// Community share of organic calls.
+    pub community_share: Vec<f64>,
+    /// `alpha`.
+    pub alpha: Vec<f64>,
+    /// `c_call` as multiples of the settlement cost of one call (in uopg at the token price).
+    pub c_call_multiples: Vec<f64>,
+    /// The attacker's volumes searched at each point (multiples of his organic calls, at
+    /// `v_cap`).
+    #[serde(default = "default_sweep_volumes")]
+    pub attack_volume_multiples: Vec<f64>,
+}
+
+fn default_sweep_volumes() -> Vec<f64> {
+    vec![1.0, 10.0]
+}
+
+fn default_sweep_epochs() -> u64 {
+    2
 }
 
 impl Scenario {
@@ -299,9 +535,29 @@ impl Scenario {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// Electricity cost of `node` over one epoch, USD: `power_w * epoch_length_s / 3.6e6 kWh * tariff`.
-    pub fn electricity_usd_per_epoch(&self, node: &NodeSpec) -> f64 {
-        node.power_w * self.epoch_length_s as f64 / 3_600_000.0 * self.electricity_usd_per_kwh
+    /// Electricity of `node` over `span_s` seconds of which its GPU was busy `busy_s`, USD:
+    /// `(host_w * span + gpu.busy_w * busy + gpu.idle_w * (span - busy)) / 3.6e6 kWh * tariff`.
+    pub fn electricity_usd(&self, node: &NodeSpec, busy_s: f64, span_s: f64) -> f64 {
+        let busy = busy_s.min(span_s);
+        let gpu_j = node
+            .gpu
+            .as_ref()
+            .map_or(0.0, |g| g.busy_w * busy + g.idle_w * (span_s - busy));
+        (node.host_w * span_s + gpu_j) / 3_600_000.0 * self.electricity_usd_per_kwh
+    }
+
+    /// Settlement cost of one call in uopg at the scenario's token price, rounded down: the
+    /// highest honest `c_call` (DESIGN §4).
+    pub fn settlement_cost_uopg(&self) -> u64 {
+        if self.token_price_usd <= 0.0 {
+            return 0;
+        }
+        (self.settlement.per_call_usd() / self.token_price_usd * MICRO as f64).floor() as u64
+    }
+
+    /// Price of a call to `model`, micro-USD (validated: every model has one).
+    pub fn price_of(&self, model: &str) -> u64 {
+        self.model(model).and_then(|m| m.price()).unwrap_or(0)
     }
 
     /// Emission per epoch in uopg.
@@ -374,11 +630,33 @@ impl Scenario {
             if !ids.insert(m.id.as_str()) {
                 return Err(invalid(f("id"), format!("duplicate model `{}`", m.id)));
             }
-            if m.price_micro_usd == 0 {
-                return Err(invalid(f("price_micro_usd"), "must be > 0"));
-            }
             if m.prompt_tokens == 0 && m.completion_tokens == 0 {
                 return Err(invalid(f("prompt_tokens"), "a call needs some tokens"));
+            }
+            if let Some(p) = &m.market {
+                non_negative(&f("market.input_usd_per_mtok"), p.input_usd_per_mtok)?;
+                non_negative(&f("market.output_usd_per_mtok"), p.output_usd_per_mtok)?;
+            }
+            non_negative(&f("markup"), m.markup)?;
+            match (m.price_micro_usd, &m.market) {
+                (Some(0), _) => return Err(invalid(f("price_micro_usd"), "must be > 0")),
+                (None, None) => {
+                    return Err(invalid(
+                        f("price_micro_usd"),
+                        "give the call price or the model's `market` per-token price",
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(p) = m.parameters_b {
+                if !(p.is_finite() && p > 0.0) {
+                    return Err(invalid(f("parameters_b"), "must be > 0"));
+                }
+            } else if m.provenance == ProvenanceSpec::Community {
+                return Err(invalid(
+                    f("parameters_b"),
+                    "a community model needs its size to check that it fits a GPU",
+                ));
             }
             non_negative(&f("demand_weight"), m.demand_weight)?;
             if let Some(u) = &m.upstream {
@@ -481,13 +759,95 @@ impl Scenario {
                 }
                 _ => {}
             }
-            non_negative(&f("power_w"), n.power_w)?;
+            non_negative(&f("host_w"), n.host_w)?;
+            non_negative(&f("hardware_usd"), n.hardware_usd)?;
+            match n.service_life_months {
+                Some(m) if !(m.is_finite() && m > 0.0) => {
+                    return Err(invalid(f("service_life_months"), "must be > 0"))
+                }
+                None if n.hardware_usd > 0.0 => {
+                    return Err(invalid(
+                        f("service_life_months"),
+                        "hardware_usd is written off over a stated service life",
+                    ))
+                }
+                _ => {}
+            }
+            self.validate_gpu(i, n)?;
         }
         for (i, m) in self.models.iter().enumerate() {
             if m.demand_weight > 0.0 && !self.nodes.iter().any(|n| n.models.contains(&m.id)) {
                 return Err(invalid(
                     format!("models[{i}]"),
                     format!("model `{}` has demand but no node serves it", m.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A local node has a GPU and serves each of its models in a format whose weights fit it.
+    fn validate_gpu(&self, i: usize, n: &NodeSpec) -> Result<(), ScenarioError> {
+        let f = |name: &str| format!("nodes[{i}].{name}");
+        let Some(gpu) = &n.gpu else {
+            if n.kind == KindSpec::Local {
+                return Err(invalid(f("gpu"), "a local node runs its models on a GPU"));
+            }
+            if !n.serving.is_empty() {
+                return Err(invalid(f("serving"), "a node without a GPU serves nothing locally"));
+            }
+            return Ok(());
+        };
+        if n.kind == KindSpec::Proxy {
+            return Err(invalid(f("gpu"), "a proxy node relays calls upstream: no GPU"));
+        }
+        if !(gpu.memory_gib.is_finite() && gpu.memory_gib > 0.0) {
+            return Err(invalid(f("gpu.memory_gib"), "must be > 0"));
+        }
+        non_negative(&f("gpu.idle_w"), gpu.idle_w)?;
+        non_negative(&f("gpu.busy_w"), gpu.busy_w)?;
+        if gpu.busy_w < gpu.idle_w {
+            return Err(invalid(f("gpu.busy_w"), "must be at least idle_w"));
+        }
+        for m in &n.models {
+            if n.serving_of(m).is_none() {
+                return Err(invalid(
+                    f("serving"),
+                    format!("no serving entry (quantization, throughput) for model `{m}`"),
+                ));
+            }
+        }
+        for (j, sv) in n.serving.iter().enumerate() {
+            let g = |name: &str| format!("nodes[{i}].serving[{j}].{name}");
+            if !n.models.contains(&sv.model) {
+                return Err(invalid(
+                    g("model"),
+                    format!("`{}` is not among the node's models", sv.model),
+                ));
+            }
+            for (name, v) in [
+                ("prompt_tokens_per_s", sv.prompt_tokens_per_s),
+                ("completion_tokens_per_s", sv.completion_tokens_per_s),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(invalid(g(name), "must be > 0"));
+                }
+            }
+            let params = self
+                .model(&sv.model)
+                .and_then(|m| m.parameters_b)
+                .unwrap_or(0.0);
+            let need = sv.quantization.weights_gib(params);
+            let room = gpu.memory_gib * MAX_WEIGHTS_SHARE_OF_GPU_MEMORY;
+            if need > room {
+                return Err(invalid(
+                    g("quantization"),
+                    format!(
+                        "`{}` ({params}B parameters) in {:?} needs {need:.1} GiB of weights but the \
+                         {} has {} GiB ({room:.1} GiB usable next to the KV cache): it does not \
+                         fit; name a quantization that does (e.g. fp8 or q4_k_m) or a larger GPU",
+                        sv.model, sv.quantization, gpu.name, gpu.memory_gib
+                    ),
                 ));
             }
         }
@@ -505,18 +865,60 @@ impl Scenario {
         if r.target_share == 0.0 {
             return Err(invalid("rewards.target_share", "must be > 0"));
         }
-        in_range("rewards.alpha", r.alpha, 0.0, 0.5)?;
-        if !(r.payer_cap_usd.is_finite() && r.payer_cap_usd >= 1e-6) {
+        in_range("rewards.alpha", r.alpha, 0.0, 0.9)?;
+        if r.v_cap_micro_usd == 0 {
+            return Err(invalid("rewards.v_cap_micro_usd", "must be > 0"));
+        }
+        if r.c_call_uopg == Some(0) {
             return Err(invalid(
-                "rewards.payer_cap_usd",
-                "must be at least 0.000001",
+                "rewards.c_call_uopg",
+                "must be > 0 (omit it for no per-call cap)",
             ));
         }
-        if r.hardware_weights.len() > 32 {
-            return Err(invalid("rewards.hardware_weights", "at most 32 classes"));
+        if r.hardware.len() > 32 {
+            return Err(invalid("rewards.hardware", "at most 32 classes"));
         }
-        for (class, w) in &r.hardware_weights {
-            in_range(&format!("rewards.hardware_weights.{class}"), *w, 0.0, 100.0)?;
+        for (class, h) in &r.hardware {
+            in_range(
+                &format!("rewards.hardware.{class}.weight"),
+                h.weight,
+                0.0,
+                100.0,
+            )?;
+            non_negative(
+                &format!("rewards.hardware.{class}.stipend_cap_opg"),
+                h.stipend_cap_opg,
+            )?;
+        }
+        let s = &self.settlement;
+        non_negative("settlement.facilitator_fee_usd", s.facilitator_fee_usd)?;
+        non_negative("settlement.gas_usd", s.gas_usd)?;
+        non_negative("settlement.funding_transfer_usd", s.funding_transfer_usd)?;
+        if let Some(sw) = &self.sweep {
+            if sw.epochs == 0 || sw.epochs > 30 {
+                return Err(invalid("sweep.epochs", "must be in 1..=30"));
+            }
+            if sw.emission_per_epoch_opg.is_empty()
+                || sw.community_share.is_empty()
+                || sw.alpha.is_empty()
+                || sw.c_call_multiples.is_empty()
+            {
+                return Err(invalid("sweep", "every axis needs at least one value"));
+            }
+            if sw.emission_per_epoch_opg.contains(&0) {
+                return Err(invalid("sweep.emission_per_epoch_opg", "must be > 0"));
+            }
+            for v in &sw.community_share {
+                unit_interval("sweep.community_share", *v)?;
+            }
+            for v in &sw.alpha {
+                in_range("sweep.alpha", *v, 0.0, 0.9)?;
+            }
+            for v in &sw.c_call_multiples {
+                if !(v.is_finite() && *v > 0.0) {
+                    return Err(invalid("sweep.c_call_multiples", "must be > 0"));
+                }
+            }
         }
         Ok(())
     }
@@ -528,23 +930,37 @@ impl Scenario {
         if node.kind != KindSpec::Local {
             return Err(invalid(
                 "wash_attack.node",
-                "the attacker farms the community multiplier: his node must be local",
+                "the attacker farms community rewards: his node must be local",
             ));
         }
-        if w.fresh_payers_per_epoch == 0 || w.calls_per_payer == 0 {
+        if w.calls_per_key == 0 {
+            return Err(invalid("wash_attack.calls_per_key", "must be > 0"));
+        }
+        if w.horizon_epochs == 0 || w.horizon_epochs > 30 {
+            return Err(invalid(
+                "wash_attack.horizon_epochs",
+                "must be in 1..=30 (runs use at most the scenario's epochs)",
+            ));
+        }
+        if w.volume_multiples.len() > 16 || w.value_multiples.is_empty() || w.value_multiples.len() > 8 {
             return Err(invalid(
                 "wash_attack",
-                "fresh_payers_per_epoch and calls_per_payer must be > 0 (omit the section for no attack)",
+                "1-8 value_multiples and at most 16 volume_multiples",
             ));
         }
-        if w.start_epoch >= self.epochs {
-            return Err(invalid(
-                "wash_attack.start_epoch",
-                "must be before the last epoch",
-            ));
+        for v in &w.volume_multiples {
+            if !(v.is_finite() && *v >= 0.0 && *v <= 100.0) {
+                return Err(invalid("wash_attack.volume_multiples", "each in [0, 100]"));
+            }
         }
-        non_negative("wash_attack.settlement_fee_usd", w.settlement_fee_usd)?;
-        non_negative("wash_attack.funding_cost_usd", w.funding_cost_usd)?;
+        for v in &w.value_multiples {
+            if !(v.is_finite() && *v >= 1.0 && *v <= 1000.0) {
+                return Err(invalid(
+                    "wash_attack.value_multiples",
+                    "each in [1, 1000]: values at and above v_cap",
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -651,7 +1067,7 @@ mod tests {
     #[test]
     fn out_of_bounds_params_are_rejected() {
         let mut s = Scenario::seed().unwrap();
-        s.rewards.alpha = 0.7;
+        s.rewards.alpha = 0.95;
         assert!(s
             .validate()
             .unwrap_err()
@@ -711,15 +1127,89 @@ mod tests {
         let gpt = s.model("openai/gpt-4.1").unwrap();
         // $2 / 1M input, $8 / 1M output: 1000 in + 500 out = $0.002 + $0.004.
         assert!((gpt.upstream_cost_usd(1000, 500) - 0.006).abs() < 1e-12);
+        // the call price: the market price of a mean call (1000 + 400 tokens: $0.0052) + 5.5%
+        assert_eq!(gpt.price(), Some(5486));
+        // community models at the open-weight API market price of a mean call
+        assert_eq!(s.price_of("meta-llama/llama-3.3-70b-instruct"), 1232);
+        assert_eq!(s.price_of("meta-llama/llama-3.1-8b-instruct"), 198);
     }
 
     #[test]
-    fn electricity_per_epoch() {
+    fn electricity_counts_host_all_day_and_gpu_busy_or_idle() {
         let s = Scenario::seed().unwrap();
-        let mut node = s.nodes[0].clone();
-        node.power_w = 1000.0;
-        let day = 24.0 * s.electricity_usd_per_kwh * s.epoch_length_s as f64 / 86400.0;
-        assert!((s.electricity_usd_per_epoch(&node) - day).abs() < 1e-9);
+        let mut node = s.nodes[1].clone();
+        node.host_w = 100.0;
+        node.gpu = Some(GpuSpec {
+            name: "g".into(),
+            memory_gib: 80.0,
+            idle_w: 50.0,
+            busy_w: 300.0,
+        });
+        // 1 h busy + 23 h idle: 100 W x 24 h + 300 W x 1 h + 50 W x 23 h = 3.85 kWh
+        let usd = s.electricity_usd(&node, 3600.0, 86400.0);
+        assert!((usd - 3.85 * s.electricity_usd_per_kwh).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_model_that_does_not_fit_its_gpu_is_refused() {
+        // Llama 3.3 70B unquantized (bf16: 131.5 GiB) on one 80 GB H100
+        let mut s = Scenario::seed().unwrap();
+        let h100 = s.nodes.iter().position(|n| n.hardware.as_deref() == Some("h100")).unwrap();
+        s.nodes[h100].serving[0].quantization = Quantization::Bf16;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("nodes[{h100}].serving[0].quantization"))
+                && err.contains("does not fit")
+                && err.contains("131.5 GiB")
+                && err.contains("H100"),
+            "{err}"
+        );
+        // FP8 (65.8 GiB) fits, as does the Q4_0 the scenario names
+        s.nodes[h100].serving[0].quantization = Quantization::Fp8;
+        s.validate().unwrap();
+        // a local node without a serving entry for one of its models
+        let mut s = Scenario::seed().unwrap();
+        s.nodes[h100].serving.clear();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("no serving entry"), "{err}");
+        // a community model without a size
+        let mut s = Scenario::seed().unwrap();
+        let m = s
+            .models
+            .iter()
+            .position(|m| m.provenance == ProvenanceSpec::Community)
+            .unwrap();
+        s.models[m].parameters_b = None;
+        assert!(s.validate().unwrap_err().to_string().contains("parameters_b"));
+    }
+
+    #[test]
+    fn quantization_sizes() {
+        // 70.6B parameters: bf16 131.5 GiB, fp8 65.8 GiB, Q4_0 (18 bytes per 32 weights) 37.0 GiB
+        assert!((Quantization::Bf16.weights_gib(70.6) - 131.50).abs() < 0.01);
+        assert!((Quantization::Fp8.weights_gib(70.6) - 65.75).abs() < 0.01);
+        assert!((Quantization::Q4_0.weights_gib(70.6) - 36.99).abs() < 0.01);
+        // Llama 3 70B Q4_K_M: 39.59 GiB for 70.55B parameters (the source of its 4.82 bits)
+        assert!((Quantization::Q4KM.weights_gib(70.55) - 39.59).abs() < 0.05);
+    }
+
+    #[test]
+    fn seed_c_call_is_at_most_the_settlement_cost() {
+        let s = Scenario::seed().unwrap();
+        assert_eq!(s.settlement_cost_uopg(), 20_000);
+        assert!(s.rewards.c_call_uopg.unwrap() <= s.settlement_cost_uopg());
+    }
+
+    #[test]
+    fn hardware_is_written_off_over_its_life() {
+        let s = Scenario::seed().unwrap();
+        let n = &s.nodes[1];
+        let month = n.hardware_usd_per_second() * SECONDS_PER_MONTH;
+        assert!((month - n.hardware_usd / n.service_life_months.unwrap()).abs() < 1e-9);
+        let mut n = n.clone();
+        n.service_life_months = None;
+        n.hardware_usd = 0.0;
+        assert_eq!(n.hardware_usd_per_second(), 0.0);
     }
 
     #[test]

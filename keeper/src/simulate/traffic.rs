@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_std::Binary;
-use opg_core::receipt::{InferenceReceipt, SignedReceipt};
-use opg_core::sign::{make_signed_receipt, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
+use opg_core::sign::{make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams};
 use opg_core::types::{AssetConfig, NetworkConfig};
 use opg_core::x402::PaymentRequirements;
 use rand::seq::SliceRandom;
@@ -119,15 +119,11 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha20Rng, items: &'a [(T, f64)]) -> Option<
     items.iter().rev().find(|(_, w)| *w > 0.0).map(|(t, _)| t)
 }
 
-/// The calls of `epoch` (organic, plus the wash attacker's when `with_attack` and the attack has
-/// started), ordered by `served_at`. Organic traffic is identical with and without the attack.
-/// `genesis` is the unix time epoch 0 starts.
-pub fn plan_epoch(s: &Scenario, genesis: u64, epoch: u64, with_attack: bool) -> Vec<CallPlan> {
+/// The organic calls of `epoch`, ordered by `served_at`. `genesis` is the unix time epoch 0
+/// starts.
+pub fn plan_epoch(s: &Scenario, genesis: u64, epoch: u64) -> Vec<CallPlan> {
     let start = genesis + epoch * s.epoch_length_s;
     let mut calls = plan_organic(s, start, epoch);
-    if with_attack {
-        calls.extend(plan_wash(s, start, epoch));
-    }
     calls.sort_by_key(|c| c.served_at);
     calls
 }
@@ -184,7 +180,7 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
             node_id: node_id.to_string(),
             model_id: model.id.clone(),
             payer,
-            value: model.price_micro_usd,
+            value: model.price().unwrap_or(1),
             prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
             completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
             served_at: start + rng.gen_range(0..s.epoch_length_s),
@@ -200,28 +196,34 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
     out
 }
 
-fn plan_wash(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
+/// The wash attacker's `count` self-paid calls of `value` micro-USD each in `epoch`, ordered by
+/// `served_at`: his node serves them (one of its models at random); a fresh key pays every
+/// `calls_per_key` of them. Deterministic from the scenario seed, the epoch and the value, and a
+/// prefix of a larger plan with the same value (so one signed plan serves every smaller volume).
+/// Empty without an attacker.
+pub fn plan_wash(s: &Scenario, genesis: u64, epoch: u64, count: u64, value: u64) -> Vec<CallPlan> {
     let Some(w) = &s.wash_attack else {
         return vec![];
     };
-    if epoch < w.start_epoch {
-        return vec![];
-    }
     let node = s
         .node(&w.node)
         .expect("validated: the attacker's node exists");
-    let mut rng = epoch_rng(s.seed, epoch, 2);
-    let mut out = Vec::new();
-    for k in 0..w.fresh_payers_per_epoch {
-        for _ in 0..w.calls_per_payer {
+    let start = genesis + epoch * s.epoch_length_s;
+    let mut rng = epoch_rng(s.seed ^ value.rotate_left(17), epoch, 2);
+    let per_key = u64::from(w.calls_per_key.max(1));
+    (0..count)
+        .map(|i| {
             let model_id = &node.models[rng.gen_range(0..node.models.len())];
             let model = s.model(model_id).expect("validated: node models exist");
-            out.push(CallPlan {
+            CallPlan {
                 epoch,
                 node_id: node.id.clone(),
                 model_id: model.id.clone(),
-                payer: Payer::Wash { epoch, k },
-                value: model.price_micro_usd,
+                payer: Payer::Wash {
+                    epoch,
+                    k: u32::try_from(i / per_key).unwrap_or(u32::MAX),
+                },
+                value,
                 prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
                 completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
                 served_at: start + rng.gen_range(0..s.epoch_length_s),
@@ -232,10 +234,9 @@ fn plan_wash(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
                 },
                 nonce: rng.gen(),
                 tx_hash: rng.gen(),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// Keys that sign traffic: payers (organic ones cached), nodes and the facilitator.
@@ -264,6 +265,28 @@ impl TrafficKeys {
             nodes,
             facilitator,
         }
+    }
+
+    /// `node_id`'s signed heartbeat for `epoch` at unix time `timestamp`. Errors if the node
+    /// has no keys.
+    pub fn heartbeat(
+        &self,
+        verifier_domain: &[u8; 32],
+        node_id: &str,
+        epoch: u64,
+        timestamp: u64,
+    ) -> anyhow::Result<Heartbeat> {
+        let (node, _) = self
+            .nodes
+            .get(node_id)
+            .ok_or_else(|| anyhow::anyhow!("no keys for node `{node_id}`"))?;
+        Ok(sign_heartbeat(
+            node,
+            verifier_domain,
+            node_id,
+            epoch,
+            timestamp,
+        ))
     }
 
     /// The key of a payer.
@@ -407,13 +430,11 @@ mod tests {
     #[test]
     fn plan_is_deterministic_and_sized() {
         let s = scenario();
-        let a = plan_epoch(&s, 1_000_000, 3, true);
-        let b = plan_epoch(&s, 1_000_000, 3, true);
+        let a = plan_epoch(&s, 1_000_000, 3);
+        let b = plan_epoch(&s, 1_000_000, 3);
         assert_eq!(a, b);
-        let w = s.wash_attack.as_ref().unwrap();
-        let wash = (w.fresh_payers_per_epoch * w.calls_per_payer) as usize;
-        assert_eq!(a.len(), s.calls_per_epoch as usize + wash);
-        assert_eq!(a.iter().filter(|c| c.is_wash()).count(), wash);
+        assert_eq!(a.len(), s.calls_per_epoch as usize);
+        assert!(a.iter().all(|c| !c.is_wash()));
         assert!(a.windows(2).all(|p| p[0].served_at <= p[1].served_at));
         let start = 1_000_000 + 3 * s.epoch_length_s;
         assert!(a
@@ -422,21 +443,26 @@ mod tests {
     }
 
     #[test]
-    fn organic_traffic_is_the_same_with_and_without_attack() {
+    fn wash_plan_pays_the_attackers_node_from_fresh_keys() {
         let s = scenario();
-        let with: Vec<_> = plan_epoch(&s, 0, 1, true)
-            .into_iter()
-            .filter(|c| !c.is_wash())
-            .collect();
-        let without = plan_epoch(&s, 0, 1, false);
-        assert_eq!(with, without);
+        let w = s.wash_attack.as_ref().unwrap();
+        let v = 3 * s.rewards.v_cap_micro_usd;
+        let calls = plan_wash(&s, 0, 2, 11, v);
+        assert_eq!(calls.len(), 11);
+        assert!(calls
+            .iter()
+            .all(|c| c.is_wash() && c.node_id == w.node && c.value == v && c.epoch == 2));
+        let keys: std::collections::BTreeSet<_> = calls.iter().map(|c| c.payer).collect();
+        assert_eq!(keys.len() as u64, 11u64.div_ceil(u64::from(w.calls_per_key)));
+        let nonces: std::collections::BTreeSet<_> = calls.iter().map(|c| c.nonce).collect();
+        assert_eq!(nonces.len(), 11);
     }
 
     #[test]
     fn demand_split_follows_the_scenario() {
         let mut s = scenario();
         s.demand.community_share = 0.25;
-        let plan = plan_epoch(&s, 0, 0, false);
+        let plan = plan_epoch(&s, 0, 0);
         let community = plan
             .iter()
             .filter(|c| s.model(&c.model_id).unwrap().provenance == ProvenanceSpec::Community)
@@ -445,7 +471,7 @@ mod tests {
         // Every call goes to a node that serves its model, at the model's price.
         for c in &plan {
             assert!(s.node(&c.node_id).unwrap().models.contains(&c.model_id));
-            assert_eq!(c.value, s.model(&c.model_id).unwrap().price_micro_usd);
+            assert_eq!(c.value, s.price_of(&c.model_id));
         }
         // Both x402 versions are used.
         assert!(
