@@ -5,32 +5,53 @@ use cosmwasm_std::{Addr, Decimal, Uint128};
 use crate::epoch::EpochClock;
 use crate::types::Provenance;
 
-/// Reward parameters, set by governance within bounds, effective from the next epoch.
+/// Reward parameters, set by governance within bounds, effective from the next epoch (DESIGN §4).
+///
+/// Governance bounds (checked on instantiate and on every update; see `reward-pool`'s `params`):
+/// absolute ranges as documented per field, and versus the params in force at most one **step**
+/// per change: amounts and multipliers (`emission_per_epoch`, `m_commercial`, `m_community_max`,
+/// `v_cap`, `c_call`, each `stipend_cap`) within `[old / 2, 2 * old]` (any value when `old` is
+/// zero or unset); shares (`target_share`, `alpha`) by at most `0.1` up or down; hardware weights
+/// within `[old / 2, 2 * old]` or `1` up or down (so a class can be phased out). `c_call`, once set,
+/// can never be unset.
 #[cw_serde]
 pub struct RewardParams {
-    /// Tokens emitted per epoch (uopg); the budget is `min(emission, free pool balance)`.
+    /// Tokens emitted per epoch (uopg); the budget is `B = min(emission, free pool balance)`.
+    /// Step: x2 or /2 (any value from 0).
     pub emission_per_epoch: Uint128,
-    /// Commercial multiplier `m_commercial`, in `[0, 1]`.
+    /// Commercial multiplier `m_commercial`, in `[0, 1]`. Step: x2 or /2 (any value from 0).
     pub m_commercial: Decimal,
-    /// Maximum community multiplier `M`, in `[1, 10]`.
+    /// Maximum community multiplier `M` of the bootstrap taper, in `[1, 10]`. Step: x2 or /2.
     pub m_community_max: Decimal,
-    /// Target community share `S*` of raw value, in `(0, 1]`.
+    /// Target community share `S*` of counted value, in `(0, 1]`. Step: at most 0.1.
     pub target_share: Decimal,
-    /// Fraction `alpha` of the budget paid as hardware stipend, in `[0, 0.5]`.
+    /// Fraction `alpha` of the budget paid as hardware stipend, in `[0, 0.9]`. Step: at most 0.1.
     pub alpha: Decimal,
-    /// Per-epoch cap of one payer's contribution to one node's effective value (micro-USD, > 0).
-    pub payer_cap: Uint128,
-    /// Stipend weight per hardware class (unknown classes weigh 0). At most 32.
+    /// Per-call value cap `v_cap` (micro-USD): a call counts `min(value, v_cap)` of value, in
+    /// `[1, 10^9]` (up to $1,000). Step: x2 or /2.
+    pub v_cap: Uint128,
+    /// Per-call usage reward cap `c_call` (uopg): the usage rate is at most
+    /// `c_call / (m_max * v_cap)`, so no call earns more than `c_call`. In `[1, 10^12]`. `None` =
+    /// no per-call cap (the volume-only baseline); once set, governance can move it by x2 or /2
+    /// per change but never unset it (error `ParamOutOfBounds { param: "c_call" }`).
+    pub c_call: Option<Uint128>,
+    /// Stipend weight and per-node cap per hardware class (unknown classes weigh 0). At most 32
+    /// distinct non-empty classes.
     pub hardware_weights: Vec<HardwareWeight>,
 }
 
-/// The stipend weight of a hardware class.
+/// The stipend weight and cap of a hardware class.
 #[cw_serde]
 pub struct HardwareWeight {
     /// Class id as attested (e.g. `h100`).
     pub class: String,
-    /// Weight, in `[0, 100]`.
+    /// Weight, in `[0, 100]`. Step: 1 up or down, or (from a non-zero weight) x2 or /2; a class
+    /// absent from the list weighs 0.
     pub weight: Decimal,
+    /// Most stipend one live node of the class earns in one epoch (uopg), in `[0, 10^15]`.
+    /// What the cap leaves unpaid stays in the pool. Step: x2 or /2 (any value from 0 or for a
+    /// class new to the list).
+    pub stipend_cap: Uint128,
 }
 
 /// Instantiate the pool.
@@ -50,7 +71,10 @@ pub struct InstantiateMsg {
     pub params: RewardParams,
 }
 
-/// One aggregated usage line: what a payer paid one node in one epoch, within one batch.
+/// One aggregated usage line: a node's accepted calls of one epoch within one batch (DESIGN §4).
+/// No payer is carried: per-payer limits do nothing against fresh payer keys.
+/// The pool refuses an entry with `counted_value > value` or `counted_value > calls * v_cap(epoch)`
+/// (`InvalidUsage`).
 #[cw_serde]
 pub struct UsageEntry {
     /// Epoch.
@@ -59,12 +83,13 @@ pub struct UsageEntry {
     pub node_id: String,
     /// Provenance class of the node's models.
     pub provenance: Provenance,
-    /// Payer, lowercase EVM address.
-    pub payer: String,
     /// Number of calls.
     pub calls: u64,
-    /// Raw value in micro-USD.
+    /// Raw value in micro-USD (sum over the calls).
     pub value: Uint128,
+    /// Counted value in micro-USD: the sum over the calls of `min(value, v_cap)` with the `v_cap`
+    /// of the epoch.
+    pub counted_value: Uint128,
 }
 
 /// A local node that is live in an epoch (valid attestation and a receipt or heartbeat).
@@ -83,9 +108,11 @@ pub struct LiveNode {
 pub enum ExecuteMsg {
     /// Adds the attached native `denom` funds to the pool.
     Fund {},
-    /// Verifier only: adds usage and liveness. Errors: `Unauthorized`, `EpochNotOpen` (epoch finalized).
+    /// Verifier only: adds usage and liveness. Errors: `Unauthorized`, `EpochFinalized`,
+    /// `EpochNotStarted`, `ProvenanceMismatch`, `InvalidUsage` (counted value above the raw value
+    /// or above `calls * v_cap`).
     RecordUsage {
-        /// Usage aggregated per (epoch, node, payer).
+        /// Usage aggregated per (epoch, node).
         entries: Vec<UsageEntry>,
         /// Live local nodes.
         live: Vec<LiveNode>,
@@ -104,9 +131,8 @@ pub enum ExecuteMsg {
         /// Maximum epochs to claim.
         limit: Option<u32>,
     },
-    /// Governance: schedules new params for the next epoch. Bounds: `M in [1,10]`, `m_commercial
-    /// in [0,1]`, `alpha in [0,0.5]`, each multiplier, the emission and the payer cap at most x2 or /2
-    /// per change. Errors: `ParamOutOfBounds { param }`.
+    /// Governance: schedules new params for the next epoch, within the bounds and steps documented
+    /// on [`RewardParams`]. Errors: `ParamOutOfBounds { param, reason }`.
     UpdateParams {
         /// New params.
         params: RewardParams,
@@ -151,6 +177,12 @@ pub enum QueryMsg {
     /// Current params and scheduled ones.
     #[returns(ParamsResponse)]
     Params {},
+    /// The params in force for an epoch (the verifier reads `v_cap` of a receipt's epoch here).
+    #[returns(RewardParams)]
+    EpochParams {
+        /// The epoch.
+        epoch: u64,
+    },
     /// Multipliers of an epoch (fixed at finalization; projected for open epochs).
     #[returns(MultipliersResponse)]
     Multipliers {
@@ -227,7 +259,7 @@ pub struct MultipliersResponse {
     pub m_commercial: Decimal,
     /// `m_community(e) = 1 + (M-1) * max(0, 1 - S(e-1)/S*)`.
     pub m_community: Decimal,
-    /// `S(e-1)`: community share of raw value in the previous finalized epoch (0 for epoch 0).
+    /// `S(e-1)`: community share of counted value in the previous epoch (0 for epoch 0).
     pub previous_community_share: Decimal,
     /// Whether fixed (epoch finalized) or projected.
     pub fixed: bool,
@@ -243,15 +275,24 @@ pub struct ClassReport {
     pub calls: u64,
     /// Raw value (micro-USD).
     pub raw_value: Uint128,
-    /// Effective value after the payer cap (micro-USD).
-    pub effective_value: Uint128,
-    /// Usage rewards of the class (uopg, before per-node rounding).
+    /// Counted value, the sum over calls of `min(value, v_cap)` (micro-USD).
+    pub counted_value: Uint128,
+    /// Usage rewards awarded to the class, `floor(rho * m * counted_value)` (uopg, 0 until
+    /// finalized); the nodes' own rounded-down rewards sum to at most this.
     pub usage_rewards: Uint128,
-    /// Hardware stipend of the class (uopg; community only).
+    /// Hardware stipend awarded to the class's live nodes after the per-node caps (uopg; community
+    /// only, 0 until finalized).
     pub stipend: Uint128,
+    /// Usage rewards claimed so far by the class's nodes (uopg).
+    pub usage_paid: Uint128,
+    /// Stipend claimed so far by the class's nodes (uopg).
+    pub stipend_paid: Uint128,
 }
 
-/// An epoch's transparency report.
+/// An epoch's transparency report. Until finalization the budgets, rate and rewards are 0 and the
+/// multipliers are projected. Once finalized: `usage_budget + stipend_budget <= budget` (at most
+/// 1 uopg of rounding apart), `usage_budget = usage_rewards (both classes) + usage_unpaid`,
+/// `stipend_budget = community.stipend + stipend_unpaid`; what is not awarded stays in the pool.
 #[cw_serde]
 pub struct EpochReport {
     /// Epoch.
@@ -264,7 +305,7 @@ pub struct EpochReport {
     pub m_commercial: Decimal,
     /// Multiplier of community usage.
     pub m_community: Decimal,
-    /// Community share of raw value in this epoch.
+    /// Community share of counted value in this epoch.
     pub community_share: Decimal,
     /// Commercial class.
     pub commercial: ClassReport,
@@ -276,6 +317,23 @@ pub struct EpochReport {
     pub hardware_weight_total: Decimal,
     /// Paid out so far by claims (uopg); never exceeds `budget`.
     pub paid: Uint128,
+    /// The usage rate `rho = min((1 - alpha) B / D, c_call / (m_max * v_cap))` in uopg per
+    /// micro-USD of weighted counted value (`m * counted_value`), rounded down to 18 decimals
+    /// (saturating at `Decimal::MAX`, reachable only without `c_call`). A display figure: rewards
+    /// use the exact fraction. 0 when nobody had usage or before finalization.
+    pub rate: Decimal,
+    /// Usage part `floor((1 - alpha) B)` (uopg).
+    pub usage_budget: Uint128,
+    /// Stipend part `floor(alpha B)` (uopg).
+    pub stipend_budget: Uint128,
+    /// Usage part not awarded (the per-call cap `c_call`, class-level rounding, or no usage), uopg.
+    pub usage_unpaid: Uint128,
+    /// Stipend part not awarded (the per-node `stipend_cap`s, rounding, or no live node), uopg.
+    pub stipend_unpaid: Uint128,
+    /// `c_call` in force for the epoch (uopg); `None` = no per-call cap.
+    pub c_call: Option<Uint128>,
+    /// `v_cap` in force for the epoch (micro-USD).
+    pub v_cap: Uint128,
 }
 
 /// A node's figures in one epoch.
@@ -289,14 +347,18 @@ pub struct NodeEpochReward {
     pub calls: u64,
     /// Raw value (micro-USD).
     pub raw_value: Uint128,
-    /// Effective value (micro-USD).
-    pub effective_value: Uint128,
+    /// Counted value, the sum over calls of `min(value, v_cap)` (micro-USD).
+    pub counted_value: Uint128,
     /// Live local node in this epoch.
     pub live: bool,
     /// Hardware class if live.
     pub hardware_class: Option<String>,
-    /// Reward (uopg) if finalized.
+    /// Reward (uopg) if finalized: `usage_reward + stipend_reward`.
     pub reward: Option<Uint128>,
+    /// Usage part of the reward (uopg) if finalized.
+    pub usage_reward: Option<Uint128>,
+    /// Stipend part of the reward (uopg) if finalized.
+    pub stipend_reward: Option<Uint128>,
     /// Claimed.
     pub claimed: bool,
 }
@@ -316,3 +378,33 @@ pub struct PendingRewardsResponse {
     /// Finalized unclaimed epochs counted.
     pub epochs: u32,
 }
+
+/// Migrate message of the reward pool: the shared `{}` form plus optional values for the params
+/// that version 0.2 adds. Each applies to every stored params entry (in force and scheduled);
+/// absent, the documented default applies.
+#[cw_serde]
+#[derive(Default)]
+pub struct MigrateMsg {
+    /// `v_cap` (micro-USD) for migrated params; default [`DEFAULT_V_CAP`]. Must be within bounds.
+    pub v_cap: Option<Uint128>,
+    /// `c_call` (uopg) for migrated params; default `None` (no per-call cap, the 0.1 behaviour).
+    pub c_call: Option<Uint128>,
+    /// `stipend_cap` (uopg) per hardware class for migrated params; classes not listed get
+    /// [`DEFAULT_STIPEND_CAP`] (no effective cap, the 0.1 behaviour).
+    pub stipend_caps: Option<Vec<StipendCap>>,
+}
+
+/// A class's stipend cap in a [`MigrateMsg`].
+#[cw_serde]
+pub struct StipendCap {
+    /// Hardware class.
+    pub class: String,
+    /// uopg per node per epoch.
+    pub stipend_cap: Uint128,
+}
+
+/// Default `v_cap` of migrated params: $1.00 (1,000,000 micro-USD) per call.
+pub const DEFAULT_V_CAP: u128 = 1_000_000;
+/// Default per-class `stipend_cap` of migrated params: `10^15` uopg, the maximum (no effective
+/// cap, as in version 0.1).
+pub const DEFAULT_STIPEND_CAP: u128 = 1_000_000_000_000_000;
