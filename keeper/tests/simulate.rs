@@ -204,7 +204,11 @@ fn small_scenario_end_to_end() {
     for m in [vo, pr] {
         let sum = m.usage_paid_tokens + m.stipend_paid_tokens + m.unpaid_tokens;
         // all but per-node rounding dust
-        assert!(sum <= m.budget_tokens + 1e-9, "{sum} vs {}", m.budget_tokens);
+        assert!(
+            sum <= m.budget_tokens + 1e-9,
+            "{sum} vs {}",
+            m.budget_tokens
+        );
         assert!(m.budget_tokens - sum < 1e-3, "{sum} vs {}", m.budget_tokens);
     }
 
@@ -241,8 +245,7 @@ fn small_scenario_end_to_end() {
         assert!((c.net_usd - (c.rewards_usd - c.cost_usd)).abs() < 1e-5);
     }
     // provenance: no self-paid call earns more than c_call, so none pays
-    let c_call_usd =
-        s.rewards.c_call_uopg.unwrap() as f64 / MICRO as f64 * s.token_price_usd;
+    let c_call_usd = s.rewards.c_call_uopg.unwrap() as f64 / MICRO as f64 * s.token_price_usd;
     for c in &w.curve {
         assert!(
             c.rewards_usd <= (c.calls_per_epoch * a.horizon_epochs) as f64 * c_call_usd + 1e-6,
@@ -269,7 +272,10 @@ fn json_on_stdout_is_exactly_the_document() {
         .replace("epochs = 30", "epochs = 5")
         .replace("calls_per_epoch = 300", "calls_per_epoch = 20")
         .replace("horizon_epochs = 3", "horizon_epochs = 1")
-        .replace("volume_multiples = [1.0, 3.0, 10.0]", "volume_multiples = [2.0]");
+        .replace(
+            "volume_multiples = [1.0, 3.0, 10.0]",
+            "volume_multiples = [2.0]",
+        );
     std::fs::write(&scenario_path, text).unwrap();
     let out_dir = dir.path().join("out");
     let output = Command::new(env!("CARGO_BIN_EXE_opg"))
@@ -356,7 +362,7 @@ fn json_on_stdout_is_exactly_the_document() {
     let svg = std::fs::read_to_string(out_dir.join("cumulative-net.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("proxy-gpt41"));
     // throughput goes to stderr
-    assert!(String::from_utf8_lossy(&output.stderr).contains("receipts/s"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("receipt passes/s"));
 }
 
 #[test]
@@ -387,7 +393,11 @@ fn assert_motivating_case(s: &Scenario, o: &Outcome) {
         covered >= 6.0,
         "proxy covers only {covered} months per month"
     );
-    let locals: Vec<_> = s.nodes.iter().filter(|n| n.kind == KindSpec::Local).collect();
+    let locals: Vec<_> = s
+        .nodes
+        .iter()
+        .filter(|n| n.kind == KindSpec::Local)
+        .collect();
     for n in &locals {
         assert!(
             node(vo, &n.id).net_usd < 0.0,
@@ -424,7 +434,11 @@ fn assert_motivating_case(s: &Scenario, o: &Outcome) {
     let w = o.report.wash_attack.as_ref().unwrap();
     assert_eq!(w.best.calls_per_epoch, 0, "{:?}", w.curve);
     assert!(w.net_usd <= 0.0);
-    assert!(w.curve.iter().skip(1).all(|c| c.net_usd < 0.0), "{:?}", w.curve);
+    assert!(
+        w.curve.iter().skip(1).all(|c| c.net_usd < 0.0),
+        "{:?}",
+        w.curve
+    );
     assert!(w.volume_only_best.calls_per_epoch > 0 && w.volume_only_best.net_usd > 0.0);
 }
 
@@ -452,10 +466,19 @@ fn sweep_writes_json_and_heatmap() {
         .replace("name = \"seed\"", "name = \"small-sweep\"")
         .replace("calls_per_epoch = 300", "calls_per_epoch = 60")
         .replace("community_share = [0.05, 0.2]", "community_share = [0.2]")
-        .replace("emission_per_epoch_opg = [100, 200, 400]", "emission_per_epoch_opg = [200]")
+        .replace(
+            "emission_per_epoch_opg = [100, 200, 400]",
+            "emission_per_epoch_opg = [200]",
+        )
         .replace("alpha = [0.5, 0.9]", "alpha = [0.9]")
-        .replace("c_call_multiples = [0.5, 1.0, 2.0]", "c_call_multiples = [1.0, 5.0]")
-        .replace("attack_volume_multiples = [1.0, 10.0]", "attack_volume_multiples = [10.0]");
+        .replace(
+            "c_call_multiples = [0.5, 1.0, 2.0]",
+            "c_call_multiples = [1.0, 5.0]",
+        )
+        .replace(
+            "attack_volume_multiples = [1.0, 10.0]",
+            "attack_volume_multiples = [10.0]",
+        );
     std::fs::write(&scenario_path, text).unwrap();
     let out_dir = dir.path().join("out");
     let output = Command::new(env!("CARGO_BIN_EXE_opg"))
@@ -486,7 +509,12 @@ fn sweep_writes_json_and_heatmap() {
     assert_eq!(points[0]["c_call_multiple"], 1.0);
     assert_eq!(points[0]["attacker_best_calls_per_epoch"], 0);
     assert_eq!(points[1]["c_call_multiple"], 5.0);
-    assert!(points[1]["attacker_best_net_usd_per_month"].as_f64().unwrap() > 0.0);
+    assert!(
+        points[1]["attacker_best_net_usd_per_month"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let svg = std::fs::read_to_string(out_dir.join("sweep.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("attacker best net"));
 }

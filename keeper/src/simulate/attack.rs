@@ -14,10 +14,10 @@ use indicatif::ProgressBar;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
 
 use super::economics::{record_traffic, wash_cost, Ledger};
+use super::par_map;
 use super::pipeline::{self, Mode, ModeRun, RequestBody, GENESIS_TIME};
 use super::scenario::{Scenario, MICRO};
 use super::traffic::{self, CallPlan};
-use super::par_map;
 
 /// One point of the search: self-paid calls per epoch and the value each carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -252,9 +252,7 @@ pub fn search(
             .filter(|((m, _), _)| *m == mode)
             .map(|((_, i), r)| (&prepared[*i], r))
             .collect();
-        let zero = of_mode
-            .first()
-            .map_or(0, |(_, r)| r.claimed_total(&w.node));
+        let zero = of_mode.first().map_or(0, |(_, r)| r.claimed_total(&w.node));
         let curve = of_mode
             .iter()
             .map(|(p, r)| {

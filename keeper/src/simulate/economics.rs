@@ -244,8 +244,7 @@ mod tests {
         let totals = node_totals(&s, &readings, &ledger);
         let t = totals.iter().find(|t| t.node_id == proxy).unwrap();
         let n = s.node(&proxy).unwrap();
-        let elec = n.host_w * 24.0 / 1000.0 * s.electricity_usd_per_kwh
-            * s.epoch_length_s as f64
+        let elec = n.host_w * 24.0 / 1000.0 * s.electricity_usd_per_kwh * s.epoch_length_s as f64
             / 86400.0;
         assert_eq!(t.calls, 10);
         assert!((t.revenue_usd - 3.0).abs() < 1e-12);
@@ -258,7 +257,11 @@ mod tests {
         assert_eq!(t.cumulative_net_usd, vec![t.net_usd]);
         // the hardware is written off over its stated life, beside the electricity-only net
         let hw = n.hardware_usd / n.service_life_months.unwrap() * 12.0 / 365.25;
-        assert!((t.hardware_usd - hw).abs() < 1e-9, "{} vs {hw}", t.hardware_usd);
+        assert!(
+            (t.hardware_usd - hw).abs() < 1e-9,
+            "{} vs {hw}",
+            t.hardware_usd
+        );
         assert!((t.net_incl_hardware_usd - (t.net_usd - hw)).abs() < 1e-9);
     }
 

@@ -122,7 +122,10 @@ pub fn par_map<T: Sync, R: Send>(
             .into_iter()
             .flat_map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    vec![(usize::MAX, Err(anyhow::anyhow!("a simulation thread panicked")))]
+                    vec![(
+                        usize::MAX,
+                        Err(anyhow::anyhow!("a simulation thread panicked")),
+                    )]
                 })
             })
             .collect()
@@ -176,18 +179,17 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     };
 
     bar.set_message("wash attacker: best response, every candidate through the pipeline");
-    let attack = attack::search(
-        s,
-        &plans,
-        &signed,
-        &heartbeats,
-        &modes,
-        opts.threads,
-        &bar,
-    )?;
+    let attack = attack::search(s, &plans, &signed, &heartbeats, &modes, opts.threads, &bar)?;
     bar.finish_and_clear();
 
-    let report = build_report(s, &volume_only, &provenance, attack.as_ref(), &ledger, receipts);
+    let report = build_report(
+        s,
+        &volume_only,
+        &provenance,
+        attack.as_ref(),
+        &ledger,
+        receipts,
+    );
     let receipts_processed = volume_only.receipts_posted
         + provenance.receipts_posted
         + attack.as_ref().map_or(0, |a| a.receipts_processed);
@@ -292,7 +294,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     }
     let outcome = simulate(&s, &opts)?;
     let (json_path, svg_path) = write_outputs(&out_dir, &s, &outcome)?;
-    let throughput = format!(
+    let throughput =
+        format!(
         "throughput: {} receipt passes/s = {} passes (each signed receipt through each run that \
          posts it: HTTP ingest + verify -> store -> batches -> contract verify -> finalize -> \
          claims; 2 honest runs of {} epochs and {} attack candidates of {} epochs, {} at a time) \

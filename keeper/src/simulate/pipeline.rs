@@ -27,7 +27,7 @@ use serde::Deserialize;
 use tower::ServiceExt as _;
 
 use super::economics::{EpochReading, NodeEpochReading};
-use super::scenario::{decimal, usd_to_micro, KindSpec, Scenario};
+use super::scenario::{decimal, KindSpec, Scenario, MICRO};
 use super::traffic::{self, base_network, CallPlan, TrafficKeys};
 use crate::chain::embedded::EmbeddedChain;
 use crate::chain::{ChainBackend, ContractRole};
@@ -467,7 +467,12 @@ pub fn run_mode(
             let out = chain
                 .submit_receipts(&[], beats)
                 .with_context(|| format!("heartbeats of epoch {epoch}"))?;
-            if let Some(h) = out.response.heartbeats.iter().find(|h| h.rejected.is_some()) {
+            if let Some(h) = out
+                .response
+                .heartbeats
+                .iter()
+                .find(|h| h.rejected.is_some())
+            {
                 bail!(
                     "epoch {epoch}: heartbeat {} rejected: {}",
                     h.index,

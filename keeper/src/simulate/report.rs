@@ -467,14 +467,27 @@ mod tests {
         );
         assert!(node["electricity_months_covered_per_month"].is_null());
         let w = &v["wash_attack"];
-        for k in ["node_id", "best", "curve", "volume_only_best", "cost_usd", "net_usd"] {
+        for k in [
+            "node_id",
+            "best",
+            "curve",
+            "volume_only_best",
+            "cost_usd",
+            "net_usd",
+        ] {
             assert!(w.get(k).is_some(), "{k}");
         }
         let mut bk: Vec<_> = w["best"].as_object().unwrap().keys().cloned().collect();
         bk.sort();
         assert_eq!(
             bk,
-            ["calls_per_epoch", "cost_usd", "net_usd", "rewards_usd", "value_micro_usd"]
+            [
+                "calls_per_epoch",
+                "cost_usd",
+                "net_usd",
+                "rewards_usd",
+                "value_micro_usd"
+            ]
         );
         let back: Report = serde_json::from_value(v).unwrap();
         assert_eq!(back, sample(true));

@@ -794,12 +794,18 @@ impl Scenario {
                 return Err(invalid(f("gpu"), "a local node runs its models on a GPU"));
             }
             if !n.serving.is_empty() {
-                return Err(invalid(f("serving"), "a node without a GPU serves nothing locally"));
+                return Err(invalid(
+                    f("serving"),
+                    "a node without a GPU serves nothing locally",
+                ));
             }
             return Ok(());
         };
         if n.kind == KindSpec::Proxy {
-            return Err(invalid(f("gpu"), "a proxy node relays calls upstream: no GPU"));
+            return Err(invalid(
+                f("gpu"),
+                "a proxy node relays calls upstream: no GPU",
+            ));
         }
         if !(gpu.memory_gib.is_finite() && gpu.memory_gib > 0.0) {
             return Err(invalid(f("gpu.memory_gib"), "must be > 0"));
@@ -942,7 +948,10 @@ impl Scenario {
                 "must be in 1..=30 (runs use at most the scenario's epochs)",
             ));
         }
-        if w.volume_multiples.len() > 16 || w.value_multiples.is_empty() || w.value_multiples.len() > 8 {
+        if w.volume_multiples.len() > 16
+            || w.value_multiples.is_empty()
+            || w.value_multiples.len() > 8
+        {
             return Err(invalid(
                 "wash_attack",
                 "1-8 value_multiples and at most 16 volume_multiples",
@@ -1154,7 +1163,11 @@ mod tests {
     fn a_model_that_does_not_fit_its_gpu_is_refused() {
         // Llama 3.3 70B unquantized (bf16: 131.5 GiB) on one 80 GB H100
         let mut s = Scenario::seed().unwrap();
-        let h100 = s.nodes.iter().position(|n| n.hardware.as_deref() == Some("h100")).unwrap();
+        let h100 = s
+            .nodes
+            .iter()
+            .position(|n| n.hardware.as_deref() == Some("h100"))
+            .unwrap();
         s.nodes[h100].serving[0].quantization = Quantization::Bf16;
         let err = s.validate().unwrap_err().to_string();
         assert!(
@@ -1180,7 +1193,11 @@ mod tests {
             .position(|m| m.provenance == ProvenanceSpec::Community)
             .unwrap();
         s.models[m].parameters_b = None;
-        assert!(s.validate().unwrap_err().to_string().contains("parameters_b"));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("parameters_b"));
     }
 
     #[test]

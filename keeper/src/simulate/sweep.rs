@@ -162,7 +162,8 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
                     sc.rewards.emission_per_epoch_opg = *emission;
                     sc.rewards.pool_funding_opg = None;
                     sc.rewards.alpha = *alpha;
-                    sc.rewards.c_call_uopg = Some(((settlement as f64) * m).floor().max(1.0) as u64);
+                    sc.rewards.c_call_uopg =
+                        Some(((settlement as f64) * m).floor().max(1.0) as u64);
                     sc.validate()?;
                     points.push(Point {
                         share: si,
@@ -203,7 +204,14 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
                 .ok_or_else(|| anyhow::anyhow!("candidate without traffic"))?
         };
         let sc = &points[j.point].scenario;
-        pipeline::run_mode(sc, Mode::Provenance, j.candidate.calls_per_epoch > 0, bodies, &heartbeats, &bar)
+        pipeline::run_mode(
+            sc,
+            Mode::Provenance,
+            j.candidate.calls_per_epoch > 0,
+            bodies,
+            &heartbeats,
+            &bar,
+        )
     })?;
     bar.finish_and_clear();
 
@@ -212,8 +220,11 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
     for (pi, p) in points.iter().enumerate() {
         let t = &traffic[p.share];
         let sc = &p.scenario;
-        let of_point: Vec<(&Job, &ModeRun)> =
-            jobs.iter().zip(&runs).filter(|(j, _)| j.point == pi).collect();
+        let of_point: Vec<(&Job, &ModeRun)> = jobs
+            .iter()
+            .zip(&runs)
+            .filter(|(j, _)| j.point == pi)
+            .collect();
         let (_, honest) = of_point
             .iter()
             .find(|(j, _)| j.candidate.calls_per_epoch == 0)
@@ -232,14 +243,17 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
         let (mut best_calls, mut best_net) = (0u64, 0.0f64);
         if let Some(w) = &sc.wash_attack {
             let zero = honest.claimed_total(&w.node) as f64;
-            for (j, r) in of_point.iter().filter(|(j, _)| j.candidate.calls_per_epoch > 0) {
+            for (j, r) in of_point
+                .iter()
+                .filter(|(j, _)| j.candidate.calls_per_epoch > 0)
+            {
                 let cost = t
                     .attack
                     .iter()
                     .find(|(c, _, _)| *c == j.candidate)
                     .map_or(0.0, |(_, _, cost)| *cost);
-                let won = (r.claimed_total(&w.node) as f64 - zero) / MICRO as f64
-                    * sc.token_price_usd;
+                let won =
+                    (r.claimed_total(&w.node) as f64 - zero) / MICRO as f64 * sc.token_price_usd;
                 if won - cost > best_net {
                     best_net = won - cost;
                     best_calls = j.candidate.calls_per_epoch;
@@ -258,7 +272,9 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
             c_call_multiple: p.c_call_multiple,
             c_call_uopg: sc.rewards.c_call_uopg.unwrap_or(0),
             worst_local_node: worst_local.map(|n| n.node_id.clone()).unwrap_or_default(),
-            worst_local_net_usd_per_month: round6(worst_local.map_or(0.0, |n| n.net_usd) * per_month),
+            worst_local_net_usd_per_month: round6(
+                worst_local.map_or(0.0, |n| n.net_usd) * per_month,
+            ),
             worst_proxy_net_usd_per_month: worst_proxy.map(|v| round6(v * per_month)),
             attacker_best_calls_per_epoch: best_calls,
             attacker_best_net_usd_per_month: round6(best_net * per_month),
@@ -351,7 +367,15 @@ pub fn render_text(r: &SweepReport) -> String {
     let _ = writeln!(
         out,
         "{:>9} {:>7} {:>6} {:>7} {:>14} {:>11} {:>12} {:>13} {:>7}",
-        "emission", "share", "alpha", "c_call", "worst local", "net/mo", "proxy net/mo", "attack calls", "net/mo"
+        "emission",
+        "share",
+        "alpha",
+        "c_call",
+        "worst local",
+        "net/mo",
+        "proxy net/mo",
+        "attack calls",
+        "net/mo"
     );
     for p in &r.points {
         let _ = writeln!(
@@ -381,12 +405,7 @@ pub fn render_text(r: &SweepReport) -> String {
 
 /// `opg simulate --sweep`: runs the grid, writes `sweep.json` and `sweep.svg` into `dir`, prints
 /// the table (or the JSON document with `json`).
-pub fn run_command(
-    s: &Scenario,
-    opts: &RunOptions,
-    dir: &Path,
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn run_command(s: &Scenario, opts: &RunOptions, dir: &Path, json: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let r = sweep(s, opts)?;
     let (json_path, svg_path) = write_outputs(dir, &r)?;

@@ -453,7 +453,10 @@ mod tests {
             .iter()
             .all(|c| c.is_wash() && c.node_id == w.node && c.value == v && c.epoch == 2));
         let keys: std::collections::BTreeSet<_> = calls.iter().map(|c| c.payer).collect();
-        assert_eq!(keys.len() as u64, 11u64.div_ceil(u64::from(w.calls_per_key)));
+        assert_eq!(
+            keys.len() as u64,
+            11u64.div_ceil(u64::from(w.calls_per_key))
+        );
         let nonces: std::collections::BTreeSet<_> = calls.iter().map(|c| c.nonce).collect();
         assert_eq!(nonces.len(), 11);
     }
