@@ -128,10 +128,13 @@ pub fn organic_calls_per_epoch(plans: &[Vec<CallPlan>], node: &str, epochs: u64)
     total.div_ceil(n)
 }
 
+/// One epoch's self-paid calls of one value: their plans and signed receipts, in the same order.
+type EpochWash = (Vec<CallPlan>, Vec<SignedReceipt>);
+
 /// Signed self-paid calls: for each value, per epoch of the horizon, the largest volume searched.
 pub struct WashTraffic {
-    /// value -> per epoch (plans, signed receipts), `max` calls each.
-    by_value: Vec<(u64, Vec<(Vec<CallPlan>, Vec<SignedReceipt>)>)>,
+    /// value (micro-USD) -> per epoch, the largest volume's calls.
+    by_value: Vec<(u64, Vec<EpochWash>)>,
 }
 
 impl WashTraffic {
