@@ -467,7 +467,7 @@ fn sweep_writes_json_and_heatmap() {
         .replace("calls_per_epoch = 300", "calls_per_epoch = 60")
         .replace("community_share = [0.05, 0.2]", "community_share = [0.2]")
         .replace(
-            "emission_per_epoch_opg = [100, 200, 400]",
+            "emission_per_epoch_opg = [25, 50, 200]",
             "emission_per_epoch_opg = [200]",
         )
         .replace("alpha = [0.5, 0.9]", "alpha = [0.9]")
