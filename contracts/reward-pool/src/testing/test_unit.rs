@@ -5,7 +5,7 @@ use cosmwasm_std::{
 };
 use opg_core::msg::pool::ExecuteMsg;
 use opg_core::msg::registry::{NodeInfo, QueryMsg as RegistryQueryMsg};
-use opg_core::msg::MigrateMsg;
+use opg_core::msg::pool::MigrateMsg;
 use opg_core::types::{NodeKey, NodeKindTag, NodeStatus};
 
 use super::suite::*;
@@ -18,7 +18,7 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     let mut deps = mock_dependencies_with_balance(&[]);
     cw2::set_contract_version(&mut deps.storage, "crates.io:other", "0.1.0").unwrap();
     assert_eq!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::MigrateWrongContract {
             expected: CONTRACT_NAME.into(),
             got: "crates.io:other".into()
@@ -26,7 +26,7 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     );
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "99.0.0").unwrap();
     assert_eq!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::MigrateDowngrade {
             from: "99.0.0".into(),
             to: CONTRACT_VERSION.into()
@@ -34,17 +34,17 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     );
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "garbage").unwrap();
     assert!(matches!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::InvalidVersion { .. }
     ));
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
     assert_eq!(
         cw2::get_contract_version(&deps.storage).unwrap().version,
         CONTRACT_VERSION
     );
     // Same version is fine too.
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
 }
 
 /// If an epoch's bookkeeping ever said more was paid than reserved, claims stop with
@@ -104,7 +104,7 @@ fn payouts_never_exceed_the_reserved_budget() {
         env_at(GENESIS + 1),
         message_info(&ver, &[]),
         ExecuteMsg::RecordUsage {
-            entries: vec![usage(0, "proxy-1", PAYER_A, 1, 10)],
+            entries: vec![usage(0, "proxy-1", 1, 10)],
             live: vec![],
         },
     )
