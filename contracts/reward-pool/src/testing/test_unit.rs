@@ -154,3 +154,42 @@ fn payouts_never_exceed_the_reserved_budget() {
     .unwrap();
     assert_eq!(res.messages.len(), 1);
 }
+
+/// Issue 13, strict messages: an execute message with an unknown field is refused at the entry
+/// point with an error naming the field (before, `{"finalize_epoch":{"epoch":0,"extra":1}}`
+/// finalized epoch 0), and nothing is finalized.
+#[test]
+fn an_unknown_field_is_refused_and_named() {
+    use cosmwasm_std::{Binary, WasmMsg};
+    use cw_multi_test::Executor;
+    let mut s = Suite::new();
+    s.after_grace(0);
+    let anyone = s.addr("anyone");
+    for raw in [
+        r#"{"finalize_epoch":{"epoch":0,"extra":1}}"#,
+        r#"{"claim":{"node_id":"proxy-1","extra":1}}"#,
+        r#"{"update_params":{"params":{"emission_per_epoch":"1","m_commercial":"1","m_community_max":"1","target_share":"1","alpha":"0","v_cap":"1","c_call":null,"hardware_weights":[],"payer_cap":"5"}}}"#,
+    ] {
+        let err = s
+            .app
+            .execute(
+                anyone.clone(),
+                WasmMsg::Execute {
+                    contract_addr: s.pool.to_string(),
+                    msg: Binary::from(raw.as_bytes()),
+                    funds: vec![],
+                }
+                .into(),
+            )
+            .unwrap_err();
+        let chain = format!("{err:#}");
+        assert!(
+            chain.contains("unknown field `extra`") || chain.contains("unknown field `payer_cap`"),
+            "{raw}: {chain}"
+        );
+    }
+    assert_eq!(s.config().next_to_finalize, 0);
+    // The same message without the extra field executes.
+    s.finalize(0).unwrap();
+    assert_eq!(s.config().next_to_finalize, 1);
+}
