@@ -4,5 +4,6 @@ mod suite;
 mod test_claim;
 mod test_finalize;
 mod test_governance;
+mod test_migrate;
 mod test_record_usage;
 mod test_unit;
