@@ -93,10 +93,7 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
         cap_bound |= report.commercial.counted_value < report.commercial.raw_value
             || report.community.counted_value < report.community.raw_value;
     }
-    assert!(
-        cap_bound,
-        "v_cap never bound: the test lost its point"
-    );
+    assert!(cap_bound, "v_cap never bound: the test lost its point");
     // The last epochs ran out of free balance: budgets shrink, never overdraw.
     let budgets: Vec<u128> = (0..epochs)
         .map(|e| s.epoch_report(e).budget.u128())

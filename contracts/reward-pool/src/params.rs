@@ -137,7 +137,12 @@ where
 }
 
 /// `|new - old| <= step`.
-fn within_step(param: &str, old: Decimal, new: Decimal, step: Decimal) -> Result<(), ContractError> {
+fn within_step(
+    param: &str,
+    old: Decimal,
+    new: Decimal,
+    step: Decimal,
+) -> Result<(), ContractError> {
     let diff = if new > old { new - old } else { old - new };
     if diff > step {
         return Err(out_of_bounds(

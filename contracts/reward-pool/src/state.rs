@@ -269,4 +269,3 @@ pub fn hardware_weight(params: &RewardParams, class: &str) -> (Decimal, Uint128)
         .map(|w| (w.weight, w.stipend_cap))
         .unwrap_or_default()
 }
-

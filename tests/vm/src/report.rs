@@ -299,8 +299,7 @@ pub fn run() -> Vec<Row> {
         PROXY_SECP,
         &repeat,
         Keys::Attached,
-        "SubmitReceipts x100 from the same 10 payers, again (secp256k1 node key)"
-            .to_string(),
+        "SubmitReceipts x100 from the same 10 payers, again (secp256k1 node key)".to_string(),
     ));
     // The same batch without signer keys (what a submitter that does not attach them pays).
     for node in [PROXY_SECP, PROXY_ED] {

@@ -6,4 +6,5 @@ mod test_finalize;
 mod test_governance;
 mod test_migrate;
 mod test_record_usage;
+mod test_rewards_v2;
 mod test_unit;

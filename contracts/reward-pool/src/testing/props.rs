@@ -66,16 +66,22 @@ fn params() -> impl Strategy<Value = Params> {
         dec_in(1, ONE),
         dec_in(0, ONE),
         1u128..=1_000_000_000u128,
-        prop_oneof![Just(1u128), Just(1_000_000_000_000u128), 1u128..=1_000_000_000_000u128],
+        prop_oneof![
+            Just(1u128),
+            Just(1_000_000_000_000u128),
+            1u128..=1_000_000_000_000u128
+        ],
     )
-        .prop_map(|(budget, alpha, m_commercial, max, target, share, v_cap, c_call)| Params {
-            budget,
-            alpha,
-            m_commercial,
-            m_community: m_community(max, target, share).unwrap(),
-            v_cap,
-            c_call,
-        })
+        .prop_map(
+            |(budget, alpha, m_commercial, max, target, share, v_cap, c_call)| Params {
+                budget,
+                alpha,
+                m_commercial,
+                m_community: m_community(max, target, share).unwrap(),
+                v_cap,
+                c_call,
+            },
+        )
 }
 
 impl Params {

@@ -460,4 +460,3 @@ pub fn live(epoch: u64, node_id: &str, class: &str) -> LiveNode {
         hardware_class: class.into(),
     }
 }
-

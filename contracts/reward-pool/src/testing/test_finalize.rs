@@ -74,19 +74,13 @@ fn hand_computed_two_epochs() {
     s.fund(3_000_000).unwrap();
     s.in_epoch(0);
     s.record(
-        vec![
-            usage(0, "proxy-1", 3, 300),
-            usage(0, "local-1", 1, 100),
-        ],
+        vec![usage(0, "proxy-1", 3, 300), usage(0, "local-1", 1, 100)],
         vec![],
     )
     .unwrap();
     s.in_epoch(1);
     s.record(
-        vec![
-            usage(1, "proxy-1", 6, 600),
-            usage(1, "local-1", 4, 400),
-        ],
+        vec![usage(1, "proxy-1", 6, 600), usage(1, "local-1", 4, 400)],
         vec![live(1, "local-1", "h100")],
     )
     .unwrap();
@@ -200,8 +194,7 @@ fn a_share_with_no_recipient_stays_in_the_pool() {
     let mut s = Suite::new();
     s.fund(1_500_000).unwrap();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
     s.in_epoch(1);
     s.record(vec![], vec![live(1, "local-1", "rtx4090")])
         .unwrap();
@@ -225,8 +218,7 @@ fn a_share_with_no_recipient_stays_in_the_pool() {
 fn an_empty_pool_has_a_zero_budget() {
     let mut s = Suite::new();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
     s.close(0);
     assert_eq!(s.report(0).budget, Uint128::zero());
     assert_eq!(

@@ -309,7 +309,9 @@ fn c_call_once_set_moves_by_steps_and_is_never_unset() {
     update(&mut s, with(Some(2_000))).unwrap();
     // Steps compare with the params in force, not the scheduled ones: from epoch 1 on 2_000 is
     // in force and 4_000 is one step.
-    assert!(oob("c_call")(&update(&mut s, with(Some(4_000))).unwrap_err()));
+    assert!(oob("c_call")(
+        &update(&mut s, with(Some(4_000))).unwrap_err()
+    ));
     s.in_epoch(1);
     update(&mut s, with(Some(4_000))).unwrap();
 }

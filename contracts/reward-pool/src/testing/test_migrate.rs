@@ -158,8 +158,12 @@ fn migrate_from_0_1_maps_params_and_keeps_old_epochs_payable() {
     let st = deps.as_mut().storage;
     cw2::set_contract_version(st, CONTRACT_NAME, "0.1.0").unwrap();
     PARAMS.remove(st, 0);
-    LEGACY_PARAMS.save(st, 0, &legacy_params(1_000_000)).unwrap();
-    LEGACY_PARAMS.save(st, 3, &legacy_params(2_000_000)).unwrap();
+    LEGACY_PARAMS
+        .save(st, 0, &legacy_params(1_000_000))
+        .unwrap();
+    LEGACY_PARAMS
+        .save(st, 3, &legacy_params(2_000_000))
+        .unwrap();
     // Epoch 0, finalized by 0.1: proxy-1 effective 100 at m_c = 1 (D = 100), local-1 live h100
     // without usage: U = 800_000 and H = 200_000 reserved.
     RESULTS_V1
@@ -192,14 +196,22 @@ fn migrate_from_0_1_maps_params_and_keeps_old_epochs_payable() {
         live,
     };
     TALLIES_V1
-        .save(st, ("proxy-1", 0), &tally(Provenance::Commercial, 100, None))
+        .save(
+            st,
+            ("proxy-1", 0),
+            &tally(Provenance::Commercial, 100, None),
+        )
         .unwrap();
     let h100 = LiveTallyV1 {
         hardware_class: "h100".into(),
         weight: dec("1.5"),
     };
     TALLIES_V1
-        .save(st, ("local-1", 0), &tally(Provenance::Community, 0, Some(h100)))
+        .save(
+            st,
+            ("local-1", 0),
+            &tally(Provenance::Community, 0, Some(h100)),
+        )
         .unwrap();
     TOTALS_V1
         .save(

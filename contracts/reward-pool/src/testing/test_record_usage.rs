@@ -62,11 +62,7 @@ fn only_the_verifier_records_usage() {
     s.in_epoch(0);
     let stranger = s.addr("stranger");
     let err = s
-        .record_as(
-            &stranger,
-            vec![usage(0, "proxy-1", 1, 100)],
-            vec![],
-        )
+        .record_as(&stranger, vec![usage(0, "proxy-1", 1, 100)], vec![])
         .unwrap_err();
     assert_eq!(
         err,
@@ -81,8 +77,7 @@ fn only_the_verifier_records_usage() {
         s.record_as(&gov, vec![], vec![]).unwrap_err(),
         ContractError::Unauthorized { .. }
     ));
-    s.record(vec![usage(0, "proxy-1", 1, 100)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 100)], vec![]).unwrap();
 }
 
 #[test]
@@ -105,8 +100,7 @@ fn record_usage_tallies_nodes_and_class_totals() {
         .iter()
         .any(|a| a.key == "action" && a.value == "record_usage")));
     // A second batch adds to the same tallies.
-    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
 
     let r = s.report(0);
     assert!(!r.finalized);
@@ -251,8 +245,7 @@ fn record_usage_rejects_finalized_and_future_epochs() {
         }
     );
     // Epoch 0 is still open (not finalized) during its grace and after it.
-    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![]).unwrap();
     s.close(0);
     assert_eq!(
         s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
@@ -272,8 +265,7 @@ fn record_usage_rejects_finalized_and_future_epochs() {
 fn a_node_cannot_be_in_both_classes_in_one_epoch() {
     let mut s = Suite::new();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![]).unwrap();
     let mut e = usage(0, "proxy-1", 1, 1);
     e.provenance = Provenance::Community;
     assert_eq!(

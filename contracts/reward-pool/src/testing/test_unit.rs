@@ -4,8 +4,8 @@ use cosmwasm_std::{
     coins, from_json, to_json_binary, ContractResult, SystemResult, Timestamp, Uint128, WasmQuery,
 };
 use opg_core::msg::pool::ExecuteMsg;
-use opg_core::msg::registry::{NodeInfo, QueryMsg as RegistryQueryMsg};
 use opg_core::msg::pool::MigrateMsg;
+use opg_core::msg::registry::{NodeInfo, QueryMsg as RegistryQueryMsg};
 use opg_core::types::{NodeKey, NodeKindTag, NodeStatus};
 
 use super::suite::*;

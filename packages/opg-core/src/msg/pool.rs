@@ -482,7 +482,10 @@ mod tests {
             },
         ];
         for m in &execute {
-            assert_eq!(&from_json::<ExecuteMsg>(to_json_vec(m).unwrap()).unwrap(), m);
+            assert_eq!(
+                &from_json::<ExecuteMsg>(to_json_vec(m).unwrap()).unwrap(),
+                m
+            );
         }
         assert_eq!(
             String::from_utf8(to_json_vec(&ExecuteMsg::FinalizeEpoch { epoch: 7 }).unwrap())
