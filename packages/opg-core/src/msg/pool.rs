@@ -558,7 +558,8 @@ mod tests {
     /// type says it itself.
     #[test]
     fn unknown_fields_are_refused_with_their_name() {
-        let cases: [(&str, fn(&[u8]) -> String); 5] = [
+        type Decode = fn(&[u8]) -> String;
+        let cases: [(&str, Decode); 5] = [
             (r#"{"finalize_epoch":{"epoch":0,"extra":1}}"#, |j| {
                 from_json::<ExecuteMsg>(j).unwrap_err().to_string()
             }),
