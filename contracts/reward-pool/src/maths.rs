@@ -367,28 +367,11 @@ mod tests {
     }
 
     #[test]
-    fn capped_increment_counts_up_to_the_cap() {
+    fn counted_value_is_capped_per_call() {
         let cap = Uint128::new(100);
-        // 0 -> 60: all 60 count.
-        assert_eq!(
-            capped_increment(Uint128::zero(), Uint128::new(60), cap),
-            Uint128::new(60)
-        );
-        // 60 -> 130: only 40 more count.
-        assert_eq!(
-            capped_increment(Uint128::new(60), Uint128::new(70), cap),
-            Uint128::new(40)
-        );
-        // already past the cap: nothing.
-        assert_eq!(
-            capped_increment(Uint128::new(130), Uint128::new(5), cap),
-            Uint128::zero()
-        );
-        // saturating sum is still exact.
-        assert_eq!(
-            capped_increment(Uint128::MAX, Uint128::MAX, cap),
-            Uint128::zero()
-        );
+        assert_eq!(counted_value(Uint128::new(60), cap), Uint128::new(60));
+        assert_eq!(counted_value(Uint128::new(100), cap), Uint128::new(100));
+        assert_eq!(counted_value(Uint128::MAX, cap), cap);
     }
 
     #[test]
@@ -437,20 +420,20 @@ mod tests {
     }
 
     #[test]
-    fn split_budget_rounds_the_stipend_down_and_keeps_unpayable_parts() {
-        // B = 1001, alpha = 0.2: H = floor(200.2) = 200, U = 801.
+    fn split_budget_rounds_both_parts_down() {
+        // B = 1001, alpha = 0.2: H = floor(200.2) = 200, U = floor(800.8) = 800; 1 uopg stays.
         let b = Uint128::new(1001);
         assert_eq!(
-            split_budget(b, dec("0.2"), true, true).unwrap(),
-            (Uint128::new(801), Uint128::new(200))
+            split_budget(b, dec("0.2")).unwrap(),
+            (Uint128::new(800), Uint128::new(200))
         );
         assert_eq!(
-            split_budget(b, dec("0.2"), false, true).unwrap(),
-            (Uint128::zero(), Uint128::new(200))
+            split_budget(b, Decimal::zero()).unwrap(),
+            (b, Uint128::zero())
         );
         assert_eq!(
-            split_budget(b, dec("0.2"), true, false).unwrap(),
-            (Uint128::new(801), Uint128::zero())
+            split_budget(b, dec("0.9")).unwrap(),
+            (Uint128::new(100), Uint128::new(900))
         );
     }
 
@@ -473,32 +456,121 @@ mod tests {
         // B = 1_000_000, alpha = 0.2 -> H = 200_000, U = 800_000.
         // proxy eff 600 at m_c = 1, local eff 400 at m_m = 2: D = 600 + 800 = 1400.
         // proxy: floor(800_000 * 600 / 1400) = floor(342_857.14) = 342_857.
-        // local: floor(800_000 * 800 / 1400) = floor(457_142.85) = 457_142, + all of H = 657_142.
-        let fig = EpochFigures {
-            usage_budget: Uint128::new(800_000),
-            stipend_budget: Uint128::new(200_000),
+        // local: floor(800_000 * 800 / 1400) = floor(457_142.85) = 457_142, + all of H.
+        let out = epoch_outcome(&EpochInputs {
+            budget: Uint128::new(1_000_000),
+            alpha: dec("0.2"),
             m_commercial: Decimal::one(),
             m_community: dec("2"),
-            denominator: denominator(
-                Decimal::one(),
-                Uint128::new(600),
-                dec("2"),
-                Uint128::new(400),
-            )
-            .unwrap(),
+            v_cap: Uint128::new(1_000_000),
+            c_call: None,
+            eff_commercial: Uint128::new(600),
+            eff_community: Uint128::new(400),
             hw_total: dec("1.5"),
-        };
+            live_classes: Some(vec![LiveClass {
+                class: "h100".into(),
+                weight: dec("1.5"),
+                stipend_cap: Uint128::new(1_000_000),
+                nodes: 1,
+            }]),
+        })
+        .unwrap();
+        let fig = &out.figures;
         assert_eq!(
             fig.node_reward(Provenance::Commercial, Uint128::new(600), None)
                 .unwrap(),
-            Uint128::new(342_857)
+            NodeReward {
+                usage: Uint128::new(342_857),
+                stipend: Uint128::zero()
+            }
         );
         assert_eq!(
-            fig.node_reward(Provenance::Community, Uint128::new(400), Some(dec("1.5")))
-                .unwrap(),
-            Uint128::new(657_142)
+            fig.node_reward(
+                Provenance::Community,
+                Uint128::new(400),
+                Some((dec("1.5"), Some(Uint128::new(1_000_000))))
+            )
+            .unwrap(),
+            NodeReward {
+                usage: Uint128::new(457_142),
+                stipend: Uint128::new(200_000)
+            }
         );
-        // Sum 999_999 <= B: one uopg of rounding dust.
+        assert_eq!(out.awarded().unwrap(), Uint128::new(999_999));
+    }
+
+    /// The per-call cap binds: B = 1_000_000, alpha = 0, v_cap = 100, c_call = 50, m_max = 2.
+    /// U / D = 1_000_000 / (600 + 800) = 714.28 uopg per weighted micro-USD; the cap
+    /// c_call / (m_max v_cap) = 50 / 200 = 0.25 is lower. proxy: floor(0.25 * 600) = 150;
+    /// local: floor(0.25 * 2 * 400) = 200. A proxy call of full value 100 earns 25 <= 50 and a
+    /// local one 50 = c_call. The rest, 999_650, stays in the pool.
+    #[test]
+    fn the_per_call_cap_binds_hand_computed() {
+        let out = epoch_outcome(&EpochInputs {
+            budget: Uint128::new(1_000_000),
+            alpha: Decimal::zero(),
+            m_commercial: Decimal::one(),
+            m_community: dec("2"),
+            v_cap: Uint128::new(100),
+            c_call: Some(Uint128::new(50)),
+            eff_commercial: Uint128::new(600),
+            eff_community: Uint128::new(400),
+            hw_total: Decimal::zero(),
+            live_classes: Some(vec![]),
+        })
+        .unwrap();
+        assert_eq!(out.commercial_usage, Uint128::new(150));
+        assert_eq!(out.community_usage, Uint128::new(200));
+        assert_eq!(out.figures.rate.as_decimal(), dec("0.25"));
+        assert_eq!(out.awarded().unwrap(), Uint128::new(350));
+        let one_call = |p| {
+            out.figures
+                .node_reward(p, Uint128::new(100), None)
+                .unwrap()
+                .usage
+        };
+        assert_eq!(one_call(Provenance::Commercial), Uint128::new(25));
+        assert_eq!(one_call(Provenance::Community), Uint128::new(50));
+    }
+
+    /// Stipend caps: H = 900 over one h100 (weight 3, cap 100) and two rtx4090 (weight 1 each,
+    /// cap 1_000): W = 5; h100 gets min(900 * 3 / 5, 100) = 100, each rtx4090
+    /// min(900 / 5, 1_000) = 180. Awarded 460; 440 stays in the pool.
+    #[test]
+    fn stipend_caps_hand_computed() {
+        let classes = vec![
+            LiveClass {
+                class: "h100".into(),
+                weight: dec("3"),
+                stipend_cap: Uint128::new(100),
+                nodes: 1,
+            },
+            LiveClass {
+                class: "rtx4090".into(),
+                weight: dec("1"),
+                stipend_cap: Uint128::new(1_000),
+                nodes: 2,
+            },
+        ];
+        assert_eq!(
+            stipend_awarded(Uint128::new(900), dec("5"), &classes).unwrap(),
+            Uint128::new(460)
+        );
+        assert_eq!(
+            stipend_reward(
+                Uint128::new(900),
+                dec("3"),
+                dec("5"),
+                Some(Uint128::new(100))
+            )
+            .unwrap(),
+            Uint128::new(100)
+        );
+        // Uncapped (an epoch of version 0.1): the whole share.
+        assert_eq!(
+            stipend_reward(Uint128::new(900), dec("3"), dec("5"), None).unwrap(),
+            Uint128::new(540)
+        );
     }
 
     fn arb_dec(max_atomics: u128) -> impl Strategy<Value = Decimal> {
@@ -518,97 +590,6 @@ mod tests {
             let r = m_community(max, target, share).unwrap();
             prop_assert!(r >= Decimal::one());
             prop_assert!(r <= max);
-        }
-
-        /// The rewards of all nodes of an epoch never sum above the budget.
-        #[test]
-        fn sum_of_node_rewards_is_within_budget(
-            b in 0u128..=1_000_000_000_000_000u128,
-            alpha in arb_dec(500_000_000_000_000_000),
-            m_c in arb_dec(1_000_000_000_000_000_000),
-            m_m in arb_dec(10_000_000_000_000_000_000),
-            commercial in prop::collection::vec(0u128..=1_000_000_000_000u128, 0..8),
-            community in prop::collection::vec(
-                (0u128..=1_000_000_000_000u128, prop::option::of(arb_dec(100_000_000_000_000_000_000))),
-                0..8,
-            ),
-        ) {
-            let eff_c: u128 = commercial.iter().sum();
-            let eff_m: u128 = community.iter().map(|(e, _)| e).sum();
-            let hw_total = community
-                .iter()
-                .filter_map(|(_, hw)| *hw)
-                .fold(Decimal::zero(), |a, w| a + w);
-            let d = denominator(m_c, Uint128::new(eff_c), m_m, Uint128::new(eff_m)).unwrap();
-            let budget = Uint128::new(b);
-            let (u, h) = split_budget(budget, alpha, !d.is_zero(), !hw_total.is_zero()).unwrap();
-            prop_assert!(u + h <= budget);
-            let fig = EpochFigures {
-                usage_budget: u,
-                stipend_budget: h,
-                m_commercial: m_c,
-                m_community: m_m,
-                denominator: d,
-                hw_total,
-            };
-            let mut sum = Uint128::zero();
-            for e in &commercial {
-                sum += fig.node_reward(Provenance::Commercial, Uint128::new(*e), None).unwrap();
-            }
-            for (e, hw) in &community {
-                sum += fig.node_reward(Provenance::Community, Uint128::new(*e), *hw).unwrap();
-            }
-            prop_assert!(sum <= u + h);
-        }
-
-        /// With all else equal, a node whose effective usage grows (by `extra`, which also grows
-        /// the class total and so the denominator) never earns less.
-        #[test]
-        fn reward_is_monotone_in_effective_usage(
-            u in 0u128..=1_000_000_000_000_000u128,
-            m_c in arb_dec(1_000_000_000_000_000_000),
-            m_m in arb_dec(10_000_000_000_000_000_000),
-            own in 0u128..=1_000_000_000_000u128,
-            extra in 0u128..=1_000_000_000_000u128,
-            others_c in 0u128..=1_000_000_000_000u128,
-            others_m in 0u128..=1_000_000_000_000u128,
-            community_node in any::<bool>(),
-        ) {
-            let reward = |own: u128| {
-                let (eff_c, eff_m) = if community_node {
-                    (others_c, others_m + own)
-                } else {
-                    (others_c + own, others_m)
-                };
-                let fig = EpochFigures {
-                    usage_budget: Uint128::new(u),
-                    stipend_budget: Uint128::zero(),
-                    m_commercial: m_c,
-                    m_community: m_m,
-                    denominator: denominator(m_c, Uint128::new(eff_c), m_m, Uint128::new(eff_m))
-                        .unwrap(),
-                    hw_total: Decimal::zero(),
-                };
-                let p = if community_node { Provenance::Community } else { Provenance::Commercial };
-                fig.node_reward(p, Uint128::new(own), None).unwrap()
-            };
-            prop_assert!(reward(own + extra) >= reward(own));
-        }
-
-        /// The capped increments of any sequence of entries sum to min(total, cap).
-        #[test]
-        fn capped_increments_sum_to_the_capped_total(
-            cap in 1u128..=1_000_000u128,
-            values in prop::collection::vec(0u128..=500_000u128, 0..16),
-        ) {
-            let cap = Uint128::new(cap);
-            let mut prior = Uint128::zero();
-            let mut eff = Uint128::zero();
-            for v in &values {
-                eff += capped_increment(prior, Uint128::new(*v), cap);
-                prior += Uint128::new(*v);
-            }
-            prop_assert_eq!(eff, prior.min(cap));
         }
     }
 }

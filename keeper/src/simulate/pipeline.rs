@@ -46,6 +46,9 @@ pub const RECEIPTS_PER_REQUEST: usize = 250;
 /// every call of a scenario is far below it, so counted value is raw value (today's settlement).
 pub const UNCAPPED_MICRO_USD: u128 = 1_000_000_000;
 
+/// The longest claim window the pool accepts (epochs): no reward of a scenario expires.
+pub const MAX_CLAIM_EPOCHS: u64 = 10_000;
+
 /// The reward regime of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -119,6 +122,7 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             alpha: decimal(r.alpha),
             v_cap: Uint128::from(r.v_cap_micro_usd),
             c_call: r.c_call_uopg.map(Uint128::from),
+            claim_epochs: MAX_CLAIM_EPOCHS,
             hardware_weights,
         },
         Mode::VolumeOnly => RewardParams {
@@ -129,6 +133,7 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             alpha: decimal(0.0),
             v_cap: Uint128::new(UNCAPPED_MICRO_USD),
             c_call: None,
+            claim_epochs: MAX_CLAIM_EPOCHS,
             hardware_weights,
         },
     }

@@ -1,4 +1,11 @@
 //! `reward-pool` messages (DESIGN §4).
+//!
+//! Strict inputs (issue 13): every message the pool decodes (instantiate, execute, sudo, query,
+//! migrate, and the structs inside them) carries `#[serde(deny_unknown_fields)]`, so
+//! `{"finalize_epoch":{"epoch":0,"extra":1}}` is refused with ``unknown field `extra`, expected
+//! `epoch` `` instead of executing (`#[cw_serde]` of cosmwasm-schema 2.x no longer adds it; on an
+//! enum serde applies it to the struct variants). The wire shape is unchanged. Responses stay
+//! lenient so clients keep reading the replies of newer contract versions.
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Decimal, Uint128};
 
@@ -15,6 +22,7 @@ use crate::types::Provenance;
 /// within `[old / 2, 2 * old]` or `1` up or down (so a class can be phased out). `c_call`, once set,
 /// can never be unset.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct RewardParams {
     /// Tokens emitted per epoch (uopg); the budget is `B = min(emission, free pool balance)`.
     /// Step: x2 or /2 (any value from 0).
@@ -38,10 +46,17 @@ pub struct RewardParams {
     /// Stipend weight and per-node cap per hardware class (unknown classes weigh 0). At most 32
     /// distinct non-empty classes.
     pub hardware_weights: Vec<HardwareWeight>,
+    /// Claim window in epochs, in `[1, 10_000]`: once `claim_epochs` later epochs are finalized,
+    /// what an epoch's nodes left unclaimed (and its rounding dust) expires back to the pool,
+    /// so a node that never claims cannot lock funds forever. Applied when an epoch is
+    /// finalized, with the value of that epoch's params (at most 4 epochs expire per finalize).
+    /// Step: x2 or /2.
+    pub claim_epochs: u64,
 }
 
 /// The stipend weight and cap of a hardware class.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct HardwareWeight {
     /// Class id as attested (e.g. `h100`).
     pub class: String,
@@ -56,6 +71,7 @@ pub struct HardwareWeight {
 
 /// Instantiate the pool.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// Governance address.
     pub governance: String,
@@ -76,6 +92,7 @@ pub struct InstantiateMsg {
 /// The pool refuses an entry with `counted_value > value` or `counted_value > calls * v_cap(epoch)`
 /// (`InvalidUsage`).
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct UsageEntry {
     /// Epoch.
     pub epoch: u64,
@@ -94,6 +111,7 @@ pub struct UsageEntry {
 
 /// A local node that is live in an epoch (valid attestation and a receipt or heartbeat).
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct LiveNode {
     /// Epoch.
     pub epoch: u64,
@@ -105,6 +123,7 @@ pub struct LiveNode {
 
 /// Execute messages of the pool.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Adds the attached native `denom` funds to the pool.
     Fund {},
@@ -150,6 +169,7 @@ pub enum ExecuteMsg {
 
 /// Sudo (chain governance).
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum SudoMsg {
     /// Same as `ExecuteMsg::UpdateParams`.
     UpdateParams {
@@ -170,6 +190,7 @@ pub enum SudoMsg {
 /// Queries of the pool.
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     /// Config and state.
     #[returns(ConfigResponse)]
@@ -334,6 +355,9 @@ pub struct EpochReport {
     pub c_call: Option<Uint128>,
     /// `v_cap` in force for the epoch (micro-USD).
     pub v_cap: Uint128,
+    /// Whether the claim window of the epoch has passed: what was unclaimed went back to the
+    /// pool and claims pay nothing more for it.
+    pub expired: bool,
 }
 
 /// A node's figures in one epoch.
@@ -359,6 +383,8 @@ pub struct NodeEpochReward {
     pub usage_reward: Option<Uint128>,
     /// Stipend part of the reward (uopg) if finalized.
     pub stipend_reward: Option<Uint128>,
+    /// The epoch's claim window has passed: if not claimed, the reward went back to the pool.
+    pub expired: bool,
     /// Claimed.
     pub claimed: bool,
 }
@@ -384,6 +410,7 @@ pub struct PendingRewardsResponse {
 /// absent, the documented default applies.
 #[cw_serde]
 #[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {
     /// `v_cap` (micro-USD) for migrated params; default [`DEFAULT_V_CAP`]. Must be within bounds.
     pub v_cap: Option<Uint128>,
@@ -392,10 +419,13 @@ pub struct MigrateMsg {
     /// `stipend_cap` (uopg) per hardware class for migrated params; classes not listed get
     /// [`DEFAULT_STIPEND_CAP`] (no effective cap, the 0.1 behaviour).
     pub stipend_caps: Option<Vec<StipendCap>>,
+    /// `claim_epochs` for migrated params; default [`DEFAULT_CLAIM_EPOCHS`].
+    pub claim_epochs: Option<u64>,
 }
 
 /// A class's stipend cap in a [`MigrateMsg`].
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct StipendCap {
     /// Hardware class.
     pub class: String,
@@ -403,8 +433,159 @@ pub struct StipendCap {
     pub stipend_cap: Uint128,
 }
 
+/// Default `claim_epochs` of migrated params: 10,000 epochs, the maximum (over 27 years of daily
+/// epochs: as good as the 0.1 behaviour of never expiring, and lowered by governance in steps).
+pub const DEFAULT_CLAIM_EPOCHS: u64 = 10_000;
 /// Default `v_cap` of migrated params: $1.00 (1,000,000 micro-USD) per call.
 pub const DEFAULT_V_CAP: u128 = 1_000_000;
 /// Default per-class `stipend_cap` of migrated params: `10^15` uopg, the maximum (no effective
 /// cap, as in version 0.1).
 pub const DEFAULT_STIPEND_CAP: u128 = 1_000_000_000_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::{from_json, to_json_vec};
+
+    fn params() -> RewardParams {
+        RewardParams {
+            emission_per_epoch: Uint128::new(1),
+            m_commercial: Decimal::one(),
+            m_community_max: Decimal::one(),
+            target_share: Decimal::one(),
+            alpha: Decimal::zero(),
+            v_cap: Uint128::new(1),
+            c_call: Some(Uint128::new(2)),
+            hardware_weights: vec![HardwareWeight {
+                class: "h100".into(),
+                weight: Decimal::one(),
+                stipend_cap: Uint128::new(3),
+            }],
+            claim_epochs: 4,
+        }
+    }
+
+    /// Every variant keeps its wire shape: what the enum writes decodes to the same message, and
+    /// the JSON is the struct-variant form (`{"finalize_epoch":{"epoch":7}}`).
+    #[test]
+    fn wire_shape_is_unchanged_and_round_trips() {
+        let execute = vec![
+            ExecuteMsg::Fund {},
+            ExecuteMsg::RecordUsage {
+                entries: vec![UsageEntry {
+                    epoch: 1,
+                    node_id: "n".into(),
+                    provenance: Provenance::Community,
+                    calls: 2,
+                    value: Uint128::new(3),
+                    counted_value: Uint128::new(3),
+                }],
+                live: vec![LiveNode {
+                    epoch: 1,
+                    node_id: "n".into(),
+                    hardware_class: "h100".into(),
+                }],
+            },
+            ExecuteMsg::FinalizeEpoch { epoch: 7 },
+            ExecuteMsg::Claim {
+                node_id: "n".into(),
+                limit: None,
+            },
+            ExecuteMsg::UpdateParams { params: params() },
+            ExecuteMsg::UpdateConfig {
+                governance: None,
+                verifier: Some("v".into()),
+                registry: None,
+            },
+        ];
+        for m in &execute {
+            assert_eq!(
+                &from_json::<ExecuteMsg>(to_json_vec(m).unwrap()).unwrap(),
+                m
+            );
+        }
+        assert_eq!(
+            String::from_utf8(to_json_vec(&ExecuteMsg::FinalizeEpoch { epoch: 7 }).unwrap())
+                .unwrap(),
+            r#"{"finalize_epoch":{"epoch":7}}"#
+        );
+        assert_eq!(
+            from_json::<ExecuteMsg>(br#"{"fund":{}}"#).unwrap(),
+            ExecuteMsg::Fund {}
+        );
+        // An absent optional field is still None.
+        assert_eq!(
+            from_json::<ExecuteMsg>(br#"{"claim":{"node_id":"n"}}"#).unwrap(),
+            ExecuteMsg::Claim {
+                node_id: "n".into(),
+                limit: None
+            }
+        );
+        let sudo = [
+            SudoMsg::UpdateParams { params: params() },
+            SudoMsg::UpdateConfig {
+                governance: Some("g".into()),
+                verifier: None,
+                registry: Some("r".into()),
+            },
+        ];
+        for m in &sudo {
+            assert_eq!(&from_json::<SudoMsg>(to_json_vec(m).unwrap()).unwrap(), m);
+        }
+        let query = [
+            QueryMsg::Config {},
+            QueryMsg::Params {},
+            QueryMsg::EpochParams { epoch: 1 },
+            QueryMsg::Multipliers { epoch: 2 },
+            QueryMsg::EpochReport { epoch: 3 },
+            QueryMsg::NodeRewards {
+                node_id: "n".into(),
+                start_after: Some(1),
+                limit: Some(2),
+            },
+            QueryMsg::PendingRewards {
+                node_id: "n".into(),
+            },
+        ];
+        for m in &query {
+            assert_eq!(&from_json::<QueryMsg>(to_json_vec(m).unwrap()).unwrap(), m);
+        }
+    }
+
+    /// Unknown fields are refused, named in the error, in every message kind (issue 13). Before,
+    /// `{"finalize_epoch":{"epoch":0,"extra":1}}` decoded to `FinalizeEpoch { epoch: 0 }`:
+    /// `#[cw_serde]` of cosmwasm-schema 2.x no longer adds `deny_unknown_fields`, so each input
+    /// type says it itself.
+    #[test]
+    fn unknown_fields_are_refused_with_their_name() {
+        type Decode = fn(&[u8]) -> String;
+        let cases: [(&str, Decode); 5] = [
+            (r#"{"finalize_epoch":{"epoch":0,"extra":1}}"#, |j| {
+                from_json::<ExecuteMsg>(j).unwrap_err().to_string()
+            }),
+            (r#"{"fund":{"extra":1}}"#, |j| {
+                from_json::<ExecuteMsg>(j).unwrap_err().to_string()
+            }),
+            (r#"{"update_config":{"extra":"x"}}"#, |j| {
+                from_json::<SudoMsg>(j).unwrap_err().to_string()
+            }),
+            (r#"{"epoch_report":{"epoch":1,"extra":true}}"#, |j| {
+                from_json::<QueryMsg>(j).unwrap_err().to_string()
+            }),
+            // Nested structs too.
+            (
+                r#"{"record_usage":{"entries":[{"epoch":0,"node_id":"n","provenance":"commercial","calls":1,"value":"1","counted_value":"1","extra":0}],"live":[]}}"#,
+                |j| from_json::<ExecuteMsg>(j).unwrap_err().to_string(),
+            ),
+        ];
+        for (json, decode) in cases {
+            let err = decode(json.as_bytes());
+            assert!(err.contains("unknown field `extra`"), "{json}: {err}");
+        }
+        // An unknown variant is still refused too.
+        assert!(from_json::<ExecuteMsg>(br#"{"mint":{}}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown variant `mint`"));
+    }
+}
