@@ -110,7 +110,8 @@ try {
       `(${pool.commercial.calls} commercial, ${pool.community.calls} community), budget ${pool.budget} uopg`,
   );
 
-  // every epoch link of the list opens its page
+  // every epoch link of the front page's list opens its page
+  await page.goto(`${base}/`, { waitUntil: "load" });
   const hrefs = await page.locator("#epoch-list a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
   assert.ok(hrefs.length >= 1, "epoch links");
   for (const href of hrefs) {
@@ -129,6 +130,15 @@ try {
   // fits a phone: the document does not scroll sideways (wide tables scroll in their box)
   await page.goto(`${base}/epochs/${epoch}`, { waitUntil: "load" });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth && !el.closest(".scroll"))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}px`),
+    );
+    console.error(`elements past the viewport: ${wide.join(", ")}`);
+  }
   assert.ok(overflow <= 0, `page wider than the phone viewport by ${overflow}px`);
   assert.ok((await page.locator("figure svg").count()) >= 5, "charts");
 

@@ -66,6 +66,7 @@ th,td{border:1px solid #555;padding:.25rem .5rem;text-align:right;white-space:no
 th[scope=row],td.text{text-align:left}thead th{background:#eee}\
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #ccc}\
 figcaption{font-size:.95rem}nav a{margin-right:1rem}\
+code{overflow-wrap:anywhere;word-break:break-all}p,h1,h2,figcaption{overflow-wrap:anywhere}\
 a{color:#0645ad}a:focus{outline:3px solid #111}.note{font-size:.9rem;color:#333}\
 @media (prefers-color-scheme:dark){body{color:#eee;background:#111}thead th{background:#333}\
 th,td{border-color:#aaa}a{color:#9cf}a:focus{outline-color:#eee}.note{color:#ccc}\
@@ -90,7 +91,8 @@ pub fn render(p: &Page<'_>) -> String {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n"
     );
     if let Some(r) = p.refresh_secs {
         let _ = writeln!(s, "<meta http-equiv=\"refresh\" content=\"{r}\">");
