@@ -157,3 +157,103 @@ async fn the_keeper_serves_the_page() {
         "{body}"
     );
 }
+
+/// `opg report --home` on a keeper home whose embedded chain processed epoch 0: the JSON on
+/// stdout carries the pool's figures, `--out` writes every file form.
+#[test]
+fn opg_report_reads_a_keeper_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let g = genesis();
+    {
+        let chain = Arc::new(
+            EmbeddedChain::open_with_clock(
+                &home,
+                &g,
+                opg_keeper::chain::embedded::ClockMode::Manual,
+            )
+            .unwrap(),
+        );
+        let keeper = Keeper::new(
+            KeeperConfig {
+                genesis: Some(g.clone()),
+                ..Default::default()
+            },
+            Store::in_memory().unwrap(),
+            chain.clone() as Arc<dyn ChainBackend>,
+        )
+        .unwrap();
+        chain.set_time(T0 + 100).unwrap();
+        keeper.ingest(epoch0_traffic(chain.as_ref(), &g)).unwrap();
+        chain.set_time(T0 + 3700).unwrap();
+        keeper.submit_pending(T0 + 3700).unwrap();
+        chain.set_time(T0 + 4200).unwrap();
+        assert_eq!(keeper.finalize_ready(T0 + 4200).unwrap(), vec![0]);
+    }
+    let config = dir.path().join("keeper.toml");
+    let c = KeeperConfig {
+        genesis: Some(g),
+        ..Default::default()
+    };
+    std::fs::write(&config, toml::to_string(&c).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_opg"))
+        .args([
+            "report",
+            "--from-epoch",
+            "0",
+            "--to-epoch",
+            "1",
+            "--format",
+            "json",
+            "--home",
+        ])
+        .arg(&home)
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let e0 = &v["epochs"][0];
+    assert_eq!(e0["report"]["finalized"], true);
+    assert_eq!(e0["report"]["commercial"]["usage_rewards"], "400000000");
+    assert_eq!(e0["report"]["community"]["stipend"], "200000000");
+    assert_eq!(e0["split"]["unclaimed"], "1000000000");
+    for f in [
+        "report.json",
+        "epochs.csv",
+        "nodes.csv",
+        "calls.svg",
+        "value.svg",
+        "share.svg",
+        "multiplier.svg",
+        "budget.svg",
+        "nodes.svg",
+        "report.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    let csv = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
+    assert!(
+        csv.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,false\n"),
+        "{csv}"
+    );
+
+    // a home without a chain is refused by name
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_opg"))
+        .args(["report", "--home"])
+        .arg(dir.path().join("nowhere"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("chain.db missing"));
+}

@@ -1,7 +1,8 @@
 //! `opg report`: the pool's transparency figures of a range of epochs (issue 18), from the
 //! embedded chain of a keeper home (`--home DIR [--config keeper.toml]`) or from a real chain
 //! (`--node URL --state deploy.json`), as a table, JSON or CSV on stdout, and with `--out DIR` as
-//! files: `report.json`, `epochs.csv`, `nodes.csv`, one SVG per chart and `report.html`.
+//! files (`--from-epoch`/`--to-epoch` choose the range, default the 12 epochs up to the current
+//! one): `report.json`, `epochs.csv`, `nodes.csv`, one SVG per chart and `report.html`.
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -27,12 +28,12 @@ pub enum Format {
 /// Arguments of `opg report`.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// First epoch (default: 11 epochs before `--to`).
-    #[arg(long)]
-    pub from: Option<u64>,
+    /// First epoch (default: 11 epochs before `--to-epoch`).
+    #[arg(long, value_name = "EPOCH")]
+    pub from_epoch: Option<u64>,
     /// Last epoch (default: the current one; clamped to it).
-    #[arg(long)]
-    pub to: Option<u64>,
+    #[arg(long, value_name = "EPOCH")]
+    pub to_epoch: Option<u64>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -151,12 +152,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
                 home.display()
             );
             let chain = crate::chain::embedded::EmbeddedChain::open(home, genesis)?;
-            collect(&chain, args.from, args.to)?
+            collect(&chain, args.from_epoch, args.to_epoch)?
         }
         None => {
             let reader = Reader::open(&args.chain)?;
             let chain_id = reader.rpc.status()?.network;
-            collect(&CosmosSource { reader, chain_id }, args.from, args.to)?
+            collect(
+                &CosmosSource { reader, chain_id },
+                args.from_epoch,
+                args.to_epoch,
+            )?
         }
     };
     match args.format {
@@ -176,4 +181,36 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn report_arguments_parse_beside_the_chain_flags() {
+        // clap's own consistency checks (unique names: `--from` is the chain flags' sender)
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from([
+            "opg",
+            "report",
+            "--from-epoch",
+            "2",
+            "--to-epoch",
+            "5",
+            "--format",
+            "csv",
+            "--node",
+            "http://127.0.0.1:1",
+        ]);
+        let Command::Report(a) = cli.command else {
+            panic!("not the report command")
+        };
+        assert_eq!((a.from_epoch, a.to_epoch), (Some(2), Some(5)));
+        assert_eq!(a.format, super::Format::Csv);
+        assert_eq!(a.chain.node, "http://127.0.0.1:1");
+        assert!(a.home.is_none());
+    }
 }
