@@ -93,7 +93,7 @@ fn figures_equal_the_hand_computed_pool_state() {
 
     // a reversed or too long range is refused with its reason
     let e = cache
-        .collect(chain.as_ref(), 3..=1)
+        .collect(chain.as_ref(), std::ops::RangeInclusive::new(3, 1))
         .unwrap_err()
         .to_string();
     assert!(e.contains("first epoch is after the last"), "{e}");

@@ -14,7 +14,7 @@ pub fn thousands(v: u128) -> String {
     let s = v.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -79,9 +79,19 @@ pub fn percent(d: Decimal) -> String {
     }
 }
 
-/// A multiplier: `3` -> `×3`, `0.5` -> `×0.5` (Decimal's own exact form).
+/// A multiplier, up to four decimals rounded down: `3` -> `×3`, `0.5` -> `×0.5`,
+/// `4.18102372...` -> `×4.181` (the exact value is in the page's `data-value`, JSON and CSV).
 pub fn multiplier(d: Decimal) -> String {
-    format!("×{d}")
+    let n = (d * Decimal::from_ratio(10_000u128, 1u128))
+        .to_uint_floor()
+        .u128();
+    let (int, frac) = (n / 10_000, n % 10_000);
+    if frac == 0 {
+        format!("×{int}")
+    } else {
+        let f = format!("{frac:04}");
+        format!("×{int}.{}", f.trim_end_matches('0'))
+    }
 }
 
 /// Epoch status word.

@@ -442,9 +442,9 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
                 Some(v) => td(s, "reward", v, &tokens(v, denom)),
                 None => s.push_str("<td data-field=\"reward\">not final</td>"),
             }
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<td class=\"text\">{}</td></tr>\n",
+                "<td class=\"text\">{}</td></tr>",
                 if n.claimed { "yes" } else { "no" }
             );
         }

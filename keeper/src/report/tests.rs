@@ -7,7 +7,9 @@ use opg_core::msg::pool::{
 };
 use opg_core::types::Provenance;
 
-use super::figures::{epochs_csv, micro, nodes_csv, percent, render_table, tokens, usd};
+use super::figures::{
+    epochs_csv, micro, multiplier, nodes_csv, percent, render_table, tokens, usd,
+};
 use super::html::{render, Links, Page};
 use super::*;
 
@@ -190,6 +192,12 @@ fn numbers_carry_their_units() {
     assert_eq!(percent(Decimal::from_ratio(1u128, 7u128)), "14.28 %");
     assert_eq!(percent(Decimal::percent(25)), "25 %");
     assert_eq!(percent(Decimal::one()), "100 %");
+    assert_eq!(multiplier(Decimal::percent(50)), "×0.5");
+    assert_eq!(multiplier(Decimal::from_ratio(3u128, 1u128)), "×3");
+    assert_eq!(
+        multiplier("4.181023720349563056".parse().unwrap()),
+        "×4.181"
+    );
 }
 
 #[test]
