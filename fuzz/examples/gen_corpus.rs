@@ -314,24 +314,23 @@ fn verifier() {
 
 fn pool() {
     let w = world();
-    let payer = w.payer.address();
     let usage = PoolMsg::RecordUsage {
         entries: vec![
             UsageEntry {
                 epoch: 0,
                 node_id: PROXY.into(),
                 provenance: Provenance::Commercial,
-                payer: payer.clone(),
                 calls: 3,
                 value: Uint128::new(75_000),
+                counted_value: Uint128::new(75_000),
             },
             UsageEntry {
                 epoch: 0,
                 node_id: LOCAL.into(),
                 provenance: Provenance::Community,
-                payer,
                 calls: 1,
                 value: Uint128::new(25_000),
+                counted_value: Uint128::new(25_000),
             },
         ],
         live: vec![LiveNode {
@@ -379,10 +378,12 @@ fn pool() {
                         m_community_max: dec("6"),
                         target_share: dec("0.4"),
                         alpha: dec("0.3"),
-                        payer_cap: Uint128::new(50_000),
+                        v_cap: Uint128::new(50_000),
+                        c_call: Some(Uint128::new(2_000)),
                         hardware_weights: vec![HardwareWeight {
                             class: "h100".into(),
                             weight: dec("2"),
+                            stipend_cap: Uint128::new(300_000),
                         }],
                     },
                 },

@@ -62,15 +62,18 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
                 m_community_max: dec("3"),
                 target_share: dec("0.5"),
                 alpha: dec("0.2"),
-                payer_cap: Uint128::new(100_000),
+                v_cap: Uint128::new(100_000),
+                c_call: Some(Uint128::new(1_000)),
                 hardware_weights: vec![
                     HardwareWeight {
                         class: "h100".into(),
                         weight: dec("1.5"),
+                        stipend_cap: Uint128::new(150_000),
                     },
                     HardwareWeight {
                         class: "rtx4090".into(),
                         weight: dec("1"),
+                        stipend_cap: Uint128::new(100_000),
                     },
                 ],
             },

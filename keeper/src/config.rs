@@ -498,8 +498,9 @@ m_commercial = "0.5"
 m_community_max = "3"
 target_share = "0.3"
 alpha = "0.2"
-payer_cap = "1000000"
-hardware_weights = [{ class = "h100", weight = "10" }]
+v_cap = "1000000"
+c_call = "1000"
+hardware_weights = [{ class = "h100", weight = "10", stipend_cap = "100" }]
 "#;
 
     #[test]

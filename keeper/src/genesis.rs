@@ -228,15 +228,22 @@ impl GenesisConfig {
                 m_community_max: Decimal::percent(300),
                 target_share: Decimal::percent(30),
                 alpha: Decimal::percent(20),
-                payer_cap: Uint128::new(50_000_000),
+                // $10 per call: every dev test call counts whole.
+                v_cap: Uint128::new(10_000_000),
+                // Dev chain: no per-call cap, so the hand-computed figures of the end-to-end
+                // tests stay simple; `keeper.example.toml` shows a capped deployment.
+                c_call: None,
+                // Stipend caps of one epoch's emission: not binding on the dev chain.
                 hardware_weights: vec![
                     HardwareWeight {
                         class: "h100".into(),
                         weight: Decimal::percent(1000),
+                        stipend_cap: Uint128::new(1_000_000_000),
                     },
                     HardwareWeight {
                         class: "rtx4090".into(),
                         weight: Decimal::percent(300),
+                        stipend_cap: Uint128::new(1_000_000_000),
                     },
                 ],
             },

@@ -74,6 +74,21 @@ fn figures_equal_the_hand_computed_pool_state() {
     assert_eq!(e0.split.left_in_pool, Uint128::zero());
     assert_eq!(e0.report.paid, Uint128::new(400_000_000));
     assert_eq!(e0.split.unclaimed, Uint128::new(600_000_000));
+    // rewards v2 fields: no per-call cap in the dev genesis, so nothing is left unpaid
+    assert_eq!(e0.report.usage_budget, Uint128::new(800_000_000));
+    assert_eq!(e0.report.stipend_budget, Uint128::new(200_000_000));
+    assert_eq!(
+        e0.report.usage_unpaid + e0.report.stipend_unpaid,
+        Uint128::zero()
+    );
+    assert_eq!(e0.report.c_call, None);
+    assert_eq!(e0.split.usage_paid, Uint128::new(400_000_000));
+    assert_eq!(
+        e0.report.rate,
+        "266.666666666666666666"
+            .parse::<cosmwasm_std::Decimal>()
+            .unwrap()
+    );
     assert_eq!(
         f.rewards_per_node(),
         vec![
@@ -242,7 +257,7 @@ fn opg_report_reads_a_keeper_home() {
     }
     let csv = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
     assert!(
-        csv.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,false\n"),
+        csv.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false\n"),
         "{csv}"
     );
 

@@ -90,7 +90,7 @@ try {
     checks.push([`${cls}.nodes`, c.nodes, thousands(c.nodes)]);
     checks.push([`${cls}.calls`, c.calls, thousands(c.calls)]);
     checks.push([`${cls}.raw_value`, c.raw_value, usd(c.raw_value)]);
-    checks.push([`${cls}.effective_value`, c.effective_value, usd(c.effective_value)]);
+    checks.push([`${cls}.counted_value`, c.counted_value, usd(c.counted_value)]);
     checks.push([`${cls}.usage_rewards`, c.usage_rewards, `${micro(c.usage_rewards)} OPG`]);
     checks.push([`${cls}.stipend`, c.stipend, `${micro(c.stipend)} OPG`]);
   }
@@ -103,8 +103,10 @@ try {
   const calls = pool.commercial.calls + pool.community.calls;
   assert.ok(calls > 0, "the finalized epoch has calls");
   assert.equal(await cell("calls").getAttribute("data-value"), String(calls), "calls of both classes");
-  const budget = page.locator(`section[data-epoch="${epoch}"] td[data-field="budget"]`).first();
-  assert.equal(await budget.getAttribute("data-value"), String(pool.budget), "budget");
+  for (const field of ["budget", "usage_budget", "stipend_budget", "usage_unpaid", "stipend_unpaid", "rate", "v_cap", "paid"]) {
+    const td = page.locator(`section[data-epoch="${epoch}"] td[data-field="${field}"]`).first();
+    assert.equal(await td.getAttribute("data-value"), String(pool[field]), `${field} data-value`);
+  }
   console.log(
     `split shown for epoch ${epoch} equals the pool's: ${calls} calls ` +
       `(${pool.commercial.calls} commercial, ${pool.community.calls} community), budget ${pool.budget} uopg`,

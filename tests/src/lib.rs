@@ -66,8 +66,8 @@ pub fn dec(s: &str) -> Decimal {
 }
 
 /// The reward params most tests use: emission 1,000,000 uopg per epoch, `m_commercial` 0.5,
-/// `M` 3, `S*` 0.5, `alpha` 0.2, payer cap 1,000,000,000 micro-USD (never binding), weights
-/// `h100` 2 and `rtx4090` 1.
+/// `M` 3, `S*` 0.5, `alpha` 0.2, `v_cap` 1,000,000,000 micro-USD (never binding), no per-call
+/// cap `c_call`, weights `h100` 2 and `rtx4090` 1 with stipend caps of 10^9 uopg (never binding).
 pub fn default_params() -> RewardParams {
     RewardParams {
         emission_per_epoch: Uint128::new(1_000_000),
@@ -75,15 +75,18 @@ pub fn default_params() -> RewardParams {
         m_community_max: dec("3"),
         target_share: dec("0.5"),
         alpha: dec("0.2"),
-        payer_cap: Uint128::new(1_000_000_000),
+        v_cap: Uint128::new(1_000_000_000),
+        c_call: None,
         hardware_weights: vec![
             HardwareWeight {
                 class: H100.to_string(),
                 weight: dec("2"),
+                stipend_cap: Uint128::new(1_000_000_000),
             },
             HardwareWeight {
                 class: RTX4090.to_string(),
                 weight: dec("1"),
+                stipend_cap: Uint128::new(1_000_000_000),
             },
         ],
     }

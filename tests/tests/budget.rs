@@ -10,10 +10,10 @@ const NODES: [&str; 4] = ["proxy-1", "proxy-2", "local-1", "local-2"];
 #[test]
 fn sum_claimed_never_exceeds_budget_across_epochs() {
     let funded: u128 = 2_500_000;
-    // A binding payer cap (25,000 micro-USD per payer and node per epoch) and odd values make
-    // effective value differ from raw value and force rounding.
+    // A binding per-call value cap (20,000 micro-USD; calls are worth 7,001 to 40,371) and odd
+    // values make counted value differ from raw value and force rounding.
     let params = RewardParams {
-        payer_cap: Uint128::new(25_000),
+        v_cap: Uint128::new(20_000),
         ..default_params()
     };
     let mut s = SuiteBuilder::new()
@@ -59,9 +59,9 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
             1_000_000u128.min(balance_before - reserved_before),
             "epoch {e}"
         );
-        // The payer cap binds: effective <= raw in both classes.
-        assert!(report.commercial.effective_value <= report.commercial.raw_value);
-        assert!(report.community.effective_value <= report.community.raw_value);
+        // Counted <= raw in both classes.
+        assert!(report.commercial.counted_value <= report.commercial.raw_value);
+        assert!(report.community.counted_value <= report.community.raw_value);
 
         // Sum of per-node rewards <= B.
         let sum_rewards: u128 = NODES
@@ -90,13 +90,10 @@ fn sum_claimed_never_exceeds_budget_across_epochs() {
 
         // proxy-1 claims every epoch, the others wait (their shares stay reserved).
         total_claimed += s.claim("proxy-1").unwrap();
-        cap_bound |= report.commercial.effective_value < report.commercial.raw_value
-            || report.community.effective_value < report.community.raw_value;
+        cap_bound |= report.commercial.counted_value < report.commercial.raw_value
+            || report.community.counted_value < report.community.raw_value;
     }
-    assert!(
-        cap_bound,
-        "the payer cap never bound: the test lost its point"
-    );
+    assert!(cap_bound, "v_cap never bound: the test lost its point");
     // The last epochs ran out of free balance: budgets shrink, never overdraw.
     let budgets: Vec<u128> = (0..epochs)
         .map(|e| s.epoch_report(e).budget.u128())

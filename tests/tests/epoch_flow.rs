@@ -53,7 +53,7 @@ fn full_epoch_pays_hand_computed_rewards_and_tapers_the_boost() {
     assert_eq!(r0.m_community, dec("3"));
     assert_eq!(r0.commercial.calls, 4);
     assert_eq!(r0.commercial.raw_value, Uint128::new(60_000));
-    assert_eq!(r0.commercial.effective_value, Uint128::new(60_000));
+    assert_eq!(r0.commercial.counted_value, Uint128::new(60_000));
     assert_eq!(r0.commercial.usage_rewards, Uint128::new(160_000));
     assert_eq!(r0.community.calls, 2);
     assert_eq!(r0.community.raw_value, Uint128::new(40_000));

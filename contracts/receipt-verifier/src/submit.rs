@@ -5,7 +5,9 @@ use cosmwasm_std::{
     to_json_binary, DepsMut, Env, MessageInfo, Response, StdError, Uint128, WasmMsg,
 };
 use opg_core::crypto::ApiCrypto;
-use opg_core::msg::pool::{ExecuteMsg as PoolExecuteMsg, LiveNode, UsageEntry};
+use opg_core::msg::pool::{
+    ExecuteMsg as PoolExecuteMsg, LiveNode, QueryMsg as PoolQueryMsg, RewardParams, UsageEntry,
+};
 use opg_core::msg::verifier::{HeartbeatResult, ReceiptResult, SubmitReceiptsResponse};
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
@@ -17,7 +19,9 @@ use crate::state::{consume_nonce, NonceSlot, CONFIG};
 
 /// Permissionless. Verifies each receipt and heartbeat at block time; a bad one gets a reason and
 /// never fails the batch. Accepted receipts consume their `(payer, nonce)` (one storage write each)
-/// and their usage is aggregated per (epoch, node, payer) into one `RecordUsage` to the pool,
+/// and their usage is aggregated per (epoch, node) into one `RecordUsage` to the pool, with the
+/// counted value `sum min(value, v_cap)` per call (`v_cap` of the receipt's epoch, one
+/// `EpochParams` query to the pool per epoch in the batch),
 /// together with the live local nodes (deduplicated per (epoch, node)); no message when nothing
 /// was accepted. Response data: [`SubmitReceiptsResponse`].
 ///
@@ -50,7 +54,9 @@ pub fn execute_submit_receipts(
     let mut results = Vec::with_capacity(receipts.len());
     let mut batch_slots: BTreeSet<NonceSlot> = BTreeSet::new();
     let mut writes: Vec<(u64, NonceSlot, u64)> = Vec::new();
-    let mut usage: BTreeMap<(u64, String, String), UsageEntry> = BTreeMap::new();
+    let mut usage: BTreeMap<(u64, String), UsageEntry> = BTreeMap::new();
+    // `v_cap` of each epoch with an accepted receipt: one pool query per epoch and batch.
+    let mut v_caps: BTreeMap<u64, Uint128> = BTreeMap::new();
     let mut live: BTreeMap<(u64, String), LiveNode> = BTreeMap::new();
     let mut accepted_nodes: BTreeMap<String, u32> = BTreeMap::new();
     let mut rejected_attrs: Vec<(String, &'static str)> = Vec::new();
@@ -73,20 +79,36 @@ pub fn execute_submit_receipts(
             Ok(c) => {
                 let a = c.verified.accepted;
                 writes.push((c.expiry_epoch, c.slot, a.epoch));
+                let v_cap = match v_caps.get(&a.epoch) {
+                    Some(v) => *v,
+                    None => {
+                        let params: RewardParams = deps.querier.query_wasm_smart(
+                            &cfg.reward_pool,
+                            &PoolQueryMsg::EpochParams { epoch: a.epoch },
+                        )?;
+                        v_caps.insert(a.epoch, params.v_cap);
+                        params.v_cap
+                    }
+                };
                 let entry = usage
-                    .entry((a.epoch, a.node_id.clone(), a.payer.clone()))
+                    .entry((a.epoch, a.node_id.clone()))
                     .or_insert_with(|| UsageEntry {
                         epoch: a.epoch,
                         node_id: a.node_id.clone(),
                         provenance: a.provenance,
-                        payer: a.payer.clone(),
                         calls: 0,
                         value: Uint128::zero(),
+                        counted_value: Uint128::zero(),
                     });
                 entry.calls = entry.calls.saturating_add(1);
                 entry.value = entry
                     .value
                     .checked_add(a.value_micro_usd)
+                    .map_err(StdError::from)?;
+                // Counted value per call: `min(value, v_cap)` (DESIGN §4).
+                entry.counted_value = entry
+                    .counted_value
+                    .checked_add(a.value_micro_usd.min(v_cap))
                     .map_err(StdError::from)?;
                 if let Some(l) = c.verified.live {
                     live.entry((l.epoch, l.node_id.clone())).or_insert(l);

@@ -274,7 +274,7 @@ fn receipts_of_a_closed_epoch_are_rejected_after_grace() {
 }
 
 #[test]
-fn usage_goes_to_the_pool_in_one_message_aggregated_per_node_and_payer() {
+fn usage_goes_to_the_pool_in_one_message_aggregated_per_node() {
     let mut s = Suite::new();
     let a1 = s.spec();
     let mut a2 = s.spec();
@@ -296,24 +296,22 @@ fn usage_goes_to_the_pool_in_one_message_aggregated_per_node_and_payer() {
     let recorded = s.recorded();
     assert_eq!(recorded.len(), 1, "exactly one RecordUsage per batch");
     assert_eq!(recorded[0].sender, s.verifier);
-    let p0 = s.payers[0].address();
-    let p1 = s.payers[1].address();
-    let entry = |node: &str, payer: &str, provenance, calls, value: u128| UsageEntry {
+    let entry = |node: &str, provenance, calls, value: u128| UsageEntry {
         epoch: 1,
         node_id: node.to_string(),
         provenance,
-        payer: payer.to_string(),
         calls,
         value: Uint128::new(value),
+        counted_value: Uint128::new(value),
     };
+    // Per node, whoever paid: PROXY's three calls of two payers are one entry.
     let mut expected = vec![
-        entry(PROXY, &p0, Provenance::Commercial, 2, 35_000),
-        entry(PROXY, &p1, Provenance::Commercial, 1, 10_000),
-        entry(PROXY_2, &p0, Provenance::Commercial, 1, 10_000),
-        entry(LOCAL, &p0, Provenance::Community, 2, 20_000),
+        entry(PROXY, Provenance::Commercial, 3, 45_000),
+        entry(PROXY_2, Provenance::Commercial, 1, 10_000),
+        entry(LOCAL, Provenance::Community, 2, 20_000),
     ];
     let mut got = recorded[0].entries.clone();
-    let key = |e: &UsageEntry| (e.node_id.clone(), e.payer.clone());
+    let key = |e: &UsageEntry| e.node_id.clone();
     expected.sort_by_key(key);
     got.sort_by_key(key);
     assert_eq!(got, expected);
@@ -357,6 +355,40 @@ fn usage_of_two_epochs_in_one_batch_is_split_by_epoch() {
     let mut epochs: Vec<u64> = s.recorded()[0].entries.iter().map(|e| e.epoch).collect();
     epochs.sort();
     assert_eq!(epochs, vec![1, 2]);
+}
+
+/// Each call counts `min(value, v_cap)` with the `v_cap` of its own epoch (DESIGN §4): a batch
+/// spanning an epoch whose pool params changed counts each call under its epoch's cap.
+#[test]
+fn counted_value_caps_each_call_at_the_v_cap_of_its_epoch() {
+    let mut s = Suite::new();
+    s.set_pool_v_cap(1, 15_000);
+    s.set_pool_v_cap(2, 5_000);
+    s.set_time(s.clock.start(2) + 100);
+    let mut old = |value| {
+        let mut sp = s.spec();
+        sp.served_at = s.clock.end(1) - 10;
+        sp.valid_after = sp.served_at - 10;
+        sp.valid_before = sp.served_at + 300;
+        sp.value = value;
+        sp
+    };
+    let old_small = old(10_000);
+    let old_big = old(40_000);
+    let mut new_big = s.spec();
+    new_big.value = 40_000;
+    let new_small = s.spec();
+    let receipts = [&old_small, &old_big, &new_big, &new_small].map(|sp| s.receipt(sp));
+    let (data, _) = s.submit(receipts.to_vec(), vec![]).unwrap();
+    assert_eq!(data.accepted, 4);
+    let mut got: Vec<(u64, u64, u128, u128)> = s.recorded()[0]
+        .entries
+        .iter()
+        .map(|e| (e.epoch, e.calls, e.value.u128(), e.counted_value.u128()))
+        .collect();
+    got.sort();
+    // Epoch 1 (v_cap 15_000): 10_000 + min(40_000, 15_000); epoch 2 (v_cap 5_000): 5_000 + 5_000.
+    assert_eq!(got, vec![(1, 2, 50_000, 25_000), (2, 2, 50_000, 10_000)]);
 }
 
 #[test]

@@ -6,9 +6,12 @@ use cw_storage_plus::Bound;
 use opg_core::msg::page_limit;
 use opg_core::msg::registry::{NodeInfo, QueryMsg as RegistryQueryMsg};
 
+use opg_core::types::Provenance;
+
 use crate::error::ContractError;
+use crate::maths::NodeReward;
 use crate::state::{
-    Tally, CLAIMED_THROUGH, CONFIG, EPOCH_RESULTS, NEXT_TO_FINALIZE, RESERVED, TALLIES,
+    EpochResult, Tally, CLAIMED_THROUGH, CONFIG, EPOCH_RESULTS, NEXT_TO_FINALIZE, RESERVED, TALLIES,
 };
 use crate::usage::incr_u32;
 
@@ -29,18 +32,22 @@ pub fn unclaimed_epochs(
         .collect()
 }
 
-/// The reward of a tally in a finalized epoch (uopg).
+/// The reward of a tally given its epoch's result, in parts (uopg).
+pub fn reward_of(result: &EpochResult, tally: &Tally) -> Result<NodeReward, ContractError> {
+    Ok(result.figures().node_reward(
+        tally.provenance,
+        tally.counted_value,
+        tally.live.as_ref().map(|l| (l.weight, l.stipend_cap)),
+    )?)
+}
+
+/// The reward of a tally in a finalized epoch, in parts (uopg).
 pub fn tally_reward(
     store: &dyn Storage,
     epoch: u64,
     tally: &Tally,
-) -> Result<Uint128, ContractError> {
-    let result = EPOCH_RESULTS.load(store, epoch)?;
-    Ok(result.figures().node_reward(
-        tally.provenance,
-        tally.effective_value,
-        tally.live.as_ref().map(|l| l.weight),
-    )?)
+) -> Result<NodeReward, ContractError> {
+    reward_of(&EPOCH_RESULTS.load(store, epoch)?, tally)
 }
 
 /// Operator of the node (per the registry): pays the node's rewards over up to `limit`
@@ -84,11 +91,8 @@ pub fn execute_claim(
     let mut released = Uint128::zero();
     for (epoch, tally) in &epochs {
         let mut result = EPOCH_RESULTS.load(deps.storage, *epoch)?;
-        let amount = result.figures().node_reward(
-            tally.provenance,
-            tally.effective_value,
-            tally.live.as_ref().map(|l| l.weight),
-        )?;
+        let reward = reward_of(&result, tally)?;
+        let amount = reward.total()?;
         let payable = result.payable()?;
         let paid = result.paid.checked_add(amount)?;
         if paid > payable {
@@ -100,6 +104,17 @@ pub fn execute_claim(
             });
         }
         result.paid = paid;
+        match tally.provenance {
+            Provenance::Commercial => {
+                result.commercial_usage_paid =
+                    result.commercial_usage_paid.checked_add(reward.usage)?
+            }
+            Provenance::Community => {
+                result.community_usage_paid =
+                    result.community_usage_paid.checked_add(reward.usage)?
+            }
+        }
+        result.stipend_paid = result.stipend_paid.checked_add(reward.stipend)?;
         result.claimed_nodes = incr_u32(result.claimed_nodes)?;
         if result.claimed_nodes >= result.tallies {
             // Everyone was paid: the rounding dust goes back to the pool.

@@ -2,8 +2,7 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, Uint128};
-use opg_core::msg::pool::{ExecuteMsg, InstantiateMsg, QueryMsg, SudoMsg};
-use opg_core::msg::MigrateMsg;
+use opg_core::msg::pool::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::claim::execute_claim;
 use crate::error::ContractError;
@@ -112,6 +111,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::query_config(deps)?)?,
         QueryMsg::Params {} => to_json_binary(&query::query_params(deps, env)?)?,
+        QueryMsg::EpochParams { epoch } => {
+            to_json_binary(&crate::state::params_for(deps.storage, epoch)?)?
+        }
         QueryMsg::Multipliers { epoch } => to_json_binary(&query::query_multipliers(deps, epoch)?)?,
         QueryMsg::EpochReport { epoch } => {
             to_json_binary(&query::query_epoch_report(deps, epoch)?)?
@@ -132,9 +134,10 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     })
 }
 
-/// Refuses another contract name and downgrades. Errors: `MigrateWrongContract`,
-/// `MigrateDowngrade`, `InvalidVersion`.
+/// Refuses another contract name and downgrades; from 0.1 rewrites the params (see
+/// [`crate::migrate`]). Errors: `MigrateWrongContract`, `MigrateDowngrade`, `InvalidVersion`,
+/// `ParamOutOfBounds`.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    crate::migrate::migrate_version(deps)
+pub fn migrate(deps: DepsMut, _env: Env, msg: MigrateMsg) -> Result<Response, ContractError> {
+    crate::migrate::migrate_contract(deps, msg)
 }

@@ -66,6 +66,18 @@ pub enum ContractError {
         starts_at: u64,
     },
 
+    /// A usage entry whose counted value is impossible: above its raw value or above
+    /// `calls * v_cap` of its epoch.
+    #[error("invalid usage of node {node_id} in epoch {epoch}: {reason}")]
+    InvalidUsage {
+        /// The node.
+        node_id: String,
+        /// The epoch.
+        epoch: u64,
+        /// What is wrong, with the figures.
+        reason: String,
+    },
+
     /// A node's usage or liveness in one epoch with two provenance classes.
     #[error("node {node_id} is {recorded} in epoch {epoch}, got {got}")]
     ProvenanceMismatch {

@@ -7,16 +7,16 @@ use crate::state::{
     params_for, totals_of, EpochResult, CONFIG, EPOCH_RESULTS, NEXT_TO_FINALIZE, RESERVED,
 };
 
-/// `S(e-1)`: community share of raw value in epoch `e - 1`; 0 for epoch 0 and for an epoch without
-/// traffic (so with no traffic the community boost is full).
+/// `S(e-1)`: community share of counted value in epoch `e - 1`; 0 for epoch 0 and for an epoch
+/// without traffic (so with no traffic the community boost is full).
 pub fn previous_community_share(store: &dyn Storage, epoch: u64) -> Result<Decimal, ContractError> {
     let Some(prev) = epoch.checked_sub(1) else {
         return Ok(Decimal::zero());
     };
     let totals = totals_of(store, prev)?;
     Ok(maths::community_share(
-        totals.community.raw_value,
-        totals.total_raw()?,
+        totals.community.counted_value,
+        totals.total_counted()?,
     )?)
 }
 
@@ -32,9 +32,10 @@ pub fn multipliers_of(
 }
 
 /// Anyone, once `now >= end(epoch) + grace`, for the next unfinalized epoch only: fixes
-/// `m_commercial`, `m_community`, the budget `B = min(emission, balance - reserved)` and its
-/// payable parts (usage only with usage, stipend only with weighted live local nodes), and reserves
-/// them. Errors: `EpochOutOfOrder`, `EpochNotOver`.
+/// `m_commercial`, `m_community`, the budget `B = min(emission, balance - reserved)`, its parts
+/// `U` and `H`, the usage rate `rho = min(U / D, c_call / (m_max v_cap))` and the capped stipend
+/// total (DESIGN §4), and reserves what is awarded: the class usage rewards and the stipend
+/// awarded. The rest of `B` stays in the pool. Errors: `EpochOutOfOrder`, `EpochNotOver`.
 pub fn execute_finalize_epoch(
     deps: DepsMut,
     env: Env,
@@ -59,12 +60,6 @@ pub fn execute_finalize_epoch(
     let params = params_for(deps.storage, epoch)?;
     let totals = totals_of(deps.storage, epoch)?;
     let (m_c, m_m, share) = multipliers_of(deps.storage, epoch)?;
-    let d = maths::denominator(
-        m_c,
-        totals.commercial.effective_value,
-        m_m,
-        totals.community.effective_value,
-    )?;
 
     let balance = deps
         .querier
@@ -72,34 +67,45 @@ pub fn execute_finalize_epoch(
         .amount;
     let reserved = RESERVED.load(deps.storage)?;
     let budget = maths::budget(params.emission_per_epoch, balance, reserved);
-    let (usage_budget, stipend_budget) = maths::split_budget(
+    let outcome = maths::epoch_outcome(&maths::EpochInputs {
         budget,
-        params.alpha,
-        !d.is_zero(),
-        !totals.hardware_weight_total.is_zero(),
+        alpha: params.alpha,
+        m_commercial: m_c,
+        m_community: m_m,
+        v_cap: params.v_cap,
+        c_call: params.c_call,
+        eff_commercial: totals.commercial.counted_value,
+        eff_community: totals.community.counted_value,
+        hw_total: totals.hardware_weight_total,
+        live_classes: totals.stipend_capped.then(|| totals.live_classes.clone()),
+    })?;
+    let d = maths::denominator(
+        m_c,
+        totals.commercial.counted_value,
+        m_m,
+        totals.community.counted_value,
     )?;
     let result = EpochResult {
         budget,
-        usage_budget,
-        stipend_budget,
+        usage_budget: outcome.usage_budget,
+        stipend_budget: outcome.figures.stipend_budget,
         m_commercial: m_c,
         m_community: m_m,
         previous_community_share: share,
         denominator: d,
         hardware_weight_total: totals.hardware_weight_total,
-        commercial_usage_rewards: maths::usage_reward(
-            usage_budget,
-            maths::weighted_value(m_c, totals.commercial.effective_value),
-            d,
-        )?,
-        community_usage_rewards: maths::usage_reward(
-            usage_budget,
-            maths::weighted_value(m_m, totals.community.effective_value),
-            d,
-        )?,
+        commercial_usage_rewards: outcome.commercial_usage,
+        community_usage_rewards: outcome.community_usage,
         paid: Default::default(),
         tallies: totals.tallies,
         claimed_nodes: 0,
+        rate: Some(outcome.figures.rate),
+        stipend_awarded: Some(outcome.stipend_awarded),
+        c_call: params.c_call,
+        v_cap: params.v_cap,
+        commercial_usage_paid: Default::default(),
+        community_usage_paid: Default::default(),
+        stipend_paid: Default::default(),
     };
     let payable = result.payable()?;
     EPOCH_RESULTS.save(deps.storage, epoch, &result)?;
@@ -110,9 +116,10 @@ pub fn execute_finalize_epoch(
         .add_attribute("action", "finalize_epoch")
         .add_attribute("epoch", epoch.to_string())
         .add_attribute("budget", budget)
-        .add_attribute("usage_budget", usage_budget)
-        .add_attribute("stipend_budget", stipend_budget)
+        .add_attribute("usage_budget", outcome.usage_budget)
+        .add_attribute("stipend_budget", outcome.figures.stipend_budget)
         .add_attribute("reserved", payable)
+        .add_attribute("rate", outcome.figures.rate.as_decimal().to_string())
         .add_attribute("m_commercial", m_c.to_string())
         .add_attribute("m_community", m_m.to_string())
         .add_attribute("community_share", share.to_string()))

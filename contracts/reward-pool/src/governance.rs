@@ -57,7 +57,13 @@ pub fn execute_update_params(
         .add_attribute("m_community_max", params.m_community_max.to_string())
         .add_attribute("target_share", params.target_share.to_string())
         .add_attribute("alpha", params.alpha.to_string())
-        .add_attribute("payer_cap", params.payer_cap))
+        .add_attribute("v_cap", params.v_cap)
+        .add_attribute(
+            "c_call",
+            params
+                .c_call
+                .map_or_else(|| "none".to_string(), |c| c.to_string()),
+        ))
 }
 
 /// Governance: replaces the governance, verifier and/or registry addresses; `None` leaves a field

@@ -1,17 +1,22 @@
 //! Bounds of the reward params (DESIGN §4).
 //!
 //! Absolute bounds: `m_commercial in [0, 1]`, `m_community_max (M) in [1, 10]`,
-//! `target_share in (0, 1]`, `alpha in [0, 0.5]`, `payer_cap > 0`, hardware weights in `[0, 100]`,
-//! at most [`MAX_HARDWARE_CLASSES`] distinct non-empty classes.
+//! `target_share in (0, 1]`, `alpha in [0, 0.9]`, `v_cap in [1, 10^9]` micro-USD,
+//! `c_call in [1, 10^12]` uopg when set, hardware weights in `[0, 100]`, stipend caps in
+//! `[0, 10^15]` uopg, at most [`MAX_HARDWARE_CLASSES`] distinct non-empty classes.
 //!
-//! Rate limit versus the params in force: `m_commercial`, `m_community_max`,
-//! `emission_per_epoch` and `payer_cap` change at most x2 or /2 per update
-//! (`old / 2 <= new <= 2 * old`). A zero old value (possible for `m_commercial` and
-//! `emission_per_epoch` only, and only from instantiation, since halving never reaches zero) means
-//! "not enabled yet": it may move to any value within the absolute bounds. Consequently an update
-//! can never set these two to zero once they are non-zero.
+//! Step limit versus the params in force (one change moves each param by at most one step):
+//! * amounts and multipliers (`emission_per_epoch`, `m_commercial`, `m_community_max`, `v_cap`,
+//!   `c_call`, each class's `stipend_cap`): `old / 2 <= new <= 2 * old`. A zero or unset old value
+//!   ("not enabled yet") may move to any value within the absolute bounds; so `emission_per_epoch`,
+//!   `m_commercial` and `c_call` can never be turned off once on (halving never reaches zero), and
+//!   `c_call` cannot go from `Some` to `None`.
+//! * shares (`target_share`, `alpha`): by at most [`MAX_SHARE_STEP`] (0.1) up or down.
+//! * hardware weights: within `[old / 2, 2 * old]` or at most [`MAX_WEIGHT_STEP`] (1) up or down,
+//!   a class absent on one side weighing 0 there (so a class is phased in or out by steps of 1);
+//!   a class's `stipend_cap` may take any value when the class is new to the list.
 use cosmwasm_std::{Decimal, Uint128};
-use opg_core::msg::pool::RewardParams;
+use opg_core::msg::pool::{HardwareWeight, RewardParams};
 
 use crate::error::ContractError;
 
@@ -21,6 +26,18 @@ pub const MAX_HARDWARE_CLASSES: usize = 32;
 pub const MAX_COMMUNITY_MULTIPLIER: u64 = 10;
 /// Maximum hardware weight of a class.
 pub const MAX_HARDWARE_WEIGHT: u64 = 100;
+/// Maximum `alpha`: 0.9.
+pub const MAX_ALPHA_PERCENT: u64 = 90;
+/// Maximum `v_cap` (micro-USD): $1,000 per call.
+pub const MAX_V_CAP: u128 = 1_000_000_000;
+/// Maximum `c_call` (uopg): 10^6 OPG per call.
+pub const MAX_C_CALL: u128 = 1_000_000_000_000;
+/// Maximum per-node stipend cap (uopg per epoch): 10^9 OPG.
+pub const MAX_STIPEND_CAP: u128 = 1_000_000_000_000_000;
+/// Largest change of `alpha` or `target_share` per update: 0.1.
+pub const MAX_SHARE_STEP: Decimal = Decimal::permille(100);
+/// Largest additive change of a hardware weight per update (beside x2 or /2): 1.
+pub const MAX_WEIGHT_STEP: Decimal = Decimal::one();
 
 fn out_of_bounds(param: &str, reason: impl Into<String>) -> ContractError {
     ContractError::ParamOutOfBounds {
@@ -42,11 +59,22 @@ pub fn validate_bounds(p: &RewardParams) -> Result<(), ContractError> {
     if p.target_share.is_zero() || p.target_share > Decimal::one() {
         return Err(out_of_bounds("target_share", "must be in (0, 1]"));
     }
-    if p.alpha > Decimal::percent(50) {
-        return Err(out_of_bounds("alpha", "must be in [0, 0.5]"));
+    if p.alpha > Decimal::percent(MAX_ALPHA_PERCENT) {
+        return Err(out_of_bounds("alpha", "must be in [0, 0.9]"));
     }
-    if p.payer_cap.is_zero() {
-        return Err(out_of_bounds("payer_cap", "must be > 0"));
+    if p.v_cap.is_zero() || p.v_cap > Uint128::new(MAX_V_CAP) {
+        return Err(out_of_bounds(
+            "v_cap",
+            format!("must be in [1, {MAX_V_CAP}] micro-USD"),
+        ));
+    }
+    if let Some(c) = p.c_call {
+        if c.is_zero() || c > Uint128::new(MAX_C_CALL) {
+            return Err(out_of_bounds(
+                "c_call",
+                format!("must be in [1, {MAX_C_CALL}] uopg"),
+            ));
+        }
     }
     if p.hardware_weights.len() > MAX_HARDWARE_CLASSES {
         return Err(out_of_bounds(
@@ -62,6 +90,15 @@ pub fn validate_bounds(p: &RewardParams) -> Result<(), ContractError> {
             return Err(out_of_bounds(
                 "hardware_weights",
                 format!("weight of {} must be in [0, 100]", w.class),
+            ));
+        }
+        if w.stipend_cap > Uint128::new(MAX_STIPEND_CAP) {
+            return Err(out_of_bounds(
+                "hardware_weights",
+                format!(
+                    "stipend_cap of {} must be in [0, {MAX_STIPEND_CAP}] uopg",
+                    w.class
+                ),
             ));
         }
         if p.hardware_weights[..i].iter().any(|o| o.class == w.class) {
@@ -99,9 +136,74 @@ where
     Ok(())
 }
 
-/// Checks the absolute bounds and the x2 / /2 rate limit against `current` (the params in force).
+/// `|new - old| <= step`.
+fn within_step(
+    param: &str,
+    old: Decimal,
+    new: Decimal,
+    step: Decimal,
+) -> Result<(), ContractError> {
+    let diff = if new > old { new - old } else { old - new };
+    if diff > step {
+        return Err(out_of_bounds(
+            param,
+            format!("{old} -> {new} moves by more than {step}"),
+        ));
+    }
+    Ok(())
+}
+
+fn weight_of<'a>(list: &'a [HardwareWeight], class: &str) -> Option<&'a HardwareWeight> {
+    list.iter().find(|w| w.class == class)
+}
+
+/// Hardware weights and stipend caps move by one step (bounded: at most 32 classes a side).
+fn validate_hardware_steps(
+    old: &[HardwareWeight],
+    new: &[HardwareWeight],
+) -> Result<(), ContractError> {
+    let classes = old
+        .iter()
+        .map(|w| w.class.as_str())
+        .chain(new.iter().map(|w| w.class.as_str()));
+    for class in classes {
+        let o = weight_of(old, class);
+        let n = weight_of(new, class);
+        let ow = o.map_or(Decimal::zero(), |w| w.weight);
+        let nw = n.map_or(Decimal::zero(), |w| w.weight);
+        let param = format!("hardware_weights.{class}.weight");
+        // Within 1 either way, or (from a non-zero weight) within x2 or /2.
+        if within_step(&param, ow, nw, MAX_WEIGHT_STEP).is_err() {
+            if ow.is_zero() {
+                return Err(out_of_bounds(
+                    &param,
+                    format!("0 -> {nw} moves by more than {MAX_WEIGHT_STEP}"),
+                ));
+            }
+            within_factor_two(&param, ow, nw, Decimal::zero())?;
+        }
+        if let (Some(o), Some(n)) = (o, n) {
+            within_factor_two(
+                &format!("hardware_weights.{class}.stipend_cap"),
+                o.stipend_cap,
+                n.stipend_cap,
+                Uint128::zero(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the absolute bounds and the step limit against `current` (the params in force).
+/// Errors: `ParamOutOfBounds { param, reason }`.
 pub fn validate_update(current: &RewardParams, new: &RewardParams) -> Result<(), ContractError> {
     validate_bounds(new)?;
+    within_factor_two(
+        "emission_per_epoch",
+        current.emission_per_epoch,
+        new.emission_per_epoch,
+        Uint128::zero(),
+    )?;
     within_factor_two(
         "m_commercial",
         current.m_commercial,
@@ -114,17 +216,23 @@ pub fn validate_update(current: &RewardParams, new: &RewardParams) -> Result<(),
         new.m_community_max,
         Decimal::zero(),
     )?;
-    within_factor_two(
-        "emission_per_epoch",
-        current.emission_per_epoch,
-        new.emission_per_epoch,
-        Uint128::zero(),
+    within_step(
+        "target_share",
+        current.target_share,
+        new.target_share,
+        MAX_SHARE_STEP,
     )?;
-    within_factor_two(
-        "payer_cap",
-        current.payer_cap,
-        new.payer_cap,
-        Uint128::zero(),
-    )?;
-    Ok(())
+    within_step("alpha", current.alpha, new.alpha, MAX_SHARE_STEP)?;
+    within_factor_two("v_cap", current.v_cap, new.v_cap, Uint128::zero())?;
+    match (current.c_call, new.c_call) {
+        (Some(_), None) => {
+            return Err(out_of_bounds(
+                "c_call",
+                "a per-call cap, once set, cannot be removed",
+            ))
+        }
+        (Some(old), Some(new)) => within_factor_two("c_call", old, new, Uint128::zero())?,
+        (None, _) => {}
+    }
+    validate_hardware_steps(&current.hardware_weights, &new.hardware_weights)
 }

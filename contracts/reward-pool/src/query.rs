@@ -1,5 +1,5 @@
 //! Queries of the pool.
-use cosmwasm_std::{Deps, Env, Order, StdResult, Uint128};
+use cosmwasm_std::{Decimal, Deps, Env, Order, StdResult, Uint128};
 use cw_storage_plus::Bound;
 use opg_core::msg::page_limit;
 use opg_core::msg::pool::{
@@ -73,51 +73,91 @@ pub fn query_multipliers(deps: Deps, epoch: u64) -> Result<MultipliersResponse, 
     })
 }
 
-fn class_report(t: &ClassTotals, usage_rewards: Uint128, stipend: Uint128) -> ClassReport {
+fn class_report(
+    t: &ClassTotals,
+    usage_rewards: Uint128,
+    stipend: Uint128,
+    usage_paid: Uint128,
+    stipend_paid: Uint128,
+) -> ClassReport {
     ClassReport {
         nodes: t.nodes,
         calls: t.calls,
         raw_value: t.raw_value,
-        effective_value: t.effective_value,
+        counted_value: t.counted_value,
         usage_rewards,
         stipend,
+        usage_paid,
+        stipend_paid,
     }
 }
 
-/// The transparency report of an epoch (budgets and rewards are 0 until finalized; multipliers are
-/// projected until then).
+/// The transparency report of an epoch (budgets, rate and rewards are 0 until finalized;
+/// multipliers are projected until then).
 pub fn query_epoch_report(deps: Deps, epoch: u64) -> Result<EpochReport, ContractError> {
     let totals = totals_of(deps.storage, epoch)?;
-    let community_share = maths::community_share(totals.community.raw_value, totals.total_raw()?)?;
-    let result = EPOCH_RESULTS.may_load(deps.storage, epoch)?;
-    let (m_commercial, m_community) = match &result {
-        Some(r) => (r.m_commercial, r.m_community),
-        None => {
-            let (c, m, _) = multipliers_of(deps.storage, epoch)?;
-            (c, m)
-        }
-    };
+    let community_share =
+        maths::community_share(totals.community.counted_value, totals.total_counted()?)?;
     let zero = Uint128::zero();
+    let Some(r) = EPOCH_RESULTS.may_load(deps.storage, epoch)? else {
+        let (m_commercial, m_community, _) = multipliers_of(deps.storage, epoch)?;
+        let params = params_for(deps.storage, epoch)?;
+        return Ok(EpochReport {
+            epoch,
+            finalized: false,
+            budget: zero,
+            m_commercial,
+            m_community,
+            community_share,
+            commercial: class_report(&totals.commercial, zero, zero, zero, zero),
+            community: class_report(&totals.community, zero, zero, zero, zero),
+            live_local_nodes: totals.live_local_nodes,
+            hardware_weight_total: totals.hardware_weight_total,
+            paid: zero,
+            rate: Decimal::zero(),
+            usage_budget: zero,
+            stipend_budget: zero,
+            usage_unpaid: zero,
+            stipend_unpaid: zero,
+            c_call: params.c_call,
+            v_cap: params.v_cap,
+        });
+    };
+    let usage_awarded = r
+        .commercial_usage_rewards
+        .checked_add(r.community_usage_rewards)?;
+    let stipend = r.stipend_awarded();
     Ok(EpochReport {
         epoch,
-        finalized: result.is_some(),
-        budget: result.as_ref().map_or(zero, |r| r.budget),
-        m_commercial,
-        m_community,
+        finalized: true,
+        budget: r.budget,
+        m_commercial: r.m_commercial,
+        m_community: r.m_community,
         community_share,
         commercial: class_report(
             &totals.commercial,
-            result.as_ref().map_or(zero, |r| r.commercial_usage_rewards),
+            r.commercial_usage_rewards,
+            zero,
+            r.commercial_usage_paid,
             zero,
         ),
         community: class_report(
             &totals.community,
-            result.as_ref().map_or(zero, |r| r.community_usage_rewards),
-            result.as_ref().map_or(zero, |r| r.stipend_budget),
+            r.community_usage_rewards,
+            stipend,
+            r.community_usage_paid,
+            r.stipend_paid,
         ),
         live_local_nodes: totals.live_local_nodes,
         hardware_weight_total: totals.hardware_weight_total,
-        paid: result.as_ref().map_or(zero, |r| r.paid),
+        paid: r.paid,
+        rate: r.rate().as_decimal(),
+        usage_budget: r.usage_budget,
+        stipend_budget: r.stipend_budget,
+        usage_unpaid: r.usage_budget.saturating_sub(usage_awarded),
+        stipend_unpaid: r.stipend_budget.saturating_sub(stipend),
+        c_call: r.c_call,
+        v_cap: r.v_cap,
     })
 }
 
@@ -149,15 +189,18 @@ pub fn query_node_rewards(
             } else {
                 None
             };
+            let total = reward.as_ref().map(|r| r.total()).transpose()?;
             Ok(NodeEpochReward {
                 epoch,
                 provenance: tally.provenance,
                 calls: tally.calls,
                 raw_value: tally.raw_value,
-                effective_value: tally.effective_value,
+                counted_value: tally.counted_value,
                 live: tally.live.is_some(),
                 hardware_class: tally.live.map(|l| l.hardware_class),
-                reward,
+                reward: total,
+                usage_reward: reward.map(|r| r.usage),
+                stipend_reward: reward.map(|r| r.stipend),
                 claimed: claimed_through.is_some_and(|c| epoch <= c),
             })
         })
@@ -173,7 +216,7 @@ pub fn query_pending_rewards(
     let epochs = unclaimed_epochs(deps.storage, &node_id, page_limit(Some(u32::MAX)))?;
     let mut amount = Uint128::zero();
     for (epoch, tally) in &epochs {
-        amount = amount.checked_add(tally_reward(deps.storage, *epoch, tally)?)?;
+        amount = amount.checked_add(tally_reward(deps.storage, *epoch, tally)?.total()?)?;
     }
     Ok(PendingRewardsResponse {
         amount,

@@ -1,4 +1,4 @@
-//! `RecordUsage`: per-node tallies, the payer cap, class totals and liveness.
+//! `RecordUsage`: per-node tallies of calls, raw and counted value, class totals and liveness.
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
@@ -11,10 +11,10 @@ use opg_core::msg::pool::{LiveNode, RewardParams, UsageEntry};
 use opg_core::types::Provenance;
 
 use crate::error::ContractError;
-use crate::maths::capped_increment;
+use crate::maths::LiveClass;
 use crate::state::{
-    hardware_weight, load_payer_contrib, params_for, payer_contrib_key, save_payer_contrib,
-    totals_of, EpochTotals, LiveTally, Tally, CONFIG, EPOCH_TOTALS, NEXT_TO_FINALIZE, TALLIES,
+    hardware_weight, params_for, totals_of, EpochTotals, LiveTally, Tally, CONFIG, EPOCH_TOTALS,
+    NEXT_TO_FINALIZE, TALLIES,
 };
 
 /// `a + b` for counters, as a checked-arithmetic error on overflow.
@@ -57,8 +57,7 @@ struct CachedTally {
 }
 
 /// Per-message cache: each epoch's params and totals and each `(node, epoch)` tally are read at
-/// most once, and written at most once, at the end of the message (a batch usually carries many
-/// payers of the same node, one usage entry each).
+/// most once, and written at most once, at the end of the message.
 struct Batch {
     epochs: BTreeMap<u64, (RewardParams, EpochTotals)>,
     tallies: BTreeMap<(String, u64), CachedTally>,
@@ -111,7 +110,7 @@ impl Batch {
                             has_usage: false,
                             calls: 0,
                             raw_value: Default::default(),
-                            effective_value: Default::default(),
+                            counted_value: Default::default(),
                             live: None,
                         };
                         (fresh, true)
@@ -145,10 +144,33 @@ impl Batch {
     }
 }
 
-/// Verifier only: adds usage entries and live local nodes to the tallies of open epochs.
-/// Payers are compared case-insensitively (lowercased). A node's second `LiveNode` in an epoch is
-/// ignored (its first hardware class counts). Errors: `Unauthorized`, `EpochFinalized`,
-/// `EpochNotStarted`, `ProvenanceMismatch`.
+/// Checks an entry's counted value: at most its raw value and at most `calls * v_cap`.
+/// Errors: `InvalidUsage`.
+fn check_counted(entry: &UsageEntry, params: &RewardParams) -> Result<(), ContractError> {
+    let invalid = |reason: String| ContractError::InvalidUsage {
+        node_id: entry.node_id.clone(),
+        epoch: entry.epoch,
+        reason,
+    };
+    if entry.counted_value > entry.value {
+        return Err(invalid(format!(
+            "counted value {} exceeds raw value {}",
+            entry.counted_value, entry.value
+        )));
+    }
+    let most = params.v_cap.full_mul(entry.calls);
+    if cosmwasm_std::Uint256::from(entry.counted_value) > most {
+        return Err(invalid(format!(
+            "counted value {} exceeds {} calls * v_cap {}",
+            entry.counted_value, entry.calls, params.v_cap
+        )));
+    }
+    Ok(())
+}
+
+/// Verifier only: adds per-node usage entries and live local nodes to the tallies of open epochs.
+/// A node's second `LiveNode` in an epoch is ignored (its first hardware class counts). Errors:
+/// `Unauthorized`, `EpochFinalized`, `EpochNotStarted`, `ProvenanceMismatch`, `InvalidUsage`.
 pub fn execute_record_usage(
     deps: DepsMut,
     env: Env,
@@ -171,18 +193,7 @@ pub fn execute_record_usage(
         ensure_open(&config.clock, next, entry.epoch, now)?;
         let (cached, params, totals) =
             batch.tally(deps.storage, &entry.node_id, entry.epoch, entry.provenance)?;
-        let payer = entry.payer.to_ascii_lowercase();
-        let key = payer_contrib_key(entry.epoch, &entry.node_id, &payer);
-        // The entry holds the payer's contribution clamped to the cap, `min(sum, cap)`, which
-        // is all `capped_increment` needs; once it reaches the cap (params, and so the cap, are
-        // fixed within an epoch) nothing more counts and it is not written again.
-        let prior = load_payer_contrib(deps.storage, &key)?;
-        let effective = capped_increment(prior, entry.value, params.payer_cap);
-        if prior < params.payer_cap {
-            let clamped = prior.checked_add(entry.value)?.min(params.payer_cap);
-            save_payer_contrib(deps.storage, &key, clamped);
-        }
-
+        check_counted(entry, params)?;
         let tally = &mut cached.tally;
         cached.dirty = true;
         let class = totals.class_mut(entry.provenance);
@@ -192,10 +203,10 @@ pub fn execute_record_usage(
         }
         tally.calls = add_u64(tally.calls, entry.calls)?;
         tally.raw_value = tally.raw_value.checked_add(entry.value)?;
-        tally.effective_value = tally.effective_value.checked_add(effective)?;
+        tally.counted_value = tally.counted_value.checked_add(entry.counted_value)?;
         class.calls = add_u64(class.calls, entry.calls)?;
         class.raw_value = class.raw_value.checked_add(entry.value)?;
-        class.effective_value = class.effective_value.checked_add(effective)?;
+        class.counted_value = class.counted_value.checked_add(entry.counted_value)?;
     }
 
     for node in &live {
@@ -207,10 +218,29 @@ pub fn execute_record_usage(
             Provenance::Community,
         )?;
         if cached.tally.live.is_none() {
-            let weight: Decimal = hardware_weight(params, &node.hardware_class);
+            let (weight, cap): (Decimal, _) = hardware_weight(params, &node.hardware_class);
+            // An epoch opened by version 0.1 stays uncapped (its earlier live nodes have no cap).
+            let stipend_cap = totals.stipend_capped.then_some(cap);
+            if totals.stipend_capped && !weight.is_zero() {
+                // Bounded: one entry per weighted class of the params (at most 32).
+                match totals
+                    .live_classes
+                    .iter_mut()
+                    .find(|c| c.class == node.hardware_class)
+                {
+                    Some(c) => c.nodes = incr_u32(c.nodes)?,
+                    None => totals.live_classes.push(LiveClass {
+                        class: node.hardware_class.clone(),
+                        weight,
+                        stipend_cap: cap,
+                        nodes: 1,
+                    }),
+                }
+            }
             cached.tally.live = Some(LiveTally {
                 hardware_class: node.hardware_class.clone(),
                 weight,
+                stipend_cap,
             });
             cached.dirty = true;
             totals.live_local_nodes = incr_u32(totals.live_local_nodes)?;

@@ -1,8 +1,9 @@
 //! SVG charts of a [`Figures`] (plotters, SVG backend, rendered to strings so the keeper can
 //! inline them in its page and `opg report` can write them as files).
 //!
-//! Readable without colour: every series differs by line style (solid, dashed, dotted) and
-//! marker shape (circle, triangle, cross) as well as by colour, and the legend shows both.
+//! Readable without colour: every series differs by line style (solid, dashed, dotted, long
+//! dashes) and marker shape (circle, triangle, cross, square) as well as by colour, and the
+//! legend shows both.
 use plotters::prelude::*;
 
 use super::figures::token_unit;
@@ -29,10 +30,11 @@ struct Line {
     values: Vec<f64>,
 }
 
-const COLORS: [RGBColor; 3] = [
+const COLORS: [RGBColor; 4] = [
     RGBColor(0, 0, 0),
     RGBColor(0, 90, 181),
     RGBColor(220, 50, 32),
+    RGBColor(0, 128, 96),
 ];
 
 fn err(e: impl std::fmt::Display) -> anyhow::Error {
@@ -40,7 +42,7 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// A line chart over `epochs`, series styled by index (0 solid + circle, 1 dashed + triangle,
-/// 2 dotted + cross).
+/// 2 dotted + cross, 3 long dashes + square).
 fn line_chart(title: &str, y_desc: &str, epochs: &[u64], lines: &[Line]) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
@@ -87,10 +89,11 @@ fn line_chart(title: &str, y_desc: &str, epochs: &[u64], lines: &[Line]) -> anyh
                 .map(|(e, v)| (*e as f64, *v))
                 .collect();
             let style = color.stroke_width(2);
-            let series = match i % 3 {
+            let series = match i % 4 {
                 0 => chart.draw_series(LineSeries::new(pts.clone(), style)),
                 1 => chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)),
-                _ => chart.draw_series(DashedLineSeries::new(pts.clone(), 2, 4, style)),
+                2 => chart.draw_series(DashedLineSeries::new(pts.clone(), 2, 4, style)),
+                _ => chart.draw_series(DashedLineSeries::new(pts.clone(), 16, 4, style)),
             }
             .map_err(err)?;
             series.label(l.label.clone()).legend(move |(x, y)| {
@@ -118,16 +121,19 @@ fn line_chart(title: &str, y_desc: &str, epochs: &[u64], lines: &[Line]) -> anyh
     Ok(svg)
 }
 
-/// The marker of series `i`: circle, triangle or cross.
+/// The marker of series `i`: circle, triangle, cross or square.
 fn marker<DB: DrawingBackend>(
     i: usize,
     at: (i32, i32),
     color: RGBColor,
 ) -> DynElement<'static, DB, (i32, i32)> {
-    match i % 3 {
+    match i % 4 {
         0 => Circle::new(at, 4, color.filled()).into_dyn(),
         1 => TriangleMarker::new(at, 6, color.filled()).into_dyn(),
-        _ => Cross::new(at, 5, color.stroke_width(2)).into_dyn(),
+        2 => Cross::new(at, 5, color.stroke_width(2)).into_dyn(),
+        _ => {
+            Rectangle::new([(at.0 - 4, at.1 - 4), (at.0 + 4, at.1 + 4)], color.filled()).into_dyn()
+        }
     }
 }
 
@@ -203,8 +209,8 @@ fn bar_chart(title: &str, x_desc: &str, bars: &[(String, f64, String)]) -> anyho
     Ok(svg)
 }
 
-/// Every chart of `fig`: calls and value by class, community share against its target,
-/// multipliers, budget use (usage, stipend, left in the pool) and rewards per node. Empty when
+/// Every chart of `fig`: calls and value (paid, counted) by class, community share against its
+/// target, multipliers, usage and stipend awarded and left unpaid, and rewards per node. Empty when
 /// `fig` has no epoch.
 pub fn charts(fig: &Figures) -> anyhow::Result<Vec<Chart>> {
     if fig.epochs.is_empty() {
@@ -244,26 +250,34 @@ pub fn charts(fig: &Figures) -> anyhow::Result<Vec<Chart>> {
     )?;
     push("calls", t, svg);
 
-    let t = "Paid value per epoch by provenance class (USD)".to_string();
+    let t = "Paid and counted value per epoch by provenance class (USD)".to_string();
     let svg = line_chart(
         &t,
-        "raw value (USD)",
+        "value (USD)",
         &epochs,
         &[
             Line {
-                label: "commercial".into(),
+                label: "commercial paid".into(),
                 values: col(&|f| micro_f(f.report.commercial.raw_value)),
             },
             Line {
-                label: "community".into(),
+                label: "community paid".into(),
                 values: col(&|f| micro_f(f.report.community.raw_value)),
+            },
+            Line {
+                label: "commercial counted".into(),
+                values: col(&|f| micro_f(f.report.commercial.counted_value)),
+            },
+            Line {
+                label: "community counted".into(),
+                values: col(&|f| micro_f(f.report.community.counted_value)),
             },
         ],
     )?;
     push("value", t, svg);
 
     let target = dec(fig.target_share()) * 100.0;
-    let t = "Community share of value against its target (%)".to_string();
+    let t = "Community share of counted value against its target (%)".to_string();
     let svg = line_chart(
         &t,
         "share (%)",
@@ -299,23 +313,27 @@ pub fn charts(fig: &Figures) -> anyhow::Result<Vec<Chart>> {
     )?;
     push("multiplier", t, svg);
 
-    let t = format!("Budget per epoch: usage, stipend, left in the pool ({unit})");
+    let t = format!("Usage and stipend awarded and left unpaid per epoch ({unit})");
     let svg = line_chart(
         &t,
         &unit,
         &epochs,
         &[
             Line {
-                label: "usage rewards".into(),
+                label: "usage awarded".into(),
                 values: col(&|f| tok(f.split.usage_awarded)),
             },
             Line {
-                label: "hardware stipend".into(),
+                label: "stipend awarded".into(),
                 values: col(&|f| tok(f.split.stipend_awarded)),
             },
             Line {
-                label: "left in pool".into(),
-                values: col(&|f| tok(f.split.left_in_pool)),
+                label: "usage unpaid".into(),
+                values: col(&|f| tok(f.report.usage_unpaid)),
+            },
+            Line {
+                label: "stipend unpaid".into(),
+                values: col(&|f| tok(f.report.stipend_unpaid)),
             },
         ],
     )?;

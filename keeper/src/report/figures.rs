@@ -94,6 +94,19 @@ pub fn multiplier(d: Decimal) -> String {
     }
 }
 
+/// The usage rate `rho` (uopg per micro-USD of weighted counted value) as OPG per US dollar of
+/// weighted counted value (the same number: 10^6 uopg per 10^6 micro-USD), up to four decimals
+/// rounded down, e.g. `266.6666 OPG per weighted USD`.
+pub fn rate(d: Decimal, denom: &str) -> String {
+    let shown = multiplier(d);
+    let n = shown.trim_start_matches('×');
+    if denom.starts_with('u') && denom.len() > 1 {
+        format!("{n} {} per weighted USD", token_unit(denom))
+    } else {
+        format!("{n} {denom} per weighted micro-USD")
+    }
+}
+
 /// Epoch status word.
 pub fn status(f: &EpochFigures) -> &'static str {
     if f.report.finalized {
@@ -167,7 +180,7 @@ pub fn render_table(fig: &Figures) -> String {
         "class",
         "calls",
         "raw value",
-        "effective",
+        "counted",
         "live",
         "reward",
         "claimed"
@@ -183,7 +196,7 @@ pub fn render_table(fig: &Figures) -> String {
             n.provenance.as_str(),
             thousands(n.calls.into()),
             usd(n.raw_value),
-            usd(n.effective_value),
+            usd(n.counted_value),
             if n.live { "yes" } else { "no" },
             n.reward
                 .map(|v| tokens(v, denom))
@@ -204,12 +217,15 @@ pub fn render_table(fig: &Figures) -> String {
 /// Header of [`epochs_csv`].
 pub const EPOCHS_CSV_HEADER: &str = "epoch,finalized,budget_uopg,m_commercial,m_community,\
 community_share,commercial_nodes,commercial_calls,commercial_raw_value_micro_usd,\
-commercial_effective_value_micro_usd,commercial_usage_rewards_uopg,community_nodes,\
-community_calls,community_raw_value_micro_usd,community_effective_value_micro_usd,\
+commercial_counted_value_micro_usd,commercial_usage_rewards_uopg,community_nodes,\
+community_calls,community_raw_value_micro_usd,community_counted_value_micro_usd,\
 community_usage_rewards_uopg,community_stipend_uopg,live_local_nodes,usage_awarded_uopg,\
-stipend_awarded_uopg,left_in_pool_uopg,paid_uopg,unclaimed_uopg";
+stipend_awarded_uopg,left_in_pool_uopg,paid_uopg,unclaimed_uopg,rate_uopg_per_micro_usd,\
+usage_budget_uopg,stipend_budget_uopg,usage_unpaid_uopg,stipend_unpaid_uopg,usage_paid_uopg,\
+stipend_paid_uopg,c_call_uopg,v_cap_micro_usd";
 
-/// One CSV line per epoch (ascending), raw integers and exact decimals, with a header line.
+/// One CSV line per epoch (ascending), raw integers and exact decimals, with a header line;
+/// `c_call_uopg` is empty when no per-call cap is in force.
 pub fn epochs_csv(fig: &Figures) -> String {
     let mut s = String::from(EPOCHS_CSV_HEADER);
     s.push('\n');
@@ -217,7 +233,7 @@ pub fn epochs_csv(fig: &Figures) -> String {
         let r = &f.report;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.epoch,
             r.finalized,
             r.budget,
@@ -227,12 +243,12 @@ pub fn epochs_csv(fig: &Figures) -> String {
             r.commercial.nodes,
             r.commercial.calls,
             r.commercial.raw_value,
-            r.commercial.effective_value,
+            r.commercial.counted_value,
             r.commercial.usage_rewards,
             r.community.nodes,
             r.community.calls,
             r.community.raw_value,
-            r.community.effective_value,
+            r.community.counted_value,
             r.community.usage_rewards,
             r.community.stipend,
             r.live_local_nodes,
@@ -241,6 +257,15 @@ pub fn epochs_csv(fig: &Figures) -> String {
             f.split.left_in_pool,
             r.paid,
             f.split.unclaimed,
+            r.rate,
+            r.usage_budget,
+            r.stipend_budget,
+            r.usage_unpaid,
+            r.stipend_unpaid,
+            f.split.usage_paid,
+            f.split.stipend_paid,
+            r.c_call.map(|c| c.to_string()).unwrap_or_default(),
+            r.v_cap,
         );
     }
     s
@@ -248,7 +273,8 @@ pub fn epochs_csv(fig: &Figures) -> String {
 
 /// Header of [`nodes_csv`].
 pub const NODES_CSV_HEADER: &str = "epoch,node_id,kind,provenance,calls,raw_value_micro_usd,\
-effective_value_micro_usd,live,hardware_class,reward_uopg,claimed";
+counted_value_micro_usd,live,hardware_class,reward_uopg,usage_reward_uopg,stipend_reward_uopg,\
+claimed";
 
 /// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
 pub fn csv_field(v: &str) -> String {
@@ -259,7 +285,7 @@ pub fn csv_field(v: &str) -> String {
     }
 }
 
-/// One CSV line per node and epoch; `reward_uopg` is empty until the epoch is finalized.
+/// One CSV line per node and epoch; the rewards are empty until the epoch is finalized.
 pub fn nodes_csv(fig: &Figures) -> String {
     let mut s = String::from(NODES_CSV_HEADER);
     s.push('\n');
@@ -267,17 +293,19 @@ pub fn nodes_csv(fig: &Figures) -> String {
         let n = &r.reward;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
             n.epoch,
             csv_field(&r.node_id),
             r.kind,
             n.provenance.as_str(),
             n.calls,
             n.raw_value,
-            n.effective_value,
+            n.counted_value,
             n.live,
             csv_field(n.hardware_class.as_deref().unwrap_or("")),
             n.reward.map(|v| v.to_string()).unwrap_or_default(),
+            n.usage_reward.map(|v| v.to_string()).unwrap_or_default(),
+            n.stipend_reward.map(|v| v.to_string()).unwrap_or_default(),
             n.claimed,
         );
     }

@@ -180,7 +180,8 @@ pub fn render(p: &Page<'_>) -> String {
             s.push_str("<section aria-labelledby=\"charts\">\n<h2 id=\"charts\">Charts</h2>\n");
             s.push_str(
                 "<p class=\"note\">The same figures as the tables. Series differ by line style and \
-                 marker (solid with circles, dashed with triangles, dotted with crosses).</p>\n",
+                 marker (solid with circles, dashed with triangles, dotted with crosses, long dashes \
+                 with squares).</p>\n",
             );
             for c in p.charts {
                 let id = format!("chart-{}", c.name);
@@ -211,8 +212,9 @@ pub fn render(p: &Page<'_>) -> String {
         "</main>\n<footer><p class=\"note\">Read-only: every figure is public chain state, read \
          from the reward pool's <code>EpochReport</code> and <code>NodeRewards</code> queries and \
          the registry's <code>Nodes</code> query. &ldquo;Left in pool&rdquo; is the budget minus \
-         the usage rewards and stipend awarded: what caps, empty classes and rounding leave \
-         in the pool.</p></footer>\n</body>\n</html>"
+         the usage rewards and stipend awarded: what the per-call cap <code>c_call</code>, the \
+         stipend caps, empty classes and rounding leave in the pool. The target share shown is \
+         the one in force now.</p></footer>\n</body>\n</html>"
     );
     s
 }
@@ -251,7 +253,7 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
     let _ = writeln!(
         s,
         "<p>Community models served <strong>{}</strong> of the calls and <strong>{}</strong> of \
-         the paid value (target {}); community usage counted {} against {} for commercial \
+         the counted value (target {}); community usage counted {} against {} for commercial \
          usage. Budget {}: {} usage rewards, {} hardware stipend, {} left in the pool; {} \
          claimed so far.</p>",
         percent(d.split.community_calls_share),
@@ -270,7 +272,7 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
         "<div class=\"scroll\"><table id=\"{id}\" data-epoch=\"{e}\">\n<caption>Epoch {e}: the \
          split by provenance class</caption>\n<thead><tr><th scope=\"col\">class</th>\
          <th scope=\"col\">nodes with usage</th><th scope=\"col\">calls</th>\
-         <th scope=\"col\">paid value</th><th scope=\"col\">effective value</th>\
+         <th scope=\"col\">paid value</th><th scope=\"col\">counted value</th>\
          <th scope=\"col\">multiplier</th><th scope=\"col\">usage rewards</th>\
          <th scope=\"col\">hardware stipend</th></tr></thead>\n<tbody>\n"
     );
@@ -299,9 +301,9 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
         );
         td(
             s,
-            &format!("{name}.effective_value"),
-            c.effective_value,
-            &usd(c.effective_value),
+            &format!("{name}.counted_value"),
+            c.counted_value,
+            &usd(c.counted_value),
         );
         td(s, &format!("m_{name}"), m, &multiplier(m));
         td(
@@ -329,9 +331,9 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
     td(s, "raw_value", d.split.raw_value, &usd(d.split.raw_value));
     let eff = r
         .commercial
-        .effective_value
-        .saturating_add(r.community.effective_value);
-    td(s, "effective_value", eff, &usd(eff));
+        .counted_value
+        .saturating_add(r.community.counted_value);
+    td(s, "counted_value", eff, &usd(eff));
     s.push_str("<td>–</td>");
     td(
         s,
@@ -354,18 +356,32 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
          payout</caption>\n<tbody>\n"
     );
     for (label, field, v) in [
-        ("budget", "budget", r.budget),
+        ("budget B", "budget", r.budget),
+        ("usage part (1 − alpha) B", "usage_budget", r.usage_budget),
         (
             "usage rewards awarded",
             "usage_awarded",
             d.split.usage_awarded,
         ),
+        ("usage part left unpaid", "usage_unpaid", r.usage_unpaid),
+        ("stipend part alpha B", "stipend_budget", r.stipend_budget),
         (
             "hardware stipend awarded",
             "stipend_awarded",
             d.split.stipend_awarded,
         ),
-        ("left in the pool", "left_in_pool", d.split.left_in_pool),
+        (
+            "stipend part left unpaid",
+            "stipend_unpaid",
+            r.stipend_unpaid,
+        ),
+        (
+            "left in the pool (both parts and rounding)",
+            "left_in_pool",
+            d.split.left_in_pool,
+        ),
+        ("usage rewards claimed", "usage_paid", d.split.usage_paid),
+        ("stipend claimed", "stipend_paid", d.split.stipend_paid),
         ("claimed so far", "paid", r.paid),
         ("awarded, not claimed yet", "unclaimed", d.split.unclaimed),
     ] {
@@ -373,6 +389,22 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
         td(s, field, v, &tokens(v, denom));
         s.push_str("</tr>\n");
     }
+    let _ = write!(s, "<tr><th scope=\"row\">usage rate rho</th>");
+    td(s, "rate", r.rate, &super::figures::rate(r.rate, denom));
+    let _ = write!(
+        s,
+        "</tr>\n<tr><th scope=\"row\">most usage reward per call c_call</th>"
+    );
+    match r.c_call {
+        Some(c) => td(s, "c_call", c, &tokens(c, denom)),
+        None => s.push_str("<td data-field=\"c_call\" data-value=\"\">no cap</td>"),
+    }
+    let _ = write!(
+        s,
+        "</tr>\n<tr><th scope=\"row\">value counted per call at most v_cap</th>"
+    );
+    td(s, "v_cap", r.v_cap, &usd(r.v_cap));
+    s.push_str("</tr>\n");
     let _ = write!(s, "<tr><th scope=\"row\">community share of calls</th>");
     td(
         s,
@@ -382,7 +414,7 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
     );
     let _ = write!(
         s,
-        "</tr>\n<tr><th scope=\"row\">community share of value</th>"
+        "</tr>\n<tr><th scope=\"row\">community share of counted value</th>"
     );
     td(
         s,
@@ -409,8 +441,9 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
             "<div class=\"scroll\"><table class=\"nodes\" data-epoch=\"{e}\">\n<caption>Epoch {e}: \
              rewards per node</caption>\n<thead><tr><th scope=\"col\">node</th>\
              <th scope=\"col\">kind</th><th scope=\"col\">class</th><th scope=\"col\">calls</th>\
-             <th scope=\"col\">paid value</th><th scope=\"col\">effective value</th>\
-             <th scope=\"col\">live (hardware)</th><th scope=\"col\">reward</th>\
+             <th scope=\"col\">paid value</th><th scope=\"col\">counted value</th>\
+             <th scope=\"col\">live (hardware)</th><th scope=\"col\">usage reward</th>\
+             <th scope=\"col\">stipend</th><th scope=\"col\">reward</th>\
              <th scope=\"col\">claimed</th></tr></thead>\n<tbody>\n"
         );
         for row in rows {
@@ -426,21 +459,24 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
             );
             td(s, "calls", n.calls, &thousands(n.calls.into()));
             td(s, "raw_value", n.raw_value, &usd(n.raw_value));
-            td(
-                s,
-                "effective_value",
-                n.effective_value,
-                &usd(n.effective_value),
-            );
+            td(s, "counted_value", n.counted_value, &usd(n.counted_value));
             let live = match (&n.live, &n.hardware_class) {
                 (true, Some(h)) => format!("yes ({h})"),
                 (true, None) => "yes".into(),
                 (false, _) => "no".into(),
             };
             let _ = write!(s, "<td class=\"text\">{}</td>", esc(&live));
-            match n.reward {
-                Some(v) => td(s, "reward", v, &tokens(v, denom)),
-                None => s.push_str("<td data-field=\"reward\">not final</td>"),
+            for (field, v) in [
+                ("usage_reward", n.usage_reward),
+                ("stipend_reward", n.stipend_reward),
+                ("reward", n.reward),
+            ] {
+                match v {
+                    Some(v) => td(s, field, v, &tokens(v, denom)),
+                    None => {
+                        let _ = write!(s, "<td data-field=\"{field}\">not final</td>");
+                    }
+                }
             }
             let _ = writeln!(
                 s,
@@ -463,7 +499,7 @@ fn epochs_table(s: &mut String, f: &Figures, links: Links) {
          first</h2>\n<div class=\"scroll\"><table id=\"epoch-list\">\n<caption>Calls, value \
          and rewards per epoch</caption>\n<thead><tr><th scope=\"col\">epoch</th>\
          <th scope=\"col\">status</th><th scope=\"col\">commercial calls</th>\
-         <th scope=\"col\">community calls</th><th scope=\"col\">community share of value \
+         <th scope=\"col\">community calls</th><th scope=\"col\">community share of counted value \
          (target {})</th><th scope=\"col\">community multiplier</th>\
          <th scope=\"col\">budget</th><th scope=\"col\">usage rewards</th>\
          <th scope=\"col\">hardware stipend</th><th scope=\"col\">left in pool</th></tr></thead>\n<tbody>\n",
@@ -542,12 +578,25 @@ pub fn params_rows(p: &RewardParams, denom: &str) -> Vec<(String, String)> {
             "stipend fraction alpha of the budget".into(),
             percent(p.alpha),
         ),
-        ("payer cap per node and epoch".into(), usd(p.payer_cap)),
+        ("value counted per call at most v_cap".into(), usd(p.v_cap)),
+        (
+            "most usage reward per call c_call".into(),
+            p.c_call
+                .map(|c| tokens(c, denom))
+                .unwrap_or_else(|| "no cap (volume-only)".into()),
+        ),
     ];
     for h in &p.hardware_weights {
         v.push((
-            format!("stipend weight of hardware class {}", h.class),
+            format!("hardware class {}: stipend weight", h.class),
             h.weight.to_string(),
+        ));
+        v.push((
+            format!(
+                "hardware class {}: most stipend per node and epoch",
+                h.class
+            ),
+            tokens(h.stipend_cap, denom),
         ));
     }
     v

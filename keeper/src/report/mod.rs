@@ -7,7 +7,7 @@
 //!
 //! Every number shown is a field of a pool answer or an integer sum/difference of such fields
 //! ([`Split`]); nothing is estimated. Amounts are integers: `uopg` (the pool's denom) and
-//! micro-USD (raw and effective value).
+//! micro-USD (raw value and counted value, the sum over calls of `min(value, v_cap)`).
 //!
 //! Work is bounded: a [`Figures`] of `n` epochs costs one `Config`, one `Params`, `n`
 //! `EpochReport` queries, one registry `Nodes` page per 100 nodes (at most [`MAX_NODES`] nodes)
@@ -114,8 +114,13 @@ pub struct Split {
     pub stipend_awarded: Uint128,
     /// `usage_awarded + stipend_awarded` (uopg).
     pub awarded: Uint128,
-    /// `budget - awarded`: what caps, empty classes and rounding left in the pool (uopg).
+    /// `budget - awarded`: what the caps (`c_call`, `stipend_cap`), empty classes and rounding
+    /// left in the pool (uopg); at least the pool's `usage_unpaid + stipend_unpaid`.
     pub left_in_pool: Uint128,
+    /// Usage rewards claimed so far, both classes (uopg).
+    pub usage_paid: Uint128,
+    /// Stipend claimed so far, both classes (uopg).
+    pub stipend_paid: Uint128,
     /// `awarded - paid`: awarded but not claimed yet (uopg).
     pub unclaimed: Uint128,
 }
@@ -144,6 +149,14 @@ impl Split {
             stipend_awarded,
             awarded,
             left_in_pool: r.budget.saturating_sub(awarded),
+            usage_paid: r
+                .commercial
+                .usage_paid
+                .saturating_add(r.community.usage_paid),
+            stipend_paid: r
+                .commercial
+                .stipend_paid
+                .saturating_add(r.community.stipend_paid),
             unclaimed: awarded.saturating_sub(r.paid),
         }
     }

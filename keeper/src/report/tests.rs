@@ -17,8 +17,9 @@ use super::*;
 /// 1e9 uopg, alpha 0.2, m_commercial 0.5, M 3 (S(-1) = 0, so m_community = 3). Three calls of
 /// $1 to `proxy-1`, one of $0.50 to `local-1` (live, h100). B = 1e9; stipend alpha*B = 2e8, all to
 /// local-1; usage (1-alpha)*B = 8e8 split by m*eff: proxy 0.5*3e6 = 1.5e6, local 3*5e5 = 1.5e6,
-/// so 4e8 each. Community share of value 0.5/3.5 = 1/7; of calls 1/4. After one claim of
-/// proxy-1: paid 4e8.
+/// so 4e8 each; no per-call cap (`c_call` unset), v_cap $10 (no call is capped), so the rate is
+/// 8e8 / 3e6 = 266.67 uopg per weighted micro-USD and nothing is left unpaid. Community share of
+/// counted value 0.5/3.5 = 1/7; of calls 1/4. After one claim of proxy-1: paid 4e8 (usage).
 fn hand_report() -> EpochReport {
     EpochReport {
         epoch: 0,
@@ -31,21 +32,32 @@ fn hand_report() -> EpochReport {
             nodes: 1,
             calls: 3,
             raw_value: Uint128::new(3_000_000),
-            effective_value: Uint128::new(3_000_000),
+            counted_value: Uint128::new(3_000_000),
             usage_rewards: Uint128::new(400_000_000),
             stipend: Uint128::zero(),
+            usage_paid: Uint128::new(400_000_000),
+            stipend_paid: Uint128::zero(),
         },
         community: ClassReport {
             nodes: 1,
             calls: 1,
             raw_value: Uint128::new(500_000),
-            effective_value: Uint128::new(500_000),
+            counted_value: Uint128::new(500_000),
             usage_rewards: Uint128::new(400_000_000),
             stipend: Uint128::new(200_000_000),
+            usage_paid: Uint128::zero(),
+            stipend_paid: Uint128::zero(),
         },
         live_local_nodes: 1,
         hardware_weight_total: Decimal::one(),
         paid: Uint128::new(400_000_000),
+        rate: "266.666666666666666666".parse().unwrap(),
+        usage_budget: Uint128::new(800_000_000),
+        stipend_budget: Uint128::new(200_000_000),
+        usage_unpaid: Uint128::zero(),
+        stipend_unpaid: Uint128::zero(),
+        c_call: None,
+        v_cap: Uint128::new(10_000_000),
     }
 }
 
@@ -56,10 +68,12 @@ fn params() -> RewardParams {
         m_community_max: Decimal::from_ratio(3u128, 1u128),
         target_share: Decimal::percent(30),
         alpha: Decimal::percent(20),
-        payer_cap: Uint128::new(5_000_000),
+        v_cap: Uint128::new(10_000_000),
+        c_call: Some(Uint128::new(2_500_000)),
         hardware_weights: vec![HardwareWeight {
             class: "h100".into(),
             weight: Decimal::one(),
+            stipend_cap: Uint128::new(1_000_000_000),
         }],
     }
 }
@@ -117,10 +131,12 @@ fn row(
             provenance: p,
             calls,
             raw_value: Uint128::new(raw),
-            effective_value: Uint128::new(raw),
+            counted_value: Uint128::new(raw),
             live: kind == "local",
             hardware_class: (kind == "local").then(|| "h100".to_string()),
             reward: reward.map(Uint128::new),
+            usage_reward: reward.map(|r| Uint128::new(r.min(400_000_000))),
+            stipend_reward: reward.map(|r| Uint128::new(r.saturating_sub(400_000_000))),
             claimed: node == "proxy-1",
         },
     }
@@ -139,6 +155,41 @@ fn split_of_the_hand_computed_epoch() {
     assert_eq!(s.left_in_pool, Uint128::zero());
     // local-1's 6e8 is not claimed yet
     assert_eq!(s.unclaimed, Uint128::new(600_000_000));
+    assert_eq!(s.usage_paid, Uint128::new(400_000_000));
+    assert_eq!(s.stipend_paid, Uint128::zero());
+}
+
+#[test]
+fn split_when_the_per_call_cap_binds() {
+    // The same calls with c_call = 100 uopg and v_cap = $1: m_max = 3, so the rate is capped at
+    // 100 / (3 * 1e6) uopg per weighted micro-USD (budget rate 8e8 / 3e6 is far above it).
+    // usage(proxy-1) = 0.5 * 3e6 * 100 / 3e6 = 50, usage(local-1) = 3 * 5e5 * 100 / 3e6 = 50:
+    // 100 uopg of usage for 4 calls (at most c_call each); 8e8 - 100 of the usage part stays
+    // in the pool, as the pool reports in usage_unpaid.
+    let mut r = hand_report();
+    r.c_call = Some(Uint128::new(100));
+    r.v_cap = Uint128::new(1_000_000);
+    r.rate = Decimal::from_ratio(100u128, 3_000_000u128);
+    r.commercial.usage_rewards = Uint128::new(50);
+    r.community.usage_rewards = Uint128::new(50);
+    r.usage_unpaid = Uint128::new(800_000_000 - 100);
+    r.commercial.usage_paid = Uint128::new(50);
+    r.paid = Uint128::new(50);
+    let s = Split::of(&r);
+    assert_eq!(s.usage_awarded, Uint128::new(100));
+    assert!(s.usage_awarded.u128() <= 100 * 4, "at most c_call per call");
+    assert_eq!(s.awarded, Uint128::new(200_000_100));
+    assert_eq!(s.left_in_pool, Uint128::new(799_999_900));
+    assert_eq!(s.left_in_pool, r.usage_unpaid + r.stipend_unpaid);
+    assert_eq!(s.unclaimed, Uint128::new(200_000_050));
+    assert_eq!(
+        super::figures::rate(r.rate, "uopg"),
+        "0 OPG per weighted USD"
+    );
+    assert_eq!(
+        super::figures::rate(hand_report().rate, "uopg"),
+        "266.6666 OPG per weighted USD"
+    );
 }
 
 #[test]
@@ -151,6 +202,7 @@ fn split_when_no_local_node_is_live_leaves_the_stipend_in_the_pool() {
     r.community_share = Decimal::zero();
     r.live_local_nodes = 0;
     r.paid = Uint128::zero();
+    r.stipend_unpaid = Uint128::new(200_000_000);
     let s = Split::of(&r);
     assert_eq!(s.community_calls_share, Decimal::zero());
     assert_eq!(s.awarded, Uint128::new(800_000_000));
@@ -172,6 +224,13 @@ fn split_of_an_empty_open_epoch_is_zero() {
         live_local_nodes: 0,
         hardware_weight_total: Decimal::zero(),
         paid: Uint128::zero(),
+        rate: Decimal::zero(),
+        usage_budget: Uint128::zero(),
+        stipend_budget: Uint128::zero(),
+        usage_unpaid: Uint128::zero(),
+        stipend_unpaid: Uint128::zero(),
+        c_call: None,
+        v_cap: Uint128::new(1_000_000),
     };
     assert_eq!(Split::of(&r), Split::default());
 }
@@ -240,9 +299,13 @@ fn table_csv_and_json_show_the_pool_figures() {
     assert_eq!(cell("community_stipend_uopg"), "200000000");
     assert_eq!(cell("left_in_pool_uopg"), "0");
     assert_eq!(cell("unclaimed_uopg"), "600000000");
+    assert_eq!(cell("rate_uopg_per_micro_usd"), "266.666666666666666666");
+    assert_eq!(cell("c_call_uopg"), "");
+    assert_eq!(cell("v_cap_micro_usd"), "10000000");
+    assert_eq!(cell("usage_paid_uopg"), "400000000");
     let nodes = nodes_csv(&f);
     assert!(
-        nodes.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,false\n"),
+        nodes.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false\n"),
         "{nodes}"
     );
 

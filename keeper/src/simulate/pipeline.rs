@@ -40,8 +40,11 @@ pub const GENESIS_TIME: u64 = 1_746_057_600;
 pub const CHAIN_ID: &str = "opg-simulate-1";
 /// Receipts per `POST /v1/receipts` request.
 pub const RECEIPTS_PER_REQUEST: usize = 250;
-/// The payer cap of the volume-only mode: $1e9 per payer and node, i.e. no cap.
-pub const UNCAPPED_MICRO_USD: u128 = 1_000_000_000_000_000;
+/// The largest per-call value cap the pool accepts (micro-USD, $1,000): the volume-only mode's
+/// `v_cap`, i.e. no cap for any scenario call.
+pub const MAX_V_CAP: u128 = 1_000_000_000;
+/// The largest per-node stipend cap the pool accepts (uopg per epoch): no effective cap.
+pub const UNCAPPED_STIPEND_UOPG: u128 = 1_000_000_000_000_000;
 
 /// The reward regime of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +107,7 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
         .map(|(class, w)| HardwareWeight {
             class: class.clone(),
             weight: decimal(*w),
+            stipend_cap: Uint128::new(UNCAPPED_STIPEND_UOPG),
         })
         .collect();
     match mode {
@@ -113,7 +117,10 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             m_community_max: decimal(r.m_community_max),
             target_share: decimal(r.target_share),
             alpha: decimal(r.alpha),
-            payer_cap: usd_to_micro(r.payer_cap_usd),
+            // Minimal rewards-v2 mapping (the simulate rework replaces it): the scenario's old
+            // per-payer cap serves as the per-call value cap; no per-call reward cap.
+            v_cap: usd_to_micro(r.payer_cap_usd).clamp(Uint128::one(), Uint128::new(MAX_V_CAP)),
+            c_call: None,
             hardware_weights,
         },
         Mode::VolumeOnly => RewardParams {
@@ -122,7 +129,8 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             m_community_max: decimal(1.0),
             target_share: decimal(r.target_share),
             alpha: decimal(0.0),
-            payer_cap: Uint128::new(UNCAPPED_MICRO_USD),
+            v_cap: Uint128::new(MAX_V_CAP),
+            c_call: None,
             hardware_weights,
         },
     }

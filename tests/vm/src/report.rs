@@ -13,7 +13,6 @@ use crate::gas::{
 use crate::harness::TxResult;
 use crate::storage::{LoggedOp, OpKind};
 use crate::suite::{default_params, ok, payer, Suite, PROXY_ED, PROXY_SECP};
-use opg_core::msg::pool::RewardParams;
 
 /// SDK gas per transaction byte (`x/auth` `TxSizeCostPerByte`), reported for information only.
 pub const TX_SIZE_COST_PER_BYTE: u64 = 10;
@@ -281,14 +280,9 @@ pub fn run() -> Vec<Row> {
             rows.push(row);
         }
     }
-    // Repeat payers, as real traffic has them, in a suite whose payer cap is 5 calls (50,000
-    // micro-USD): 100 receipts from 10 payers new to the node (10 calls each; the payer-cap entry
-    // is read and written once per payer and batch), then 100 more from the same payers, all at
-    // the cap by then (read, not written).
-    let mut capped = Suite::new_with(RewardParams {
-        payer_cap: cosmwasm_std::Uint128::new(5 * crate::suite::VALUE),
-        ..default_params()
-    });
+    // Repeat payers, as real traffic has them: 100 receipts from 10 payers new to the node (10
+    // calls each), then 100 more from the same payers (the pool keeps no per-payer state).
+    let mut capped = Suite::new_with(default_params());
     let warm = vec![capped.receipt(PROXY_SECP, &payer(100_000))];
     let data: SubmitReceiptsResponse = ok("warm-up", capped.submit(warm, vec![])).data();
     assert_eq!(data.accepted, 1, "warm-up receipt accepted");
@@ -305,8 +299,7 @@ pub fn run() -> Vec<Row> {
         PROXY_SECP,
         &repeat,
         Keys::Attached,
-        "SubmitReceipts x100 from the same 10 payers, all at the payer cap (secp256k1 node key)"
-            .to_string(),
+        "SubmitReceipts x100 from the same 10 payers, again (secp256k1 node key)".to_string(),
     ));
     // The same batch without signer keys (what a submitter that does not attach them pays).
     for node in [PROXY_SECP, PROXY_ED] {
@@ -468,7 +461,6 @@ fn breakdown(md: &mut String, rows: &[Row]) {
         .unwrap_or(0));
     let (nonces, _, _) = ns_cost(r, "verifier", "n");
     let (tallies, _, _) = ns_cost(r, "pool", "tallies");
-    let (contrib, _, _) = ns_cost(r, "pool", "pc");
     let total = r.per_receipt(true).unwrap_or(0);
     let _ = writeln!(
         md,
@@ -487,11 +479,10 @@ fn breakdown(md: &mut String, rows: &[Row]) {
         ),
         ("verifier: consumed nonce (`n`: 1 read + 1 write)", nonces),
         ("pool: `tallies` (read + write per usage entry)", tallies),
-        ("pool: payer-cap entry `pc` (read + write per (epoch, node, payer))", contrib),
         ("pool: Wasm", per(pool.vm_gas / VM_GAS_PER_SDK_GAS)),
         (
             "pool: other storage (config, params, epoch totals)",
-            per(pool.kv.sdk_gas()).saturating_sub(tallies + contrib),
+            per(pool.kv.sdk_gas()).saturating_sub(tallies),
         ),
         ("registry (NodesByIds query)", per(registry.sdk_gas(true) - 2_000)),
         ("instance costs (3 entries, pinned)", per(3 * INSTANCE_COST_PINNED)),
@@ -501,7 +492,7 @@ fn breakdown(md: &mut String, rows: &[Row]) {
         let _ = writeln!(md, "| {what} | {} |", fmt_n(gas));
     }
     // Savings of the protocol-level changes still open (the contract-level ones are made:
-    // tallies written once per message, 16-byte hashed nonce and payer-cap keys, signer keys
+    // tallies written once per message, 16-byte hashed nonce keys, no per-payer state, signer keys
     // attached so signatures are verified rather than recovered).
     let _ = writeln!(
         md,
@@ -509,10 +500,6 @@ fn breakdown(md: &mut String, rows: &[Row]) {
     );
     let _ = writeln!(md, "| change | SDK gas saved per receipt |\n|---|---:|");
     let changes = [
-        (
-            "a payer cap without a per-(epoch, node, payer) write (e.g. capped per batch in the verifier)",
-            contrib,
-        ),
         (
             "an ed25519 node key instead of secp256k1 (measured: the ed25519 row above)",
             SECP256K1_VERIFY_SDK_GAS - ED25519_VERIFY_SDK_GAS,

@@ -111,10 +111,12 @@ pub fn default_params() -> RewardParams {
         m_community_max: Decimal::from_ratio(3u64, 1u64),
         target_share: Decimal::percent(30),
         alpha: Decimal::percent(10),
-        payer_cap: Uint128::new(1_000_000_000),
+        v_cap: Uint128::new(1_000_000_000),
+        c_call: None,
         hardware_weights: vec![HardwareWeight {
             class: "h100".to_string(),
             weight: Decimal::one(),
+            stipend_cap: Uint128::new(1_000_000_000_000),
         }],
     }
 }

@@ -14,7 +14,8 @@ use cw_storage_plus::{Item, Map};
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
-    ConfigResponse as PoolConfigResponse, ExecuteMsg as PoolExecuteMsg, LiveNode, UsageEntry,
+    ConfigResponse as PoolConfigResponse, ExecuteMsg as PoolExecuteMsg, HardwareWeight, LiveNode,
+    RewardParams, UsageEntry,
 };
 use opg_core::msg::registry::{
     ModelInfo, NodeInfo, NodesByIdsResponse, QueryMsg as RegistryQueryMsg,
@@ -111,12 +112,18 @@ pub struct MockPoolInit {
     pub registry: String,
 }
 
-/// Queries of the mock pool: the real pool's `Config {}` plus what it recorded.
+/// Queries of the mock pool: the real pool's `Config {}` and `EpochParams { epoch }` plus what it
+/// recorded.
 #[cw_serde]
 pub enum MockPoolQuery {
     Config {},
+    EpochParams { epoch: u64 },
     Recorded {},
 }
+
+/// `v_cap` of the mock pool's params (micro-USD) unless a test sets one: $1,000, above every test
+/// receipt's value.
+pub const MOCK_V_CAP: u128 = 1_000_000_000;
 
 /// One `RecordUsage` the mock pool received.
 #[cw_serde]
@@ -128,6 +135,8 @@ pub struct Recorded {
 
 const POOL_CONFIG: Item<PoolConfigResponse> = Item::new("config");
 const POOL_RECORDED: Item<Vec<Recorded>> = Item::new("recorded");
+/// `from_epoch -> v_cap` (micro-USD), set by tests; [`MOCK_V_CAP`] before the first entry.
+const POOL_V_CAPS: Map<u64, Uint128> = Map::new("v_caps");
 
 fn pool_instantiate(
     deps: DepsMut,
@@ -176,6 +185,32 @@ fn pool_query(deps: Deps, _env: Env, msg: MockPoolQuery) -> StdResult<Binary> {
     match msg {
         MockPoolQuery::Config {} => to_json_binary(&POOL_CONFIG.load(deps.storage)?),
         MockPoolQuery::Recorded {} => to_json_binary(&POOL_RECORDED.load(deps.storage)?),
+        MockPoolQuery::EpochParams { epoch } => {
+            let v_cap = POOL_V_CAPS
+                .range(
+                    deps.storage,
+                    None,
+                    Some(cw_storage_plus::Bound::inclusive(epoch)),
+                    cosmwasm_std::Order::Descending,
+                )
+                .next()
+                .transpose()?
+                .map_or(Uint128::new(MOCK_V_CAP), |(_, v)| v);
+            to_json_binary(&RewardParams {
+                emission_per_epoch: Uint128::new(1_000_000),
+                m_commercial: cosmwasm_std::Decimal::one(),
+                m_community_max: cosmwasm_std::Decimal::one(),
+                target_share: cosmwasm_std::Decimal::one(),
+                alpha: cosmwasm_std::Decimal::zero(),
+                v_cap,
+                c_call: None,
+                hardware_weights: vec![HardwareWeight {
+                    class: "h100".into(),
+                    weight: cosmwasm_std::Decimal::one(),
+                    stipend_cap: Uint128::zero(),
+                }],
+            })
+        }
     }
 }
 
@@ -615,6 +650,15 @@ impl Suite {
     pub fn prune(&mut self, limit: u32) -> Result<AppResponse, ContractError> {
         let sender = self.app.api().addr_make("anyone");
         self.execute(&sender, &ExecuteMsg::PruneNonces { limit })
+    }
+
+    /// Sets the mock pool's `v_cap` (micro-USD) from `from_epoch` on.
+    pub fn set_pool_v_cap(&mut self, from_epoch: u64, v_cap: u128) {
+        let pool = self.pool.clone();
+        let mut store = self.app.contract_storage_mut(&pool);
+        POOL_V_CAPS
+            .save(store.as_mut(), from_epoch, &Uint128::new(v_cap))
+            .unwrap();
     }
 
     pub fn recorded(&self) -> Vec<Recorded> {

@@ -29,7 +29,8 @@ pub fn dec(s: &str) -> Decimal {
 }
 
 /// Default params: emission 1_000_000 uopg, m_c = 1, M = 3, S* = 0.5, alpha = 0.2,
-/// payer_cap = 10^12 micro-USD (effectively uncapped), h100 = 1.5, rtx4090 = 1.
+/// v_cap = 10^9 micro-USD (no test call reaches it), no per-call cap `c_call`, h100 = 1.5 and
+/// rtx4090 = 1 with stipend caps of 10^9 uopg (never binding at this emission).
 pub fn default_params() -> RewardParams {
     RewardParams {
         emission_per_epoch: Uint128::new(1_000_000),
@@ -37,19 +38,25 @@ pub fn default_params() -> RewardParams {
         m_community_max: dec("3"),
         target_share: dec("0.5"),
         alpha: dec("0.2"),
-        payer_cap: Uint128::new(1_000_000_000_000),
+        v_cap: Uint128::new(DEFAULT_TEST_V_CAP),
+        c_call: None,
         hardware_weights: vec![
             HardwareWeight {
                 class: "h100".into(),
                 weight: dec("1.5"),
+                stipend_cap: Uint128::new(1_000_000_000),
             },
             HardwareWeight {
                 class: "rtx4090".into(),
                 weight: dec("1"),
+                stipend_cap: Uint128::new(1_000_000_000),
             },
         ],
     }
 }
+
+/// `v_cap` of [`default_params`] (micro-USD).
+pub const DEFAULT_TEST_V_CAP: u128 = 1_000_000_000;
 
 // ---- mock registry: node id -> operator, set at instantiation -------------------------------
 
@@ -416,8 +423,20 @@ impl Suite {
     }
 }
 
-/// A usage entry.
-pub fn usage(epoch: u64, node_id: &str, payer: &str, calls: u64, value: u128) -> UsageEntry {
+/// A usage entry whose calls all count whole (`counted_value = value`; valid while no call is
+/// above `v_cap`).
+pub fn usage(epoch: u64, node_id: &str, calls: u64, value: u128) -> UsageEntry {
+    usage_counted(epoch, node_id, calls, value, value)
+}
+
+/// A usage entry with an explicit counted value (micro-USD).
+pub fn usage_counted(
+    epoch: u64,
+    node_id: &str,
+    calls: u64,
+    value: u128,
+    counted: u128,
+) -> UsageEntry {
     let provenance = if node_id.starts_with("proxy") {
         Provenance::Commercial
     } else {
@@ -427,9 +446,9 @@ pub fn usage(epoch: u64, node_id: &str, payer: &str, calls: u64, value: u128) ->
         epoch,
         node_id: node_id.into(),
         provenance,
-        payer: payer.into(),
         calls,
         value: Uint128::new(value),
+        counted_value: Uint128::new(counted),
     }
 }
 
@@ -441,7 +460,3 @@ pub fn live(epoch: u64, node_id: &str, class: &str) -> LiveNode {
         hardware_class: class.into(),
     }
 }
-
-pub const PAYER_A: &str = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-pub const PAYER_B: &str = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-pub const PAYER_C: &str = "0xcccccccccccccccccccccccccccccccccccccccc";

@@ -20,8 +20,7 @@ fn proxy_only(n: u64) -> Suite {
     s.fund(1_000_000 * (n as u128 + 1)).unwrap();
     for e in 0..n {
         s.in_epoch(e);
-        s.record(vec![usage(e, "proxy-1", PAYER_A, 1, 10)], vec![])
-            .unwrap();
+        s.record(vec![usage(e, "proxy-1", 1, 10)], vec![]).unwrap();
     }
     for e in 0..n {
         s.close(e);
@@ -85,8 +84,7 @@ fn only_finalized_epochs_are_claimed() {
     let mut s = Suite::new();
     s.fund(5_000_000).unwrap();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
     assert_eq!(
         s.claim("proxy-1", None).unwrap_err(),
         ContractError::NothingToClaim {
@@ -94,8 +92,7 @@ fn only_finalized_epochs_are_claimed() {
         }
     );
     s.in_epoch(1);
-    s.record(vec![usage(1, "proxy-1", PAYER_A, 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(1, "proxy-1", 1, 10)], vec![]).unwrap();
     s.close(0);
     let res = s.claim("proxy-1", None).unwrap();
     assert_eq!(attr(&res, "epochs"), "1");
@@ -137,8 +134,7 @@ fn a_zero_reward_epoch_is_claimed_without_a_transfer() {
     // Empty pool: epoch 0 has budget 0.
     let mut s = Suite::new();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
     s.close(0);
     let res = s.claim("proxy-1", None).unwrap();
     assert_eq!(attr(&res, "amount"), "0");

@@ -53,13 +53,13 @@ fn update_params_is_governance_only() {
 
 #[test]
 fn params_apply_from_the_next_epoch_only() {
-    // Start from cap 150, emission 1_000_000; schedule cap 100 (>= /2), emission 2_000_000 (x2).
+    // Start from v_cap 150, emission 1_000_000; schedule v_cap 100 (>= /2), emission 2_000_000 (x2).
     let mut initial = default_params();
-    initial.payer_cap = Uint128::new(150);
+    initial.v_cap = Uint128::new(150);
     let mut s = Suite::with_params(initial);
     s.fund(10_000_000).unwrap();
     let mut p = default_params();
-    p.payer_cap = Uint128::new(100);
+    p.v_cap = Uint128::new(100);
     p.emission_per_epoch = Uint128::new(2_000_000);
     s.in_epoch(0);
     let res = update(&mut s, p.clone()).unwrap();
@@ -68,27 +68,34 @@ fn params_apply_from_the_next_epoch_only() {
         .iter()
         .any(|a| a.key == "epoch" && a.value == "1")));
     let params = s.params();
-    assert_eq!(params.current.payer_cap, Uint128::new(150));
+    assert_eq!(params.current.v_cap, Uint128::new(150));
     let scheduled = params.scheduled.unwrap();
     assert_eq!(scheduled.from_epoch, 1);
     assert_eq!(scheduled.params, p);
 
-    // Epoch 0 still uses cap 150 and emission 1_000_000.
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 400)], vec![])
+    // Epoch 0 still uses v_cap 150 (a call of 400 counts 150) and emission 1_000_000.
+    s.record(vec![usage_counted(0, "proxy-1", 1, 400, 150)], vec![])
         .unwrap();
     s.in_epoch(1);
     assert_eq!(s.params().current, p);
     assert!(s.params().scheduled.is_none());
-    // Epoch 1 uses cap 100 and emission 2_000_000.
-    s.record(vec![usage(1, "proxy-1", PAYER_A, 1, 400)], vec![])
+    // Epoch 1 uses v_cap 100: counting 150 for one call is refused there.
+    assert!(matches!(
+        s.record(vec![usage_counted(1, "proxy-1", 1, 400, 150)], vec![])
+            .unwrap_err(),
+        ContractError::InvalidUsage { epoch: 1, .. }
+    ));
+    s.record(vec![usage_counted(1, "proxy-1", 1, 400, 100)], vec![])
         .unwrap();
     let n = s.node_rewards("proxy-1", None, None);
-    assert_eq!(n.epochs[0].effective_value, Uint128::new(150));
-    assert_eq!(n.epochs[1].effective_value, Uint128::new(100));
+    assert_eq!(n.epochs[0].counted_value, Uint128::new(150));
+    assert_eq!(n.epochs[1].counted_value, Uint128::new(100));
     s.close(0);
     s.close(1);
     assert_eq!(s.report(0).budget, Uint128::new(1_000_000));
+    assert_eq!(s.report(0).v_cap, Uint128::new(150));
     assert_eq!(s.report(1).budget, Uint128::new(2_000_000));
+    assert_eq!(s.report(1).v_cap, Uint128::new(100));
     // And every later epoch keeps the newest params.
     assert_eq!(s.params().current, p);
 }
@@ -119,6 +126,7 @@ fn params_bounds() {
     let base = default_params();
     type Mutation = Box<dyn Fn(&mut RewardParams)>;
     let cases: Vec<(&str, Mutation)> = vec![
+        // Absolute bounds.
         ("m_commercial", Box::new(|p| p.m_commercial = dec("1.01"))),
         (
             "m_community_max",
@@ -132,11 +140,23 @@ fn params_bounds() {
             "target_share",
             Box::new(|p| p.target_share = dec("1.000000000000000001")),
         ),
-        ("alpha", Box::new(|p| p.alpha = dec("0.51"))),
-        ("payer_cap", Box::new(|p| p.payer_cap = Uint128::zero())),
+        ("alpha", Box::new(|p| p.alpha = dec("0.91"))),
+        ("v_cap", Box::new(|p| p.v_cap = Uint128::zero())),
+        ("v_cap", Box::new(|p| p.v_cap = Uint128::new(1_000_000_001))),
+        ("c_call", Box::new(|p| p.c_call = Some(Uint128::zero()))),
+        (
+            "c_call",
+            Box::new(|p| p.c_call = Some(Uint128::new(1_000_000_000_001))),
+        ),
         (
             "hardware_weights",
             Box::new(|p| p.hardware_weights[0].weight = dec("100.000000000000000001")),
+        ),
+        (
+            "hardware_weights",
+            Box::new(|p| {
+                p.hardware_weights[0].stipend_cap = Uint128::new(1_000_000_000_000_000_001)
+            }),
         ),
         (
             "hardware_weights",
@@ -153,11 +173,13 @@ fn params_bounds() {
                     .map(|i| HardwareWeight {
                         class: format!("c{i}"),
                         weight: Decimal::one(),
+                        stipend_cap: Uint128::one(),
                     })
                     .collect()
             }),
         ),
-        // Rate limits vs the params in force (m_c 1, M 3, emission 1_000_000, cap 10^12).
+        // Steps vs the params in force (m_c 1, M 3, S* 0.5, alpha 0.2, emission 1_000_000,
+        // v_cap 10^9, h100 1.5 / cap 10^9, rtx4090 1 / cap 10^9).
         ("m_commercial", Box::new(|p| p.m_commercial = dec("0.49"))),
         (
             "m_community_max",
@@ -179,9 +201,43 @@ fn params_bounds() {
             "emission_per_epoch",
             Box::new(|p| p.emission_per_epoch = Uint128::zero()),
         ),
+        ("target_share", Box::new(|p| p.target_share = dec("0.61"))),
+        ("target_share", Box::new(|p| p.target_share = dec("0.39"))),
+        ("alpha", Box::new(|p| p.alpha = dec("0.300000000000000001"))),
+        ("alpha", Box::new(|p| p.alpha = dec("0.09"))),
+        ("v_cap", Box::new(|p| p.v_cap = Uint128::new(499_999_999))),
         (
-            "payer_cap",
-            Box::new(|p| p.payer_cap = Uint128::new(499_999_999_999)),
+            "hardware_weights.h100.weight",
+            Box::new(|p| p.hardware_weights[0].weight = dec("3.01")),
+        ),
+        (
+            "hardware_weights.rtx4090.weight",
+            Box::new(|p| p.hardware_weights[1].weight = dec("2.01")),
+        ),
+        (
+            "hardware_weights.h100.stipend_cap",
+            Box::new(|p| p.hardware_weights[0].stipend_cap = Uint128::new(499_999_999)),
+        ),
+        (
+            "hardware_weights.rtx4090.stipend_cap",
+            Box::new(|p| p.hardware_weights[1].stipend_cap = Uint128::new(2_000_000_001)),
+        ),
+        // A new class enters with a weight of at most 1; a dropped class leaves from at most 1.
+        (
+            "hardware_weights.a100.weight",
+            Box::new(|p| {
+                p.hardware_weights.push(HardwareWeight {
+                    class: "a100".into(),
+                    weight: dec("1.01"),
+                    stipend_cap: Uint128::new(5),
+                })
+            }),
+        ),
+        (
+            "hardware_weights.h100.weight",
+            Box::new(|p| {
+                p.hardware_weights.remove(0);
+            }),
         ),
     ];
     for (param, f) in cases {
@@ -190,21 +246,91 @@ fn params_bounds() {
         let err = update(&mut s, p).unwrap_err();
         assert!(oob(param)(&err), "{param}: {err:?}");
     }
-    // Edges that are allowed: exactly x2 / exactly /2, 32 classes, weight 100, alpha 0.5.
+    // Edges that are allowed: exactly x2 / exactly /2, steps of exactly 0.1 and 1, a new class at
+    // weight 1 with any cap, a class of weight 1 dropped, c_call set from unset.
     let mut p = base.clone();
     p.m_commercial = dec("0.5");
     p.m_community_max = dec("6");
     p.emission_per_epoch = Uint128::new(500_000);
-    p.payer_cap = Uint128::new(2_000_000_000_000);
-    p.alpha = dec("0.5");
-    p.target_share = Decimal::one();
-    p.hardware_weights = (0..32)
+    p.v_cap = Uint128::new(500_000_000);
+    p.alpha = dec("0.3");
+    p.target_share = dec("0.4");
+    p.c_call = Some(Uint128::new(1_000_000_000_000));
+    p.hardware_weights = vec![
+        HardwareWeight {
+            class: "h100".into(),
+            weight: dec("3"),
+            stipend_cap: Uint128::new(2_000_000_000),
+        },
+        HardwareWeight {
+            class: "a100".into(),
+            weight: dec("1"),
+            stipend_cap: Uint128::new(1_000_000_000_000_000),
+        },
+    ];
+    update(&mut s, p).unwrap();
+    // The absolute edges are reachable at instantiation.
+    let mut edge = base;
+    edge.alpha = dec("0.9");
+    edge.target_share = Decimal::one();
+    edge.v_cap = Uint128::one();
+    edge.c_call = Some(Uint128::one());
+    edge.hardware_weights = (0..32)
         .map(|i| HardwareWeight {
             class: format!("c{i}"),
             weight: dec("100"),
+            stipend_cap: Uint128::new(1_000_000_000_000_000),
         })
         .collect();
-    update(&mut s, p).unwrap();
+    Suite::with_params(edge);
+}
+
+/// `c_call` moves by x2 or /2 per change and, once set, is never removed (DESIGN §4).
+#[test]
+fn c_call_once_set_moves_by_steps_and_is_never_unset() {
+    let mut base = default_params();
+    base.c_call = Some(Uint128::new(1_000));
+    let mut s = Suite::with_params(base.clone());
+    s.in_epoch(0);
+    let with = |c: Option<u128>| {
+        let mut p = base.clone();
+        p.c_call = c.map(Uint128::new);
+        p
+    };
+    for bad in [None, Some(499), Some(2_001)] {
+        let err = update(&mut s, with(bad)).unwrap_err();
+        assert!(oob("c_call")(&err), "{bad:?}: {err:?}");
+    }
+    assert_eq!(
+        update(&mut s, with(None)).unwrap_err().to_string(),
+        "parameter c_call out of bounds: a per-call cap, once set, cannot be removed"
+    );
+    update(&mut s, with(Some(500))).unwrap();
+    update(&mut s, with(Some(2_000))).unwrap();
+    // Steps compare with the params in force, not the scheduled ones: from epoch 1 on 2_000 is
+    // in force and 4_000 is one step.
+    assert!(oob("c_call")(
+        &update(&mut s, with(Some(4_000))).unwrap_err()
+    ));
+    s.in_epoch(1);
+    update(&mut s, with(Some(4_000))).unwrap();
+}
+
+/// A governance that moves a share as far as it may, once per epoch, needs one epoch per 0.1.
+#[test]
+fn shares_move_by_at_most_one_step_per_epoch() {
+    let mut s = Suite::new();
+    let mut p = default_params();
+    for (epoch, alpha) in [(0u64, "0.3"), (1, "0.4"), (2, "0.5")] {
+        s.in_epoch(epoch);
+        p.alpha = dec(alpha);
+        update(&mut s, p.clone()).unwrap();
+        let mut jump = p.clone();
+        jump.alpha = dec(alpha) + dec("0.100000000000000001");
+        assert!(oob("alpha")(&update(&mut s, jump).unwrap_err()));
+    }
+    s.in_epoch(3);
+    assert_eq!(s.params().current.alpha, dec("0.5"));
 }
 
 #[test]
@@ -229,7 +355,7 @@ fn instantiate_validates_params_clock_and_denom() {
     let info = message_info(&api.addr_make("creator"), &[]);
 
     let mut bad = default_params();
-    bad.alpha = dec("0.6");
+    bad.alpha = dec("0.91");
     let err = crate::contract::instantiate(
         deps.as_mut(),
         mock_env(),
@@ -328,11 +454,11 @@ fn update_config_replaces_the_verifier() {
     assert_eq!(s.config().verifier, Some(stranger.clone()));
     // The old verifier can no longer record; the new one can.
     assert!(matches!(
-        s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
+        s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
             .unwrap_err(),
         ContractError::Unauthorized { .. }
     ));
-    s.record_as(&stranger, vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
+    s.record_as(&stranger, vec![usage(0, "proxy-1", 1, 1)], vec![])
         .unwrap();
     // Invalid addresses are refused.
     assert!(matches!(

@@ -62,11 +62,7 @@ fn only_the_verifier_records_usage() {
     s.in_epoch(0);
     let stranger = s.addr("stranger");
     let err = s
-        .record_as(
-            &stranger,
-            vec![usage(0, "proxy-1", PAYER_A, 1, 100)],
-            vec![],
-        )
+        .record_as(&stranger, vec![usage(0, "proxy-1", 1, 100)], vec![])
         .unwrap_err();
     assert_eq!(
         err,
@@ -81,8 +77,7 @@ fn only_the_verifier_records_usage() {
         s.record_as(&gov, vec![], vec![]).unwrap_err(),
         ContractError::Unauthorized { .. }
     ));
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 100)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 100)], vec![]).unwrap();
 }
 
 #[test]
@@ -92,10 +87,10 @@ fn record_usage_tallies_nodes_and_class_totals() {
     let res = s
         .record(
             vec![
-                usage(0, "proxy-1", PAYER_A, 3, 300),
-                usage(0, "proxy-1", PAYER_B, 2, 200),
-                usage(0, "proxy-2", PAYER_A, 1, 50),
-                usage(0, "local-1", PAYER_C, 4, 100),
+                usage(0, "proxy-1", 3, 300),
+                usage(0, "proxy-1", 2, 200),
+                usage(0, "proxy-2", 1, 50),
+                usage(0, "local-1", 4, 100),
             ],
             vec![live(0, "local-1", "h100"), live(0, "local-2", "rtx4090")],
         )
@@ -105,15 +100,14 @@ fn record_usage_tallies_nodes_and_class_totals() {
         .iter()
         .any(|a| a.key == "action" && a.value == "record_usage")));
     // A second batch adds to the same tallies.
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 10)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 10)], vec![]).unwrap();
 
     let r = s.report(0);
     assert!(!r.finalized);
     assert_eq!(r.commercial.nodes, 2);
     assert_eq!(r.commercial.calls, 7);
     assert_eq!(r.commercial.raw_value, Uint128::new(560));
-    assert_eq!(r.commercial.effective_value, Uint128::new(560));
+    assert_eq!(r.commercial.counted_value, Uint128::new(560));
     assert_eq!(r.community.nodes, 1); // local-2 is live but without usage
     assert_eq!(r.community.calls, 4);
     assert_eq!(r.community.raw_value, Uint128::new(100));
@@ -136,52 +130,62 @@ fn record_usage_tallies_nodes_and_class_totals() {
     assert_eq!(l.epochs[0].calls, 0);
 }
 
+/// Counted value is what the verifier computed per call (`min(value, v_cap)`); the pool checks it
+/// can be true (at most the raw value and at most `calls * v_cap`) and refuses the whole message
+/// otherwise, naming the node.
 #[test]
-fn payer_cap_limits_effective_value_per_payer_and_node() {
+fn counted_value_is_tallied_and_checked_against_v_cap() {
     let mut params = default_params();
-    params.payer_cap = Uint128::new(100);
+    params.v_cap = Uint128::new(100);
     let mut s = Suite::with_params(params);
     s.in_epoch(0);
     s.record(
         vec![
-            // payer A -> proxy-1: 60 + 70 = 130 raw, effective 60 + 40 = 100.
-            usage(0, "proxy-1", PAYER_A, 1, 60),
-            usage(0, "proxy-1", PAYER_A, 1, 70),
-            // payer B -> proxy-1: 30, under the cap.
-            usage(0, "proxy-1", PAYER_B, 1, 30),
-            // payer A -> proxy-2: a separate (node, payer) pair: 150 raw, 100 effective.
-            usage(0, "proxy-2", PAYER_A, 1, 150),
+            // Calls of 60 and 170 micro-USD: counted 60 + 100.
+            usage_counted(0, "proxy-1", 2, 230, 160),
+            // A call of 30: counted whole.
+            usage_counted(0, "proxy-1", 1, 30, 30),
+            usage_counted(0, "proxy-2", 1, 150, 100),
         ],
         vec![],
     )
     .unwrap();
-    // Later batch, payer spelled in upper case: still the same payer, already capped.
-    s.record(
-        vec![usage(
-            0,
-            "proxy-1",
-            &PAYER_A.to_uppercase().replace("0X", "0x"),
-            1,
-            500,
-        )],
-        vec![],
-    )
-    .unwrap();
     let n = s.node_rewards("proxy-1", None, None);
-    assert_eq!(n.epochs[0].raw_value, Uint128::new(660));
-    assert_eq!(n.epochs[0].effective_value, Uint128::new(130));
+    assert_eq!(n.epochs[0].calls, 3);
+    assert_eq!(n.epochs[0].raw_value, Uint128::new(260));
+    assert_eq!(n.epochs[0].counted_value, Uint128::new(190));
     let r = s.report(0);
-    assert_eq!(r.commercial.raw_value, Uint128::new(810));
-    assert_eq!(r.commercial.effective_value, Uint128::new(230));
+    assert_eq!(r.commercial.raw_value, Uint128::new(410));
+    assert_eq!(r.commercial.counted_value, Uint128::new(290));
+    assert_eq!(r.v_cap, Uint128::new(100));
 
-    // The cap is per epoch: in epoch 1 payer A counts again.
-    s.in_epoch(1);
-    s.record(vec![usage(1, "proxy-1", PAYER_A, 1, 80)], vec![])
-        .unwrap();
+    // More counted than paid.
     assert_eq!(
-        s.node_rewards("proxy-1", Some(0), None).epochs[0].effective_value,
-        Uint128::new(80)
+        s.record(vec![usage_counted(0, "proxy-2", 1, 50, 51)], vec![])
+            .unwrap_err(),
+        ContractError::InvalidUsage {
+            node_id: "proxy-2".into(),
+            epoch: 0,
+            reason: "counted value 51 exceeds raw value 50".into(),
+        }
     );
+    // More counted than `calls * v_cap`; the good entry before it is not kept either.
+    assert_eq!(
+        s.record(
+            vec![
+                usage_counted(0, "proxy-1", 1, 10, 10),
+                usage_counted(0, "proxy-2", 2, 500, 201),
+            ],
+            vec![]
+        )
+        .unwrap_err(),
+        ContractError::InvalidUsage {
+            node_id: "proxy-2".into(),
+            epoch: 0,
+            reason: "counted value 201 exceeds 2 calls * v_cap 100".into(),
+        }
+    );
+    assert_eq!(s.report(0).commercial.counted_value, Uint128::new(290));
 }
 
 #[test]
@@ -215,7 +219,7 @@ fn record_usage_rejects_finalized_and_future_epochs() {
     // Before genesis nothing has started.
     s.set_time(GENESIS - 1);
     assert_eq!(
-        s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
+        s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
             .unwrap_err(),
         ContractError::EpochNotStarted {
             epoch: 0,
@@ -225,7 +229,7 @@ fn record_usage_rejects_finalized_and_future_epochs() {
     s.in_epoch(1);
     // Epoch 2 has not started.
     assert_eq!(
-        s.record(vec![usage(2, "proxy-1", PAYER_A, 1, 1)], vec![])
+        s.record(vec![usage(2, "proxy-1", 1, 1)], vec![])
             .unwrap_err(),
         ContractError::EpochNotStarted {
             epoch: 2,
@@ -241,11 +245,10 @@ fn record_usage_rejects_finalized_and_future_epochs() {
         }
     );
     // Epoch 0 is still open (not finalized) during its grace and after it.
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
-        .unwrap();
+    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![]).unwrap();
     s.close(0);
     assert_eq!(
-        s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
+        s.record(vec![usage(0, "proxy-1", 1, 1)], vec![])
             .unwrap_err(),
         ContractError::EpochFinalized { epoch: 0 }
     );
@@ -262,9 +265,8 @@ fn record_usage_rejects_finalized_and_future_epochs() {
 fn a_node_cannot_be_in_both_classes_in_one_epoch() {
     let mut s = Suite::new();
     s.in_epoch(0);
-    s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1)], vec![])
-        .unwrap();
-    let mut e = usage(0, "proxy-1", PAYER_A, 1, 1);
+    s.record(vec![usage(0, "proxy-1", 1, 1)], vec![]).unwrap();
+    let mut e = usage(0, "proxy-1", 1, 1);
     e.provenance = Provenance::Community;
     assert_eq!(
         s.record(vec![e], vec![]).unwrap_err(),
@@ -289,10 +291,10 @@ fn one_message_checks_provenance_against_its_own_earlier_entries() {
     s.in_epoch(0);
     // The node's first tally is created by this very message, so the check runs on the cached
     // (not yet stored) tally.
-    let mut community = usage(0, "proxy-1", PAYER_B, 1, 1);
+    let mut community = usage(0, "proxy-1", 1, 1);
     community.provenance = Provenance::Community;
     assert_eq!(
-        s.record(vec![usage(0, "proxy-1", PAYER_A, 1, 1), community], vec![])
+        s.record(vec![usage(0, "proxy-1", 1, 1), community], vec![])
             .unwrap_err(),
         ContractError::ProvenanceMismatch {
             node_id: "proxy-1".into(),
@@ -303,7 +305,7 @@ fn one_message_checks_provenance_against_its_own_earlier_entries() {
     );
     assert!(matches!(
         s.record(
-            vec![usage(0, "proxy-1", PAYER_A, 1, 1)],
+            vec![usage(0, "proxy-1", 1, 1)],
             vec![live(0, "proxy-1", "h100")]
         )
         .unwrap_err(),
@@ -319,8 +321,8 @@ fn usage_and_liveness_of_a_node_in_one_message_share_one_tally() {
     let mut s = Suite::new();
     s.in_epoch(0);
     let mut entries = Vec::new();
-    for (i, payer) in [PAYER_A, PAYER_B, PAYER_C].iter().enumerate() {
-        let mut e = usage(0, "local-1", payer, 1, 10 * (i as u128 + 1));
+    for i in 0..3u128 {
+        let mut e = usage(0, "local-1", 1, 10 * (i + 1));
         e.provenance = Provenance::Community;
         entries.push(e);
     }

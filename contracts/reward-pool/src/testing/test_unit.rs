@@ -4,8 +4,8 @@ use cosmwasm_std::{
     coins, from_json, to_json_binary, ContractResult, SystemResult, Timestamp, Uint128, WasmQuery,
 };
 use opg_core::msg::pool::ExecuteMsg;
+use opg_core::msg::pool::MigrateMsg;
 use opg_core::msg::registry::{NodeInfo, QueryMsg as RegistryQueryMsg};
-use opg_core::msg::MigrateMsg;
 use opg_core::types::{NodeKey, NodeKindTag, NodeStatus};
 
 use super::suite::*;
@@ -18,7 +18,7 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     let mut deps = mock_dependencies_with_balance(&[]);
     cw2::set_contract_version(&mut deps.storage, "crates.io:other", "0.1.0").unwrap();
     assert_eq!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::MigrateWrongContract {
             expected: CONTRACT_NAME.into(),
             got: "crates.io:other".into()
@@ -26,7 +26,7 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     );
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "99.0.0").unwrap();
     assert_eq!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::MigrateDowngrade {
             from: "99.0.0".into(),
             to: CONTRACT_VERSION.into()
@@ -34,17 +34,17 @@ fn migrate_refuses_other_contracts_and_downgrades() {
     );
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "garbage").unwrap();
     assert!(matches!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap_err(),
         ContractError::InvalidVersion { .. }
     ));
     cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
     assert_eq!(
         cw2::get_contract_version(&deps.storage).unwrap().version,
         CONTRACT_VERSION
     );
     // Same version is fine too.
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
 }
 
 /// If an epoch's bookkeeping ever said more was paid than reserved, claims stop with
@@ -104,7 +104,7 @@ fn payouts_never_exceed_the_reserved_budget() {
         env_at(GENESIS + 1),
         message_info(&ver, &[]),
         ExecuteMsg::RecordUsage {
-            entries: vec![usage(0, "proxy-1", PAYER_A, 1, 10)],
+            entries: vec![usage(0, "proxy-1", 1, 10)],
             live: vec![],
         },
     )
@@ -153,4 +153,43 @@ fn payouts_never_exceed_the_reserved_budget() {
     )
     .unwrap();
     assert_eq!(res.messages.len(), 1);
+}
+
+/// Issue 13, strict messages: an execute message with an unknown field is refused at the entry
+/// point with an error naming the field (before, `{"finalize_epoch":{"epoch":0,"extra":1}}`
+/// finalized epoch 0), and nothing is finalized.
+#[test]
+fn an_unknown_field_is_refused_and_named() {
+    use cosmwasm_std::{Binary, WasmMsg};
+    use cw_multi_test::Executor;
+    let mut s = Suite::new();
+    s.after_grace(0);
+    let anyone = s.addr("anyone");
+    for raw in [
+        r#"{"finalize_epoch":{"epoch":0,"extra":1}}"#,
+        r#"{"claim":{"node_id":"proxy-1","extra":1}}"#,
+        r#"{"update_params":{"params":{"emission_per_epoch":"1","m_commercial":"1","m_community_max":"1","target_share":"1","alpha":"0","v_cap":"1","c_call":null,"hardware_weights":[],"payer_cap":"5"}}}"#,
+    ] {
+        let err = s
+            .app
+            .execute(
+                anyone.clone(),
+                WasmMsg::Execute {
+                    contract_addr: s.pool.to_string(),
+                    msg: Binary::from(raw.as_bytes()),
+                    funds: vec![],
+                }
+                .into(),
+            )
+            .unwrap_err();
+        let chain = format!("{err:#}");
+        assert!(
+            chain.contains("unknown field `extra`") || chain.contains("unknown field `payer_cap`"),
+            "{raw}: {chain}"
+        );
+    }
+    assert_eq!(s.config().next_to_finalize, 0);
+    // The same message without the extra field executes.
+    s.finalize(0).unwrap();
+    assert_eq!(s.config().next_to_finalize, 1);
 }
