@@ -90,6 +90,9 @@ sys.exit(0 if p["finalized"] and p["commercial"]["calls"] + p["community"]["call
 done
 [ -n "$EPOCH" ] || fail "no epoch with calls was finalized within 2 minutes"
 echo "epoch $EPOCH is finalized with calls"
+for pass in first second; do
+  curl -sf -o /dev/null -w "GET / ($pass request): %{http_code}, %{size_download} bytes in %{time_total} s\n" "$BASE/"
+done
 
 SHOT="$OUT_DIR/transparency-page.png"
 node scripts/browser/test.mjs "$BASE" "$EPOCH" "$SHOT" || fail "scripts/browser/test.mjs"
