@@ -66,6 +66,7 @@ fn figures_equal_the_hand_computed_pool_state() {
     // Hand computation (e2e.rs): B = 1e9; usage 8e8 split 4e8 / 4e8 (m*eff 1.5e6 each);
     // stipend 2e8 to local-1; proxy-1 claimed its 4e8.
     assert!(e0.report.finalized);
+    assert_eq!(e0.target_share, genesis().params.target_share);
     assert_eq!(e0.report.budget, Uint128::new(1_000_000_000));
     assert_eq!(e0.report.commercial.calls, 3);
     assert_eq!(e0.report.community.calls, 1);

@@ -276,7 +276,6 @@ pub fn charts(fig: &Figures) -> anyhow::Result<Vec<Chart>> {
     )?;
     push("value", t, svg);
 
-    let target = dec(fig.target_share()) * 100.0;
     let t = "Community share of counted value against its target (%)".to_string();
     let svg = line_chart(
         &t,
@@ -288,8 +287,8 @@ pub fn charts(fig: &Figures) -> anyhow::Result<Vec<Chart>> {
                 values: col(&|f| dec(f.report.community_share) * 100.0),
             },
             Line {
-                label: format!("target {}", super::figures::percent(fig.target_share())),
-                values: vec![target; epochs.len()],
+                label: "target".into(),
+                values: col(&|f| dec(f.target_share) * 100.0),
             },
         ],
     )?;

@@ -122,7 +122,7 @@ pub fn render_table(fig: &Figures) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "chain {} · pool {} · block {} · next epoch to finalize {} · target community share {}",
+        "chain {} · pool {} · block {} · next epoch to finalize {} · target community share now {}",
         fig.chain_id,
         fig.deployment.pool,
         fig.status.height,
@@ -216,7 +216,7 @@ pub fn render_table(fig: &Figures) -> String {
 
 /// Header of [`epochs_csv`].
 pub const EPOCHS_CSV_HEADER: &str = "epoch,finalized,budget_uopg,m_commercial,m_community,\
-community_share,commercial_nodes,commercial_calls,commercial_raw_value_micro_usd,\
+community_share,target_share,commercial_nodes,commercial_calls,commercial_raw_value_micro_usd,\
 commercial_counted_value_micro_usd,commercial_usage_rewards_uopg,community_nodes,\
 community_calls,community_raw_value_micro_usd,community_counted_value_micro_usd,\
 community_usage_rewards_uopg,community_stipend_uopg,live_local_nodes,usage_awarded_uopg,\
@@ -233,13 +233,14 @@ pub fn epochs_csv(fig: &Figures) -> String {
         let r = &f.report;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.epoch,
             r.finalized,
             r.budget,
             r.m_commercial,
             r.m_community,
             r.community_share,
+            f.target_share,
             r.commercial.nodes,
             r.commercial.calls,
             r.commercial.raw_value,

@@ -213,8 +213,8 @@ pub fn render(p: &Page<'_>) -> String {
          from the reward pool's <code>EpochReport</code> and <code>NodeRewards</code> queries and \
          the registry's <code>Nodes</code> query. &ldquo;Left in pool&rdquo; is the budget minus \
          the usage rewards and stipend awarded: what the per-call cap <code>c_call</code>, the \
-         stipend caps, empty classes and rounding leave in the pool. The target share shown is \
-         the one in force now.</p></footer>\n</body>\n</html>"
+         stipend caps, empty classes and rounding leave in the pool. Each epoch's target share is \
+         that of the params in force for it (<code>EpochParams</code>).</p></footer>\n</body>\n</html>"
     );
     s
 }
@@ -258,7 +258,7 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
          claimed so far.</p>",
         percent(d.split.community_calls_share),
         percent(r.community_share),
-        percent(f.target_share()),
+        percent(d.target_share),
         multiplier(r.m_community),
         multiplier(r.m_commercial),
         tokens(r.budget, denom),
@@ -499,11 +499,11 @@ fn epochs_table(s: &mut String, f: &Figures, links: Links) {
          first</h2>\n<div class=\"scroll\"><table id=\"epoch-list\">\n<caption>Calls, value \
          and rewards per epoch</caption>\n<thead><tr><th scope=\"col\">epoch</th>\
          <th scope=\"col\">status</th><th scope=\"col\">commercial calls</th>\
-         <th scope=\"col\">community calls</th><th scope=\"col\">community share of counted value \
-         (target {})</th><th scope=\"col\">community multiplier</th>\
-         <th scope=\"col\">budget</th><th scope=\"col\">usage rewards</th>\
-         <th scope=\"col\">hardware stipend</th><th scope=\"col\">left in pool</th></tr></thead>\n<tbody>\n",
-        percent(f.target_share())
+         <th scope=\"col\">community calls</th><th scope=\"col\">community share of counted \
+         value</th><th scope=\"col\">target share</th><th scope=\"col\">community \
+         multiplier</th><th scope=\"col\">budget</th><th scope=\"col\">usage rewards</th>\
+         <th scope=\"col\">hardware stipend</th><th scope=\"col\">left in pool</th></tr></thead>\n\
+         <tbody>\n"
     );
     for d in f.epochs.iter().rev() {
         let r = &d.report;
@@ -533,6 +533,7 @@ fn epochs_table(s: &mut String, f: &Figures, links: Links) {
             r.community_share,
             &percent(r.community_share),
         );
+        td(s, "target_share", d.target_share, &percent(d.target_share));
         td(s, "m_community", r.m_community, &multiplier(r.m_community));
         td(s, "budget", r.budget, &tokens(r.budget, denom));
         td(

@@ -27,7 +27,7 @@ use cosmwasm_std::{Decimal, Uint128};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
     ConfigResponse as PoolConfig, EpochReport, NodeEpochReward, NodeRewardsResponse,
-    ParamsResponse, QueryMsg as PoolQuery,
+    ParamsResponse, QueryMsg as PoolQuery, RewardParams,
 };
 use opg_core::msg::registry::{NodesResponse, QueryMsg as RegistryQuery};
 use opg_core::types::NodeKindTag;
@@ -162,20 +162,27 @@ impl Split {
     }
 }
 
-/// One epoch: the pool's report and its [`Split`].
+/// One epoch: the pool's report, the target share in force for it and the [`Split`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochFigures {
     /// The pool's `EpochReport`, unchanged.
     pub report: EpochReport,
+    /// The target community share `S*` of the params in force for the epoch (the pool's
+    /// `EpochParams`).
+    pub target_share: Decimal,
     /// Derived sums.
     pub split: Split,
 }
 
 impl EpochFigures {
-    /// Figures of a report.
-    pub fn new(report: EpochReport) -> Self {
+    /// Figures of a report under a target share.
+    pub fn new(report: EpochReport, target_share: Decimal) -> Self {
         let split = Split::of(&report);
-        EpochFigures { report, split }
+        EpochFigures {
+            report,
+            target_share,
+            split,
+        }
     }
 }
 
@@ -254,7 +261,7 @@ impl Figures {
         }
         out
     }
-    /// The community share target `S*` in force.
+    /// The community share target `S*` in force now.
     pub fn target_share(&self) -> Decimal {
         self.params.current.target_share
     }
@@ -384,9 +391,15 @@ impl ReportCache {
                         &PoolQuery::EpochReport { epoch: e },
                         "epoch report",
                     )?;
+                    let p: RewardParams = query(
+                        source,
+                        ContractRole::Pool,
+                        &PoolQuery::EpochParams { epoch: e },
+                        "epoch params",
+                    )?;
                     self.reads
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    fresh.push(EpochFigures::new(r));
+                    fresh.push(EpochFigures::new(r, p.target_share));
                 }
                 let mut fresh_rows: Vec<NodeRow> = Vec::new();
                 for n in &nodes {

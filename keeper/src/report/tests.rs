@@ -108,7 +108,10 @@ fn figures(reports: Vec<EpochReport>, rows: Vec<NodeRow>) -> Figures {
             scheduled: None,
         },
         current_epoch: Some(1),
-        epochs: reports.into_iter().map(EpochFigures::new).collect(),
+        epochs: reports
+            .into_iter()
+            .map(|r| EpochFigures::new(r, Decimal::percent(30)))
+            .collect(),
         nodes: vec![],
         nodes_total: 2,
         node_rows: rows,
@@ -302,6 +305,7 @@ fn table_csv_and_json_show_the_pool_figures() {
     assert_eq!(cell("rate_uopg_per_micro_usd"), "266.666666666666666666");
     assert_eq!(cell("c_call_uopg"), "");
     assert_eq!(cell("v_cap_micro_usd"), "10000000");
+    assert_eq!(cell("target_share"), "0.3");
     assert_eq!(cell("usage_paid_uopg"), "400000000");
     let nodes = nodes_csv(&f);
     assert!(
