@@ -380,6 +380,7 @@ fn pool() {
                         alpha: dec("0.3"),
                         v_cap: Uint128::new(50_000),
                         c_call: Some(Uint128::new(2_000)),
+                        claim_epochs: 60,
                         hardware_weights: vec![HardwareWeight {
                             class: "h100".into(),
                             weight: dec("2"),

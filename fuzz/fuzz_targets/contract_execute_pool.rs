@@ -64,6 +64,7 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
                 alpha: dec("0.2"),
                 v_cap: Uint128::new(100_000),
                 c_call: Some(Uint128::new(1_000)),
+                claim_epochs: 30,
                 hardware_weights: vec![
                     HardwareWeight {
                         class: "h100".into(),

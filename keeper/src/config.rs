@@ -500,6 +500,7 @@ target_share = "0.3"
 alpha = "0.2"
 v_cap = "1000000"
 c_call = "1000"
+claim_epochs = 30
 hardware_weights = [{ class = "h100", weight = "10", stipend_cap = "100" }]
 "#;
 

@@ -233,6 +233,8 @@ impl GenesisConfig {
                 // Dev chain: no per-call cap, so the hand-computed figures of the end-to-end
                 // tests stay simple; `keeper.example.toml` shows a capped deployment.
                 c_call: None,
+                // Unclaimed rewards expire back to the pool after 365 epochs.
+                claim_epochs: 365,
                 // Stipend caps of one epoch's emission: not binding on the dev chain.
                 hardware_weights: vec![
                     HardwareWeight {

@@ -77,6 +77,7 @@ pub fn default_params() -> RewardParams {
         alpha: dec("0.2"),
         v_cap: Uint128::new(1_000_000_000),
         c_call: None,
+        claim_epochs: 100,
         hardware_weights: vec![
             HardwareWeight {
                 class: H100.to_string(),

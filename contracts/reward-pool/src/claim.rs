@@ -51,7 +51,8 @@ pub fn tally_reward(
 }
 
 /// Operator of the node (per the registry): pays the node's rewards over up to `limit`
-/// (default 30, max 100) unclaimed finalized epochs to the sender. Errors: `RegistryQueryFailed`,
+/// (default 30, max 100) unclaimed finalized epochs to the sender; epochs whose claim window has
+/// passed (expired) pay nothing and are passed over. Errors: `RegistryQueryFailed`,
 /// `NotOperator`, `NothingToClaim`, `BudgetExceeded` (invariant).
 pub fn execute_claim(
     deps: DepsMut,
@@ -91,6 +92,9 @@ pub fn execute_claim(
     let mut released = Uint128::zero();
     for (epoch, tally) in &epochs {
         let mut result = EPOCH_RESULTS.load(deps.storage, *epoch)?;
+        if result.expired {
+            continue;
+        }
         let reward = reward_of(&result, tally)?;
         let amount = reward.total()?;
         let payable = result.payable()?;

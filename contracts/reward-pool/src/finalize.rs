@@ -1,11 +1,43 @@
 //! `FinalizeEpoch`: fixes an epoch's multipliers and budget, in order, from class totals only.
-use cosmwasm_std::{Decimal, DepsMut, Env, Response, StdResult, Storage};
+use cosmwasm_std::{Decimal, DepsMut, Env, Response, StdResult, Storage, Uint128};
 
 use crate::error::ContractError;
 use crate::maths;
 use crate::state::{
-    params_for, totals_of, EpochResult, CONFIG, EPOCH_RESULTS, NEXT_TO_FINALIZE, RESERVED,
+    params_for, totals_of, EpochResult, CONFIG, EPOCH_RESULTS, NEXT_TO_EXPIRE, NEXT_TO_FINALIZE,
+    RESERVED,
 };
+
+/// Most epochs whose claim window closes in one `FinalizeEpoch` (bounded work; after governance
+/// shortens `claim_epochs`, the expiry catches up over a few finalizations).
+pub const MAX_EXPIRE_PER_FINALIZE: u64 = 4;
+
+/// Closes the claim window of the oldest open-window epochs once `claim_epochs` later epochs are
+/// finalized (epoch `x` expires when epoch `x + claim_epochs` is finalized), at most
+/// [`MAX_EXPIRE_PER_FINALIZE`] of them: marks them expired and returns the epochs expired and
+/// what they had reserved and nobody claimed (uopg), which goes back to the pool.
+pub fn expire_epochs(
+    store: &mut dyn Storage,
+    finalized: u64,
+    claim_epochs: u64,
+) -> Result<(u64, Uint128), ContractError> {
+    let mut next = NEXT_TO_EXPIRE.may_load(store)?.unwrap_or(0);
+    let mut expired = 0u64;
+    let mut released = Uint128::zero();
+    while expired < MAX_EXPIRE_PER_FINALIZE && next.saturating_add(claim_epochs) <= finalized {
+        let mut r = EPOCH_RESULTS.load(store, next)?;
+        // When every node has claimed, the dust was released by the last claim already.
+        if r.claimed_nodes < r.tallies {
+            released = released.checked_add(r.payable()?.checked_sub(r.paid)?)?;
+        }
+        r.expired = true;
+        EPOCH_RESULTS.save(store, next, &r)?;
+        next = next_epoch(next)?;
+        expired += 1;
+    }
+    NEXT_TO_EXPIRE.save(store, &next)?;
+    Ok((expired, released))
+}
 
 /// `S(e-1)`: community share of counted value in epoch `e - 1`; 0 for epoch 0 and for an epoch
 /// without traffic (so with no traffic the community boost is full).
@@ -35,7 +67,9 @@ pub fn multipliers_of(
 /// `m_commercial`, `m_community`, the budget `B = min(emission, balance - reserved)`, its parts
 /// `U` and `H`, the usage rate `rho = min(U / D, c_call / (m_max v_cap))` and the capped stipend
 /// total (DESIGN §4), and reserves what is awarded: the class usage rewards and the stipend
-/// awarded. The rest of `B` stays in the pool. Errors: `EpochOutOfOrder`, `EpochNotOver`.
+/// awarded. The rest of `B` stays in the pool. Then closes the claim window of epochs
+/// `claim_epochs` or more behind (see [`expire_epochs`]). Errors: `EpochOutOfOrder`,
+/// `EpochNotOver`.
 pub fn execute_finalize_epoch(
     deps: DepsMut,
     env: Env,
@@ -106,10 +140,15 @@ pub fn execute_finalize_epoch(
         commercial_usage_paid: Default::default(),
         community_usage_paid: Default::default(),
         stipend_paid: Default::default(),
+        expired: false,
     };
     let payable = result.payable()?;
     EPOCH_RESULTS.save(deps.storage, epoch, &result)?;
-    RESERVED.save(deps.storage, &reserved.checked_add(payable)?)?;
+    let (expired, released) = expire_epochs(deps.storage, epoch, params.claim_epochs)?;
+    RESERVED.save(
+        deps.storage,
+        &reserved.checked_add(payable)?.checked_sub(released)?,
+    )?;
     NEXT_TO_FINALIZE.save(deps.storage, &next_epoch(epoch)?)?;
 
     Ok(Response::new()
@@ -119,6 +158,8 @@ pub fn execute_finalize_epoch(
         .add_attribute("usage_budget", outcome.usage_budget)
         .add_attribute("stipend_budget", outcome.figures.stipend_budget)
         .add_attribute("reserved", payable)
+        .add_attribute("epochs_expired", expired.to_string())
+        .add_attribute("expired_released", released)
         .add_attribute("rate", outcome.figures.rate.as_decimal().to_string())
         .add_attribute("m_commercial", m_c.to_string())
         .add_attribute("m_community", m_m.to_string())

@@ -4,7 +4,7 @@
 //! 0.1 -> 0.2: every stored params entry (the one in force and any scheduled; one per governance
 //! update, so few) loses `payer_cap` and gains `v_cap` and `c_call` from the [`MigrateMsg`]
 //! (defaults [`DEFAULT_V_CAP`] and no per-call cap) and, per hardware class, a `stipend_cap` (the
-//! message's, else [`DEFAULT_STIPEND_CAP`]). The 0.1 per-payer contributions (namespace `pc`) are
+//! message's, else [`DEFAULT_STIPEND_CAP`]) and `claim_epochs` (else [`DEFAULT_CLAIM_EPOCHS`]). The 0.1 per-payer contributions (namespace `pc`) are
 //! no longer read: they stay as dead storage (deleting them would need an unbounded iteration).
 //! Epochs finalized by 0.1 keep their 0.1 maths (see `EpochResult`); an epoch open at migration
 //! keeps its recorded tallies (counted value = 0.1's payer-capped value) and an uncapped stipend.
@@ -12,7 +12,8 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Decimal, DepsMut, Order, Response, StdResult, Uint128};
 use cw_storage_plus::Map;
 use opg_core::msg::pool::{
-    HardwareWeight, MigrateMsg, RewardParams, DEFAULT_STIPEND_CAP, DEFAULT_V_CAP,
+    HardwareWeight, MigrateMsg, RewardParams, DEFAULT_CLAIM_EPOCHS, DEFAULT_STIPEND_CAP,
+    DEFAULT_V_CAP,
 };
 
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
@@ -78,6 +79,7 @@ pub fn upgrade_params(old: LegacyRewardParams, msg: &MigrateMsg) -> RewardParams
         alpha: old.alpha,
         v_cap: msg.v_cap.unwrap_or(Uint128::new(DEFAULT_V_CAP)),
         c_call: msg.c_call,
+        claim_epochs: msg.claim_epochs.unwrap_or(DEFAULT_CLAIM_EPOCHS),
         hardware_weights: old
             .hardware_weights
             .into_iter()

@@ -3,11 +3,12 @@
 //! Absolute bounds: `m_commercial in [0, 1]`, `m_community_max (M) in [1, 10]`,
 //! `target_share in (0, 1]`, `alpha in [0, 0.9]`, `v_cap in [1, 10^9]` micro-USD,
 //! `c_call in [1, 10^12]` uopg when set, hardware weights in `[0, 100]`, stipend caps in
-//! `[0, 10^15]` uopg, at most [`MAX_HARDWARE_CLASSES`] distinct non-empty classes.
+//! `[0, 10^15]` uopg, at most [`MAX_HARDWARE_CLASSES`] distinct non-empty classes,
+//! `claim_epochs in [1, 10_000]`.
 //!
 //! Step limit versus the params in force (one change moves each param by at most one step):
 //! * amounts and multipliers (`emission_per_epoch`, `m_commercial`, `m_community_max`, `v_cap`,
-//!   `c_call`, each class's `stipend_cap`): `old / 2 <= new <= 2 * old`. A zero or unset old value
+//!   `c_call`, each class's `stipend_cap`, `claim_epochs`): `old / 2 <= new <= 2 * old`. A zero or unset old value
 //!   ("not enabled yet") may move to any value within the absolute bounds; so `emission_per_epoch`,
 //!   `m_commercial` and `c_call` can never be turned off once on (halving never reaches zero), and
 //!   `c_call` cannot go from `Some` to `None`.
@@ -34,6 +35,8 @@ pub const MAX_V_CAP: u128 = 1_000_000_000;
 pub const MAX_C_CALL: u128 = 1_000_000_000_000;
 /// Maximum per-node stipend cap (uopg per epoch): 10^9 OPG.
 pub const MAX_STIPEND_CAP: u128 = 1_000_000_000_000_000;
+/// Longest claim window (epochs).
+pub const MAX_CLAIM_EPOCHS: u64 = 10_000;
 /// Largest change of `alpha` or `target_share` per update: 0.1.
 pub const MAX_SHARE_STEP: Decimal = Decimal::permille(100);
 /// Largest additive change of a hardware weight per update (beside x2 or /2): 1.
@@ -75,6 +78,12 @@ pub fn validate_bounds(p: &RewardParams) -> Result<(), ContractError> {
                 format!("must be in [1, {MAX_C_CALL}] uopg"),
             ));
         }
+    }
+    if p.claim_epochs == 0 || p.claim_epochs > MAX_CLAIM_EPOCHS {
+        return Err(out_of_bounds(
+            "claim_epochs",
+            format!("must be in [1, {MAX_CLAIM_EPOCHS}] epochs"),
+        ));
     }
     if p.hardware_weights.len() > MAX_HARDWARE_CLASSES {
         return Err(out_of_bounds(
@@ -224,6 +233,7 @@ pub fn validate_update(current: &RewardParams, new: &RewardParams) -> Result<(),
     )?;
     within_step("alpha", current.alpha, new.alpha, MAX_SHARE_STEP)?;
     within_factor_two("v_cap", current.v_cap, new.v_cap, Uint128::zero())?;
+    within_factor_two("claim_epochs", current.claim_epochs, new.claim_epochs, 0)?;
     match (current.c_call, new.c_call) {
         (Some(_), None) => {
             return Err(out_of_bounds(

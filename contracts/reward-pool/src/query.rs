@@ -7,7 +7,7 @@ use opg_core::msg::pool::{
     NodeRewardsResponse, ParamsResponse, PendingRewardsResponse, ScheduledParams,
 };
 
-use crate::claim::{tally_reward, unclaimed_epochs};
+use crate::claim::{reward_of, unclaimed_epochs};
 use crate::error::ContractError;
 use crate::finalize::multipliers_of;
 use crate::governance::schedule_epochs;
@@ -121,6 +121,7 @@ pub fn query_epoch_report(deps: Deps, epoch: u64) -> Result<EpochReport, Contrac
             stipend_unpaid: zero,
             c_call: params.c_call,
             v_cap: params.v_cap,
+            expired: false,
         });
     };
     let usage_awarded = r
@@ -158,6 +159,7 @@ pub fn query_epoch_report(deps: Deps, epoch: u64) -> Result<EpochReport, Contrac
         stipend_unpaid: r.stipend_budget.saturating_sub(stipend),
         c_call: r.c_call,
         v_cap: r.v_cap,
+        expired: r.expired,
     })
 }
 
@@ -184,11 +186,12 @@ pub fn query_node_rewards(
     let epochs = tallies
         .into_iter()
         .map(|(epoch, tally)| {
-            let reward = if epoch < next {
-                Some(tally_reward(deps.storage, epoch, &tally)?)
+            let result = if epoch < next {
+                Some(EPOCH_RESULTS.load(deps.storage, epoch)?)
             } else {
                 None
             };
+            let reward = result.as_ref().map(|r| reward_of(r, &tally)).transpose()?;
             let total = reward.as_ref().map(|r| r.total()).transpose()?;
             Ok(NodeEpochReward {
                 epoch,
@@ -201,6 +204,7 @@ pub fn query_node_rewards(
                 reward: total,
                 usage_reward: reward.map(|r| r.usage),
                 stipend_reward: reward.map(|r| r.stipend),
+                expired: result.is_some_and(|r| r.expired),
                 claimed: claimed_through.is_some_and(|c| epoch <= c),
             })
         })
@@ -208,7 +212,8 @@ pub fn query_node_rewards(
     Ok(NodeRewardsResponse { epochs })
 }
 
-/// Unclaimed rewards of the node's finalized epochs (the next 100 at most, as one claim could pay).
+/// Unclaimed rewards of the node's finalized epochs (the next 100 at most, as one claim could
+/// pay); expired epochs count for nothing.
 pub fn query_pending_rewards(
     deps: Deps,
     node_id: String,
@@ -216,7 +221,10 @@ pub fn query_pending_rewards(
     let epochs = unclaimed_epochs(deps.storage, &node_id, page_limit(Some(u32::MAX)))?;
     let mut amount = Uint128::zero();
     for (epoch, tally) in &epochs {
-        amount = amount.checked_add(tally_reward(deps.storage, *epoch, tally)?.total()?)?;
+        let result = EPOCH_RESULTS.load(deps.storage, *epoch)?;
+        if !result.expired {
+            amount = amount.checked_add(reward_of(&result, tally)?.total()?)?;
+        }
     }
     Ok(PendingRewardsResponse {
         amount,

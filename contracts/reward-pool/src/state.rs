@@ -29,6 +29,9 @@ pub const CONFIG: Item<Config> = Item::new("config");
 pub const NEXT_TO_FINALIZE: Item<u64> = Item::new("next_to_finalize");
 /// uopg reserved for finalized epochs and not yet paid out: unavailable to new budgets.
 pub const RESERVED: Item<Uint128> = Item::new("reserved");
+/// The oldest finalized epoch whose claim window has not been closed yet (see
+/// `finalize::expire_epochs`); absent = 0.
+pub const NEXT_TO_EXPIRE: Item<u64> = Item::new("next_to_expire");
 /// Params history: `from_epoch -> params`; the params of epoch `e` are the entry with the greatest
 /// `from_epoch <= e`.
 pub const PARAMS: Map<u64, RewardParams> = Map::new("params");
@@ -202,6 +205,10 @@ pub struct EpochResult {
     /// Stipend claimed (uopg).
     #[serde(default)]
     pub stipend_paid: Uint128,
+    /// The claim window passed: what was unclaimed went back to the pool; claims pay nothing
+    /// more for this epoch.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 impl EpochResult {

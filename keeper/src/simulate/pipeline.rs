@@ -46,6 +46,9 @@ pub const MAX_V_CAP: u128 = 1_000_000_000;
 /// The largest per-node stipend cap the pool accepts (uopg per epoch): no effective cap.
 pub const UNCAPPED_STIPEND_UOPG: u128 = 1_000_000_000_000_000;
 
+/// The longest claim window the pool accepts (epochs): no reward of a scenario expires.
+pub const MAX_CLAIM_EPOCHS: u64 = 10_000;
+
 /// The reward regime of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -121,6 +124,7 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             // per-payer cap serves as the per-call value cap; no per-call reward cap.
             v_cap: usd_to_micro(r.payer_cap_usd).clamp(Uint128::one(), Uint128::new(MAX_V_CAP)),
             c_call: None,
+            claim_epochs: MAX_CLAIM_EPOCHS,
             hardware_weights,
         },
         Mode::VolumeOnly => RewardParams {
@@ -131,6 +135,7 @@ pub fn reward_params(s: &Scenario, mode: Mode) -> RewardParams {
             alpha: decimal(0.0),
             v_cap: Uint128::new(MAX_V_CAP),
             c_call: None,
+            claim_epochs: MAX_CLAIM_EPOCHS,
             hardware_weights,
         },
     }

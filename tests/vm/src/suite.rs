@@ -113,6 +113,7 @@ pub fn default_params() -> RewardParams {
         alpha: Decimal::percent(10),
         v_cap: Uint128::new(1_000_000_000),
         c_call: None,
+        claim_epochs: 100,
         hardware_weights: vec![HardwareWeight {
             class: "h100".to_string(),
             weight: Decimal::one(),

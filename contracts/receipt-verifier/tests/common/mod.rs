@@ -204,6 +204,7 @@ fn pool_query(deps: Deps, _env: Env, msg: MockPoolQuery) -> StdResult<Binary> {
                 alpha: cosmwasm_std::Decimal::zero(),
                 v_cap,
                 c_call: None,
+                claim_epochs: 100,
                 hardware_weights: vec![HardwareWeight {
                     class: "h100".into(),
                     weight: cosmwasm_std::Decimal::one(),

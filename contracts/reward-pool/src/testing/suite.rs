@@ -30,7 +30,8 @@ pub fn dec(s: &str) -> Decimal {
 
 /// Default params: emission 1_000_000 uopg, m_c = 1, M = 3, S* = 0.5, alpha = 0.2,
 /// v_cap = 10^9 micro-USD (no test call reaches it), no per-call cap `c_call`, h100 = 1.5 and
-/// rtx4090 = 1 with stipend caps of 10^9 uopg (never binding at this emission).
+/// rtx4090 = 1 with stipend caps of 10^9 uopg (never binding at this emission), claim window
+/// 10,000 epochs (nothing expires unless a test says so).
 pub fn default_params() -> RewardParams {
     RewardParams {
         emission_per_epoch: Uint128::new(1_000_000),
@@ -40,6 +41,7 @@ pub fn default_params() -> RewardParams {
         alpha: dec("0.2"),
         v_cap: Uint128::new(DEFAULT_TEST_V_CAP),
         c_call: None,
+        claim_epochs: 10_000,
         hardware_weights: vec![
             HardwareWeight {
                 class: "h100".into(),

@@ -164,3 +164,57 @@ fn node_rewards_paginates() {
     assert!(s.node_rewards("nobody", None, None).epochs.is_empty());
     assert!(page.epochs[0].reward == Some(Uint128::new(800_000)));
 }
+
+/// Issue 13, locked dust and reserves: with `claim_epochs = 2`, what an epoch reserved and a node
+/// never claimed goes back to the pool once 2 later epochs are finalized (before, it stayed
+/// reserved forever and shrank every later budget); a late claim pays nothing for it, and an
+/// epoch fully claimed is not released twice.
+#[test]
+fn unclaimed_rewards_expire_back_to_the_pool_after_claim_epochs() {
+    let mut params = default_params();
+    params.claim_epochs = 2;
+    let mut s = Suite::with_params(params);
+    s.fund(10_000_000).unwrap();
+    s.in_epoch(0);
+    s.record(
+        vec![usage(0, "proxy-1", 1, 10), usage(0, "proxy-2", 1, 10)],
+        vec![],
+    )
+    .unwrap();
+    s.in_epoch(1);
+    s.record(vec![usage(1, "proxy-1", 1, 10)], vec![]).unwrap();
+    s.close(0);
+    // U = 800_000: 400_000 each; proxy-1 claims, proxy-2 never does.
+    s.claim("proxy-1", Some(1)).unwrap();
+    assert_eq!(s.config().reserved, Uint128::new(400_000));
+    s.close(1);
+    // Epoch 1 (800_000 to proxy-1), claimed at once: the epoch is fully claimed.
+    s.claim("proxy-1", None).unwrap();
+    assert_eq!(s.config().reserved, Uint128::new(400_000));
+    assert!(!s.report(0).expired);
+    assert_eq!(s.pending("proxy-2").amount, Uint128::new(400_000));
+
+    // Finalizing epoch 2 closes epoch 0's window: proxy-2's 400_000 go back to the pool.
+    s.after_grace(2);
+    let res = s.finalize(2).unwrap();
+    assert_eq!(attr(&res, "epochs_expired"), "1");
+    assert_eq!(attr(&res, "expired_released"), "400000");
+    assert_eq!(s.config().reserved, Uint128::zero());
+    assert!(s.report(0).expired);
+    assert!(s.node_rewards("proxy-2", None, None).epochs[0].expired);
+    assert_eq!(s.pending("proxy-2").amount, Uint128::zero());
+    let op2 = s.operator("proxy-2");
+    let res = s.claim("proxy-2", None).unwrap();
+    assert_eq!(attr(&res, "amount"), "0");
+    assert_eq!(s.balance(&op2), 0);
+    assert_eq!(s.report(0).paid, Uint128::new(400_000));
+
+    // Epoch 1 expires at the next finalize, with nothing left to release.
+    s.after_grace(3);
+    let res = s.finalize(3).unwrap();
+    assert_eq!(attr(&res, "expired_released"), "0");
+    assert!(s.report(1).expired);
+    assert_eq!(s.config().reserved, Uint128::zero());
+    // The pool holds all that was not paid: 10_000_000 - 400_000 - 800_000.
+    assert_eq!(s.balance(&s.pool.clone()), 8_800_000);
+}

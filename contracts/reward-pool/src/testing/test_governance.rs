@@ -144,6 +144,8 @@ fn params_bounds() {
         ("v_cap", Box::new(|p| p.v_cap = Uint128::zero())),
         ("v_cap", Box::new(|p| p.v_cap = Uint128::new(1_000_000_001))),
         ("c_call", Box::new(|p| p.c_call = Some(Uint128::zero()))),
+        ("claim_epochs", Box::new(|p| p.claim_epochs = 0)),
+        ("claim_epochs", Box::new(|p| p.claim_epochs = 10_001)),
         (
             "c_call",
             Box::new(|p| p.c_call = Some(Uint128::new(1_000_000_000_001))),
@@ -206,6 +208,7 @@ fn params_bounds() {
         ("alpha", Box::new(|p| p.alpha = dec("0.300000000000000001"))),
         ("alpha", Box::new(|p| p.alpha = dec("0.09"))),
         ("v_cap", Box::new(|p| p.v_cap = Uint128::new(499_999_999))),
+        ("claim_epochs", Box::new(|p| p.claim_epochs = 4_999)),
         (
             "hardware_weights.h100.weight",
             Box::new(|p| p.hardware_weights[0].weight = dec("3.01")),
@@ -256,6 +259,7 @@ fn params_bounds() {
     p.alpha = dec("0.3");
     p.target_share = dec("0.4");
     p.c_call = Some(Uint128::new(1_000_000_000_000));
+    p.claim_epochs = 5_000;
     p.hardware_weights = vec![
         HardwareWeight {
             class: "h100".into(),
@@ -275,6 +279,7 @@ fn params_bounds() {
     edge.target_share = Decimal::one();
     edge.v_cap = Uint128::one();
     edge.c_call = Some(Uint128::one());
+    edge.claim_epochs = 1;
     edge.hardware_weights = (0..32)
         .map(|i| HardwareWeight {
             class: format!("c{i}"),

@@ -269,6 +269,7 @@ fn migrate_from_0_1_maps_params_and_keeps_old_epochs_payable() {
             class: "h100".into(),
             stipend_cap: Uint128::new(5_000),
         }]),
+        claim_epochs: Some(50),
     };
     let res = migrate(deps.as_mut(), mock_env(), msg).unwrap();
     let attr = |k: &str| {
@@ -291,6 +292,7 @@ fn migrate_from_0_1_maps_params_and_keeps_old_epochs_payable() {
         alpha: dec("0.2"),
         v_cap: Uint128::new(2_000_000),
         c_call: Some(Uint128::new(1_000)),
+        claim_epochs: 50,
         hardware_weights: vec![
             HardwareWeight {
                 class: "h100".into(),

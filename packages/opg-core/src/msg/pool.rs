@@ -46,6 +46,12 @@ pub struct RewardParams {
     /// Stipend weight and per-node cap per hardware class (unknown classes weigh 0). At most 32
     /// distinct non-empty classes.
     pub hardware_weights: Vec<HardwareWeight>,
+    /// Claim window in epochs, in `[1, 10_000]`: once `claim_epochs` later epochs are finalized,
+    /// what an epoch's nodes left unclaimed (and its rounding dust) expires back to the pool,
+    /// so a node that never claims cannot lock funds forever. Applied when an epoch is
+    /// finalized, with the value of that epoch's params (at most 4 epochs expire per finalize).
+    /// Step: x2 or /2.
+    pub claim_epochs: u64,
 }
 
 /// The stipend weight and cap of a hardware class.
@@ -349,6 +355,9 @@ pub struct EpochReport {
     pub c_call: Option<Uint128>,
     /// `v_cap` in force for the epoch (micro-USD).
     pub v_cap: Uint128,
+    /// Whether the claim window of the epoch has passed: what was unclaimed went back to the
+    /// pool and claims pay nothing more for it.
+    pub expired: bool,
 }
 
 /// A node's figures in one epoch.
@@ -374,6 +383,8 @@ pub struct NodeEpochReward {
     pub usage_reward: Option<Uint128>,
     /// Stipend part of the reward (uopg) if finalized.
     pub stipend_reward: Option<Uint128>,
+    /// The epoch's claim window has passed: if not claimed, the reward went back to the pool.
+    pub expired: bool,
     /// Claimed.
     pub claimed: bool,
 }
@@ -408,6 +419,8 @@ pub struct MigrateMsg {
     /// `stipend_cap` (uopg) per hardware class for migrated params; classes not listed get
     /// [`DEFAULT_STIPEND_CAP`] (no effective cap, the 0.1 behaviour).
     pub stipend_caps: Option<Vec<StipendCap>>,
+    /// `claim_epochs` for migrated params; default [`DEFAULT_CLAIM_EPOCHS`].
+    pub claim_epochs: Option<u64>,
 }
 
 /// A class's stipend cap in a [`MigrateMsg`].
@@ -420,6 +433,9 @@ pub struct StipendCap {
     pub stipend_cap: Uint128,
 }
 
+/// Default `claim_epochs` of migrated params: 10,000 epochs, the maximum (over 27 years of daily
+/// epochs: as good as the 0.1 behaviour of never expiring, and lowered by governance in steps).
+pub const DEFAULT_CLAIM_EPOCHS: u64 = 10_000;
 /// Default `v_cap` of migrated params: $1.00 (1,000,000 micro-USD) per call.
 pub const DEFAULT_V_CAP: u128 = 1_000_000;
 /// Default per-class `stipend_cap` of migrated params: `10^15` uopg, the maximum (no effective
@@ -445,6 +461,7 @@ mod tests {
                 weight: Decimal::one(),
                 stipend_cap: Uint128::new(3),
             }],
+            claim_epochs: 4,
         }
     }
 
@@ -541,7 +558,8 @@ mod tests {
     /// type says it itself.
     #[test]
     fn unknown_fields_are_refused_with_their_name() {
-        let cases: [(&str, fn(&[u8]) -> String); 5] = [
+        type Decode = fn(&[u8]) -> String;
+        let cases: [(&str, Decode); 5] = [
             (r#"{"finalize_epoch":{"epoch":0,"extra":1}}"#, |j| {
                 from_json::<ExecuteMsg>(j).unwrap_err().to_string()
             }),
