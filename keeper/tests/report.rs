@@ -258,7 +258,7 @@ fn opg_report_reads_a_keeper_home() {
     }
     let csv = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
     assert!(
-        csv.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false\n"),
+        csv.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false,false\n"),
         "{csv}"
     );
 

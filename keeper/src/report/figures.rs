@@ -107,12 +107,22 @@ pub fn rate(d: Decimal, denom: &str) -> String {
     }
 }
 
+/// Whether a node's epoch reward was claimed: `yes`, `no`, or `expired` (the claim window
+/// passed unclaimed: the reward went back to the pool).
+pub fn claimed_word(claimed: bool, expired: bool) -> &'static str {
+    match (claimed, expired) {
+        (true, _) => "yes",
+        (false, true) => "expired",
+        (false, false) => "no",
+    }
+}
+
 /// Epoch status word.
 pub fn status(f: &EpochFigures) -> &'static str {
-    if f.report.finalized {
-        "finalized"
-    } else {
-        "open"
+    match (f.report.finalized, f.report.expired) {
+        (true, true) => "claim window over",
+        (true, false) => "finalized",
+        (false, _) => "open",
     }
 }
 
@@ -201,7 +211,7 @@ pub fn render_table(fig: &Figures) -> String {
             n.reward
                 .map(|v| tokens(v, denom))
                 .unwrap_or_else(|| "not final".into()),
-            if n.claimed { "yes" } else { "no" },
+            claimed_word(n.claimed, n.expired),
         );
     }
     if fig.nodes_total > fig.nodes.len() {
@@ -222,7 +232,7 @@ community_calls,community_raw_value_micro_usd,community_counted_value_micro_usd,
 community_usage_rewards_uopg,community_stipend_uopg,live_local_nodes,usage_awarded_uopg,\
 stipend_awarded_uopg,left_in_pool_uopg,paid_uopg,unclaimed_uopg,rate_uopg_per_micro_usd,\
 usage_budget_uopg,stipend_budget_uopg,usage_unpaid_uopg,stipend_unpaid_uopg,usage_paid_uopg,\
-stipend_paid_uopg,c_call_uopg,v_cap_micro_usd";
+stipend_paid_uopg,c_call_uopg,v_cap_micro_usd,expired,expired_unclaimed_uopg";
 
 /// One CSV line per epoch (ascending), raw integers and exact decimals, with a header line;
 /// `c_call_uopg` is empty when no per-call cap is in force.
@@ -233,7 +243,7 @@ pub fn epochs_csv(fig: &Figures) -> String {
         let r = &f.report;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.epoch,
             r.finalized,
             r.budget,
@@ -267,6 +277,8 @@ pub fn epochs_csv(fig: &Figures) -> String {
             f.split.stipend_paid,
             r.c_call.map(|c| c.to_string()).unwrap_or_default(),
             r.v_cap,
+            r.expired,
+            f.split.expired_unclaimed,
         );
     }
     s
@@ -275,7 +287,7 @@ pub fn epochs_csv(fig: &Figures) -> String {
 /// Header of [`nodes_csv`].
 pub const NODES_CSV_HEADER: &str = "epoch,node_id,kind,provenance,calls,raw_value_micro_usd,\
 counted_value_micro_usd,live,hardware_class,reward_uopg,usage_reward_uopg,stipend_reward_uopg,\
-claimed";
+claimed,expired";
 
 /// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
 pub fn csv_field(v: &str) -> String {
@@ -294,7 +306,7 @@ pub fn nodes_csv(fig: &Figures) -> String {
         let n = &r.reward;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             n.epoch,
             csv_field(&r.node_id),
             r.kind,
@@ -308,6 +320,7 @@ pub fn nodes_csv(fig: &Figures) -> String {
             n.usage_reward.map(|v| v.to_string()).unwrap_or_default(),
             n.stipend_reward.map(|v| v.to_string()).unwrap_or_default(),
             n.claimed,
+            n.expired,
         );
     }
     s

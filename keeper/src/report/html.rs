@@ -244,10 +244,10 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
         s,
         "<section aria-labelledby=\"{id}-h\" data-epoch=\"{e}\">\n<h2 id=\"{id}-h\">Epoch {e}: \
          {}</h2>",
-        if r.finalized {
-            "finalized"
-        } else {
-            "open (figures so far; budget and rewards are fixed at finalization)"
+        match (r.finalized, r.expired) {
+            (true, false) => "finalized",
+            (true, true) => "finalized, claim window over",
+            (false, _) => "open (figures so far; budget and rewards are fixed at finalization)",
         }
     );
     let _ = writeln!(
@@ -384,6 +384,11 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
         ("stipend claimed", "stipend_paid", d.split.stipend_paid),
         ("claimed so far", "paid", r.paid),
         ("awarded, not claimed yet", "unclaimed", d.split.unclaimed),
+        (
+            "never claimed, back to the pool (claim window over)",
+            "expired_unclaimed",
+            d.split.expired_unclaimed,
+        ),
     ] {
         let _ = write!(s, "<tr><th scope=\"row\">{label}</th>");
         td(s, field, v, &tokens(v, denom));
@@ -481,7 +486,7 @@ fn epoch_detail(s: &mut String, f: &Figures, d: &EpochFigures, main: bool) {
             let _ = writeln!(
                 s,
                 "<td class=\"text\">{}</td></tr>",
-                if n.claimed { "yes" } else { "no" }
+                super::figures::claimed_word(n.claimed, n.expired)
             );
         }
         s.push_str("</tbody>\n</table></div>\n");
@@ -587,6 +592,10 @@ pub fn params_rows(p: &RewardParams, denom: &str) -> Vec<(String, String)> {
                 .unwrap_or_else(|| "no cap (volume-only)".into()),
         ),
     ];
+    v.push((
+        "claim window".into(),
+        format!("{} finalized epochs", thousands(p.claim_epochs.into())),
+    ));
     for h in &p.hardware_weights {
         v.push((
             format!("hardware class {}: stipend weight", h.class),

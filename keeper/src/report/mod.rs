@@ -121,8 +121,11 @@ pub struct Split {
     pub usage_paid: Uint128,
     /// Stipend claimed so far, both classes (uopg).
     pub stipend_paid: Uint128,
-    /// `awarded - paid`: awarded but not claimed yet (uopg).
+    /// `awarded - paid` while the claim window is open: awarded, still claimable (uopg).
     pub unclaimed: Uint128,
+    /// `awarded - paid` once the claim window passed (`expired`): never claimed, gone back to the
+    /// pool (uopg).
+    pub expired_unclaimed: Uint128,
 }
 
 impl Split {
@@ -157,7 +160,16 @@ impl Split {
                 .commercial
                 .stipend_paid
                 .saturating_add(r.community.stipend_paid),
-            unclaimed: awarded.saturating_sub(r.paid),
+            unclaimed: if r.expired {
+                Uint128::zero()
+            } else {
+                awarded.saturating_sub(r.paid)
+            },
+            expired_unclaimed: if r.expired {
+                awarded.saturating_sub(r.paid)
+            } else {
+                Uint128::zero()
+            },
         }
     }
 }

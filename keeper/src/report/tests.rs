@@ -58,6 +58,7 @@ fn hand_report() -> EpochReport {
         stipend_unpaid: Uint128::zero(),
         c_call: None,
         v_cap: Uint128::new(10_000_000),
+        expired: false,
     }
 }
 
@@ -75,6 +76,7 @@ fn params() -> RewardParams {
             weight: Decimal::one(),
             stipend_cap: Uint128::new(1_000_000_000),
         }],
+        claim_epochs: 30,
     }
 }
 
@@ -141,6 +143,7 @@ fn row(
             usage_reward: reward.map(|r| Uint128::new(r.min(400_000_000))),
             stipend_reward: reward.map(|r| Uint128::new(r.saturating_sub(400_000_000))),
             claimed: node == "proxy-1",
+            expired: false,
         },
     }
 }
@@ -160,6 +163,14 @@ fn split_of_the_hand_computed_epoch() {
     assert_eq!(s.unclaimed, Uint128::new(600_000_000));
     assert_eq!(s.usage_paid, Uint128::new(400_000_000));
     assert_eq!(s.stipend_paid, Uint128::zero());
+    assert_eq!(s.expired_unclaimed, Uint128::zero());
+
+    // once the claim window passed, local-1's unclaimed 6e8 went back to the pool
+    let mut r = hand_report();
+    r.expired = true;
+    let s = Split::of(&r);
+    assert_eq!(s.unclaimed, Uint128::zero());
+    assert_eq!(s.expired_unclaimed, Uint128::new(600_000_000));
 }
 
 #[test]
@@ -234,6 +245,7 @@ fn split_of_an_empty_open_epoch_is_zero() {
         stipend_unpaid: Uint128::zero(),
         c_call: None,
         v_cap: Uint128::new(1_000_000),
+        expired: false,
     };
     assert_eq!(Split::of(&r), Split::default());
 }
@@ -309,7 +321,7 @@ fn table_csv_and_json_show_the_pool_figures() {
     assert_eq!(cell("usage_paid_uopg"), "400000000");
     let nodes = nodes_csv(&f);
     assert!(
-        nodes.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false\n"),
+        nodes.contains("\n0,local-1,local,community,1,500000,500000,true,h100,600000000,400000000,200000000,false,false\n"),
         "{nodes}"
     );
 
