@@ -1,15 +1,18 @@
 //! # reward-pool
 //!
-//! The opg reward pool (DESIGN §4): epochs, per-node usage tallies with a per-payer cap,
-//! provenance multipliers with a bootstrap taper for community usage, a hardware stipend for live
-//! local nodes, lazy pull-based claims and per-epoch transparency reports. Messages are in
-//! [`opg_core::msg::pool`].
+//! The opg reward pool (DESIGN §4, rewards v2): epochs, per-node usage tallies of calls, raw and
+//! counted value (each call counts `min(value, v_cap)`; no per-payer state), provenance
+//! multipliers with a bootstrap taper for community usage, a capped hardware stipend for live
+//! local nodes, lazy pull-based claims with a claim window, and per-epoch transparency reports.
+//! Messages are in [`opg_core::msg::pool`].
 //!
-//! Reward of node `n` in epoch `e` (uopg, rounded down):
-//! `floor(U * m(n) eff(n) / D) + floor(H * hw(n) / W)`, with `B = min(emission, balance - reserved)`,
-//! `H = floor(alpha B)` if some live local node has weight (else 0), `U = B - floor(alpha B)` if
-//! `D = m_c EffC + m_m EffM > 0` (else 0); `U + H` is reserved at finalization and every payout is
-//! checked against it. The maths is in [`maths`], pure and property-tested.
+//! Reward of node `n` in epoch `e` (uopg, rounded down): `usage(n) + stipend(n)` with
+//! `B = min(emission, balance - reserved)`, `U = floor((1 - alpha) B)`, `H = floor(alpha B)`,
+//! `D = m_c EffC + m_m EffM`, the rate `rho = min(U / D, c_call / (m_max v_cap))`,
+//! `usage(n) = floor(rho m(n) eff(n))` and `stipend(n) = min(floor(H hw(n) / W), stipend_cap)`.
+//! What the classes are awarded is reserved at finalization and every payout is checked against
+//! it; the rest of `B` stays in the pool, and so does what is unclaimed `claim_epochs` later.
+//! No call earns more than `c_call`. The maths is in [`maths`], pure and property-tested.
 pub mod claim;
 pub mod contract;
 pub mod error;
