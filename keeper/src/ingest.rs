@@ -334,6 +334,8 @@ async fn metrics(State(k): State<Arc<Keeper>>) -> Response {
 pub fn router(keeper: Arc<Keeper>) -> Router {
     let s = keeper.config().server.clone();
     let bucket = Arc::new(TokenBucket::new(s.requests_per_second, s.burst));
+    // the transparency page (issue 18): `GET /`, `GET /epochs/{e}`
+    let pages = crate::report::web::routes(keeper.chain().clone());
     Router::new()
         .route("/v1/receipts", post(post_receipts))
         .route("/v1/receipts/{payer}/{nonce}", get(get_receipt))
@@ -342,6 +344,7 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .route("/metrics", get(metrics))
         .with_state(keeper)
         .merge(crate::facilitator::routes())
+        .merge(pages)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))
         .layer(middleware::from_fn_with_state(bucket, rate_limit))

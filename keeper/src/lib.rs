@@ -17,6 +17,7 @@
 //! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
 //! * [`devnet`]: `opg devnet`, a single-node development chain over the embedded chain.
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
+//! * [`report`]: the pool's transparency figures: `opg report`, the keeper's page, charts.
 //! * [`tx`]: Cosmos SDK transactions offline: mnemonic keys, CosmWasm messages, SIGN_MODE_DIRECT.
 pub mod batcher;
 pub mod bench;
@@ -29,6 +30,7 @@ pub mod genesis;
 pub mod ingest;
 pub mod loadgen;
 pub mod metrics;
+pub mod report;
 pub mod service;
 pub mod simulate;
 pub mod store;

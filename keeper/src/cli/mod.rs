@@ -10,6 +10,7 @@ pub mod keeper;
 pub mod loadgen;
 pub mod node;
 pub mod query;
+pub mod report;
 pub mod simulate;
 pub mod tx;
 pub mod x402;
@@ -65,6 +66,8 @@ pub enum Command {
     Gov(gov::GovArgs),
     /// Query epochs, nodes, receipts and multipliers on a cosmos chain.
     Query(query::QueryArgs),
+    /// The pool's split by provenance per epoch and rewards per node: table, JSON, CSV, SVG, HTML.
+    Report(report::ReportArgs),
 }
 
 /// Installs the tracing subscriber (stderr).
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node(args) => node::run(args),
         Command::Gov(args) => gov::run(args),
         Command::Query(args) => query::run(args),
+        Command::Report(args) => report::run(args),
         Command::Devnet(args) => {
             init_logging(cli.log_format);
             devnet::run(args)

@@ -271,6 +271,7 @@ pub fn write_outputs(
         ),
         &series,
     )?;
+    crate::report::write_simulated_page(dir, &s.name, &outcome.provenance)?;
     Ok((json_path, svg_path))
 }
 

@@ -86,6 +86,9 @@ pub struct ModeRun {
     pub emission: Uint128,
     /// Per epoch.
     pub readings: Vec<EpochReading>,
+    /// The pool's transparency figures of every epoch, read after the last claim (the page
+    /// `report.html`, [`crate::report`]).
+    pub pool: Option<crate::report::Figures>,
 }
 
 impl ModeRun {
@@ -439,6 +442,7 @@ pub fn run_mode(
         receipts_rejected: 0,
         emission: g.params.emission_per_epoch,
         readings: Vec::with_capacity(epochs as usize),
+        pool: None,
     };
     let mut ingest_rejected = 0u64;
     for epoch in 0..epochs {
@@ -510,6 +514,7 @@ pub fn run_mode(
             run.receipts_accepted
         );
     }
+    run.pool = Some(crate::report::simulated(chain.as_ref(), epochs)?);
     Ok(run)
 }
 
