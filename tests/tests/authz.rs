@@ -144,59 +144,59 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry AddModel",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::AddModel {
+            msg: v(&registry::ExecuteMsg::AddModel(registry::AddModelMsg {
                 id: "openai/o3".into(),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry RemoveModel",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveModel {
+            msg: v(&registry::ExecuteMsg::RemoveModel(registry::RemoveModelMsg {
                 id: GPT_MINI.into(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry AddAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::AddAttester {
+            msg: v(&registry::ExecuteMsg::AddAttester(registry::AddAttesterMsg {
                 address: attester2.clone(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry RemoveAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveAttester { address: attester2 }),
+            msg: v(&registry::ExecuteMsg::RemoveAttester(registry::RemoveAttesterMsg { address: attester2 })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Jail",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Jail {
+            msg: v(&registry::ExecuteMsg::Jail(registry::JailMsg {
                 node_id: "proxy-b".into(),
                 reason: "authz test".into(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Unjail",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Unjail {
+            msg: v(&registry::ExecuteMsg::Unjail(registry::UnjailMsg {
                 node_id: "proxy-b".into(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Slash",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Slash {
+            msg: v(&registry::ExecuteMsg::Slash(registry::SlashMsg {
                 node_id: "local-a".into(),
                 fraction: Decimal::percent(10),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
@@ -214,7 +214,7 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry UpdateNode",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::UpdateNode {
+            msg: v(&registry::ExecuteMsg::UpdateNode(registry::UpdateNodeMsg {
                 node_id: "proxy-a".into(),
                 key: None,
                 pay_to: None,
@@ -222,7 +222,7 @@ fn only_the_rightful_sender_succeeds() {
                 models: None,
                 upstream: None,
                 attestation: None,
-            }),
+            })),
             rightful: Who::Operator,
         },
         // ---- receipt-verifier, governance
@@ -284,9 +284,9 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry Deregister",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Deregister {
+            msg: v(&registry::ExecuteMsg::Deregister(registry::DeregisterMsg {
                 node_id: "proxy-a".into(),
-            }),
+            })),
             rightful: Who::Operator,
         },
     ];
@@ -306,9 +306,9 @@ fn only_the_rightful_sender_succeeds() {
         &Case {
             name: "registry WithdrawBond",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::WithdrawBond {
+            msg: v(&registry::ExecuteMsg::WithdrawBond(registry::WithdrawBondMsg {
                 node_id: "proxy-a".into(),
-            }),
+            })),
             rightful: Who::Operator,
         },
     );

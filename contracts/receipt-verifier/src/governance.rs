@@ -1,5 +1,6 @@
 //! Config changes by governance (`UpdateConfig`) and by chain governance (`sudo`).
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
+use opg_core::msg::verifier::UpdateConfigMsg;
 use opg_core::types::NetworkConfig;
 
 use crate::error::ContractError;
@@ -19,6 +20,18 @@ pub struct ConfigUpdate {
     pub require_settlement: Option<bool>,
     /// Batch bound (1..=500).
     pub max_batch: Option<u32>,
+}
+
+impl From<UpdateConfigMsg> for ConfigUpdate {
+    fn from(m: UpdateConfigMsg) -> Self {
+        ConfigUpdate {
+            governance: m.governance,
+            networks: m.networks,
+            facilitators: m.facilitators,
+            require_settlement: m.require_settlement,
+            max_batch: m.max_batch,
+        }
+    }
 }
 
 /// `ExecuteMsg::UpdateConfig`: governance only. Errors: `Unauthorized { sender }` and the

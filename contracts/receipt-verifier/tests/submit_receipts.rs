@@ -71,6 +71,44 @@ fn one_bad_receipt_is_rejected_with_its_reason_while_the_others_are_accepted() {
     assert!(s.status(&good_a.payer.address(), &good_a.nonce).consumed);
 }
 
+#[test]
+fn a_withdrawn_nodes_receipt_is_rejected_while_the_rest_of_the_batch_lands() {
+    let mut s = Suite::new();
+    s.set_node_status(PROXY_2, NodeStatus::Withdrawn);
+    let good_a = s.spec();
+    let mut withdrawn = s.spec();
+    withdrawn.node = PROXY_2;
+    let good_b = s.local_spec();
+    let receipts = vec![
+        s.receipt(&good_a),
+        s.receipt(&withdrawn),
+        s.receipt(&good_b),
+    ];
+
+    let (data, res) = s.submit(receipts, vec![]).unwrap();
+
+    assert_eq!(reasons(&data), vec!["accepted", "node_withdrawn", "accepted"]);
+    assert_eq!((data.accepted, data.rejected), (2, 1));
+    assert_eq!(attr(&res, "rejected_1").as_deref(), Some("node_withdrawn"));
+    assert!(!s.status(&withdrawn.payer.address(), &withdrawn.nonce).consumed);
+    // The pool hears of the two accepted receipts only.
+    let recorded = s.recorded();
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0]
+        .entries
+        .iter()
+        .all(|e| e.node_id != PROXY_2 && e.calls == 1));
+    // A withdrawn node's heartbeat is refused the same way.
+    let heartbeat_node = LOCAL;
+    s.set_node_status(heartbeat_node, NodeStatus::Withdrawn);
+    let t = s.now();
+    let heartbeat = s.heartbeat(heartbeat_node, t);
+    let spec = s.spec();
+    let receipt = s.receipt(&spec);
+    let (data, _) = s.submit(vec![receipt], vec![heartbeat]).unwrap();
+    assert_eq!(data.heartbeats[0].rejected.as_deref(), Some("node_withdrawn"));
+}
+
 /// Submits one receipt alone and returns its reason.
 fn reason_of(s: &mut Suite, spec: &Spec) -> String {
     let receipt = s.receipt(spec);
@@ -134,13 +172,10 @@ fn settlement_rejections() {
     let gov = s.governance.clone();
     s.execute(
         &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
+        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             require_settlement: Some(false),
-            max_batch: None,
-        },
+            ..Default::default()
+        }),
     )
     .unwrap();
     let mut unsettled = s.spec();
@@ -420,13 +455,10 @@ fn batch_bounds() {
     let gov = s.governance.clone();
     s.execute(
         &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
+        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             max_batch: Some(2),
-        },
+            ..Default::default()
+        }),
     )
     .unwrap();
     let specs = [s.spec(), s.spec()];
@@ -453,13 +485,10 @@ fn batches_naming_more_than_256_nodes_query_the_registry_in_chunks() {
     let gov = s.governance.clone();
     s.execute(
         &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
+        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             max_batch: Some(500),
-        },
+            ..Default::default()
+        }),
     )
     .unwrap();
     let now = s.now();

@@ -12,13 +12,13 @@ fn update(
     require_settlement: Option<bool>,
     max_batch: Option<u32>,
 ) -> ExecuteMsg {
-    ExecuteMsg::UpdateConfig {
+    ExecuteMsg::UpdateConfig(UpdateConfigMsg {
         governance,
-        networks: None,
         facilitators,
         require_settlement,
         max_batch,
-    }
+        ..Default::default()
+    })
 }
 
 fn config(s: &Suite) -> ConfigResponse {
@@ -124,13 +124,10 @@ fn updates_are_validated() {
     assert_eq!(
         s.execute(
             &gov,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
+            &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
                 networks: Some(networks),
-                facilitators: None,
-                require_settlement: None,
-                max_batch: None,
-            }
+                ..Default::default()
+            })
         )
         .unwrap_err(),
         ContractError::DuplicateChainId { chain_id: CHAIN_ID }
@@ -148,13 +145,10 @@ fn removing_a_network_rejects_its_payments() {
     s.app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
-                governance: None,
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 networks: Some(vec![]),
-                facilitators: None,
-                require_settlement: None,
-                max_batch: None,
-            },
+                ..Default::default()
+            }),
         )
         .unwrap();
     assert_eq!(s.verify(&r).reason.as_deref(), Some("invalid_network"));
@@ -167,13 +161,12 @@ fn sudo_updates_without_sender_and_validates() {
     s.app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 governance: Some(new_gov.to_string()),
-                networks: None,
-                facilitators: None,
                 require_settlement: Some(false),
                 max_batch: Some(1),
-            },
+                ..Default::default()
+            }),
         )
         .unwrap();
     let cfg = config(&s);
@@ -185,13 +178,10 @@ fn sudo_updates_without_sender_and_validates() {
         .app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 max_batch: Some(501),
-            },
+                ..Default::default()
+            }),
         )
         .unwrap_err();
     assert_eq!(

@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 
 use cosmwasm_std::{Addr, BlockInfo, Coin, Timestamp, Uint128};
 use cw_multi_test::{App, AppBuilder, ContractWrapper, Executor};
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::pool::{
     ConfigResponse as PoolConfig, EpochReport, ExecuteMsg as PoolExecuteMsg,
     InstantiateMsg as PoolInstantiateMsg, QueryMsg as PoolQueryMsg,
@@ -379,11 +380,11 @@ fn apply_genesis(
             app,
             &gov,
             &registry,
-            &RegistryExecuteMsg::AddModel {
+            &RegistryExecuteMsg::AddModel(AddModelMsg {
                 id: m.id.clone(),
                 provenance: m.provenance,
                 weights_digest,
-            },
+            }),
             &[],
             &format!("AddModel {}", m.id),
         )?;
@@ -392,9 +393,9 @@ fn apply_genesis(
         app,
         &gov,
         &registry,
-        &RegistryExecuteMsg::AddAttester {
+        &RegistryExecuteMsg::AddAttester(AddAttesterMsg {
             address: keys.attester.address(),
-        },
+        }),
         &[],
         "AddAttester",
     )?;
@@ -434,7 +435,7 @@ fn apply_genesis(
             app,
             &operator,
             &registry,
-            &RegistryExecuteMsg::Register {
+            &RegistryExecuteMsg::Register(RegisterMsg {
                 node_id: n.id.clone(),
                 kind,
                 key,
@@ -444,7 +445,7 @@ fn apply_genesis(
                     .clone()
                     .unwrap_or_else(|| format!("http://{}.invalid", n.id)),
                 models: n.models.clone(),
-            },
+            }),
             &[Coin::new(bond, g.denom.clone())],
             &format!("Register {}", n.id),
         )?;

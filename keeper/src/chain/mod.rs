@@ -5,6 +5,7 @@
 //! Methods are blocking and the trait is `Send + Sync`; the async HTTP server calls them inside
 //! `tokio::task::spawn_blocking`.
 use cosmwasm_std::Binary;
+use opg_core::msg::verifier::{SubmitReceiptsMsg};
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, EpochReport};
 use opg_core::msg::registry::NodesByIdsResponse;
 use opg_core::msg::verifier::{
@@ -208,10 +209,10 @@ pub trait ChainBackend: Send + Sync {
 pub fn submit_msg(receipts: &[SignedReceipt], heartbeats: &[Heartbeat]) -> VerifierExecuteMsg {
     let mut receipts = receipts.to_vec();
     opg_core::verify::compact_for_submission(&mut receipts);
-    VerifierExecuteMsg::SubmitReceipts {
+    VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts,
         heartbeats: heartbeats.to_vec(),
-    }
+    })
 }
 
 /// JSON bytes of [`submit_msg`].

@@ -416,7 +416,7 @@ pub fn format_evm_address(a: &[u8; 20]) -> String {
 ///    (`InvalidPayload` on overflow);
 /// 4. epoch: `served_at <= now`, after genesis, and its epoch open for submission (`EpochClosed`);
 /// 5. registry: node known (`NodeUnknown`), not jailed (`NodeJailed`), not unbonding
-///    (`NodeInactive`), payer is not the node's `pay_to` (`SelfDealing`), `payTo` is the node's
+///    (`NodeInactive`), not withdrawn (`NodeWithdrawn`), payer is not the node's `pay_to` (`SelfDealing`), `payTo` is the node's
 ///    `pay_to` (`RecipientNotNode`), model listed (`ModelUnknown`), served by the node
 ///    (`ModelNotServed`), of the node kind's provenance (`ProvenanceMismatch`); local nodes: an
 ///    attestation with `expires_at > served_at` (`AttestationExpired`);
@@ -509,6 +509,7 @@ pub fn verify_receipt_with_keys<C: Crypto>(
         NodeStatus::Active => {}
         NodeStatus::Jailed => return Err(fail(RejectReason::NodeJailed)),
         NodeStatus::Unbonding => return Err(fail(RejectReason::NodeInactive)),
+        NodeStatus::Withdrawn => return Err(fail(RejectReason::NodeWithdrawn)),
     }
     let node_pay_to = parse_evm_address(&node.pay_to);
     if node_pay_to == Some(checked.auth.from) {
@@ -648,7 +649,8 @@ fn check_signatures<C: Crypto>(
 /// Verifies a local node's heartbeat: known, active local node with a valid attestation, signature
 /// with its key, `timestamp` inside `epoch`, `timestamp <= now`, epoch open for submission.
 ///
-/// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `ProvenanceMismatch` (a proxy
+/// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `NodeWithdrawn`,
+/// `ProvenanceMismatch` (a proxy
 /// node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
 /// (timestamp in the future, outside `epoch`, or the epoch closed), `InvalidNodeSignature`.
 pub fn verify_heartbeat<C: Crypto>(
@@ -666,6 +668,7 @@ pub fn verify_heartbeat<C: Crypto>(
         NodeStatus::Active => {}
         NodeStatus::Jailed => return Err(RejectReason::NodeJailed),
         NodeStatus::Unbonding => return Err(RejectReason::NodeInactive),
+        NodeStatus::Withdrawn => return Err(RejectReason::NodeWithdrawn),
     }
     if node.kind != NodeKindTag::Local {
         return Err(RejectReason::ProvenanceMismatch);

@@ -3,6 +3,8 @@
 //! attested `h100`), payers, a facilitator and an attester; plus signed receipts for them.
 use cosmwasm_std::{Decimal, Uint128};
 use cosmwasm_vm::testing::MockApi;
+use opg_core::msg::verifier::{SubmitReceiptsMsg};
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
@@ -296,11 +298,11 @@ impl Suite {
                 &self.registry,
                 &gov,
                 0,
-                &RegistryExecuteMsg::AddModel {
+                &RegistryExecuteMsg::AddModel(AddModelMsg {
                     id: id.to_string(),
                     provenance,
                     weights_digest: None,
-                },
+                }),
             );
             ok("add model", r);
         }
@@ -308,9 +310,9 @@ impl Suite {
             &self.registry,
             &gov,
             0,
-            &RegistryExecuteMsg::AddAttester {
+            &RegistryExecuteMsg::AddAttester(AddAttesterMsg {
                 address: self.attester.address(),
-            },
+            }),
         );
         ok("add attester", r);
     }
@@ -339,14 +341,14 @@ impl Suite {
                 upstream: "https://api.openai.com".to_string(),
             }
         };
-        RegistryExecuteMsg::Register {
+        RegistryExecuteMsg::Register(RegisterMsg {
             node_id: n.id.to_string(),
             kind,
             key: n.signer.key(),
             pay_to: n.payee.address(),
             endpoint: format!("https://{}.example", n.id),
             models: vec![n.model.to_string()],
-        }
+        })
     }
 
     /// Registers node `i` with the minimum bond.
@@ -461,10 +463,10 @@ impl Suite {
             &self.verifier,
             &keeper,
             0,
-            &VerifierExecuteMsg::SubmitReceipts {
+            &VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts,
                 heartbeats,
-            },
+            }),
         )
     }
 

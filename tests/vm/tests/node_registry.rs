@@ -1,5 +1,6 @@
 //! `node-registry` on its optimized artifact.
 use cosmwasm_std::{Decimal, Uint128};
+use opg_core::msg::registry::{AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, SlashMsg, UpdateNodeMsg, WithdrawBondMsg};
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, QueryMsg as PoolQueryMsg};
 use opg_core::msg::registry::{
     ConfigResponse, ExecuteMsg, ModelInfo, NodeInfo, NodeKind, NodesByIdsResponse, NodesResponse,
@@ -101,7 +102,7 @@ fn register_errors() {
 
     // A proxy listing a community model.
     let mut msg = s.register_msg(1);
-    if let ExecuteMsg::Register { models, .. } = &mut msg {
+    if let ExecuteMsg::Register(RegisterMsg { models, .. }) = &mut msg {
         *models = vec![LLAMA.to_string()];
     }
     let err = s
@@ -120,10 +121,10 @@ fn register_errors() {
         .unwrap_err();
     assert!(err.contains("invalid attestation"), "{err}");
     // A tampered attestation class.
-    if let ExecuteMsg::Register {
+    if let ExecuteMsg::Register(RegisterMsg {
         kind: NodeKind::Local { attestation },
         ..
-    } = &mut msg
+    }) = &mut msg
     {
         attestation.hardware_class = "rtx4090".to_string();
     }
@@ -138,7 +139,7 @@ fn register_errors() {
 fn update_deregister_and_withdraw_bond() {
     let mut s = Suite::new();
     let operator = s.operator.clone();
-    let update = ExecuteMsg::UpdateNode {
+    let update = ExecuteMsg::UpdateNode(UpdateNodeMsg {
         node_id: PROXY_ED.to_string(),
         key: None,
         pay_to: None,
@@ -146,7 +147,7 @@ fn update_deregister_and_withdraw_bond() {
         models: None,
         upstream: None,
         attestation: None,
-    };
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -168,12 +169,12 @@ fn update_deregister_and_withdraw_bond() {
     );
     assert_eq!(node.endpoint, "https://new.example");
 
-    let dereg = ExecuteMsg::Deregister {
+    let dereg = ExecuteMsg::Deregister(DeregisterMsg {
         node_id: PROXY_ED.to_string(),
-    };
-    let withdraw = ExecuteMsg::WithdrawBond {
+    });
+    let withdraw = ExecuteMsg::WithdrawBond(WithdrawBondMsg {
         node_id: PROXY_ED.to_string(),
-    };
+    });
     let err = s
         .chain
         .execute(&s.registry, &operator, 0, &withdraw)
@@ -212,10 +213,10 @@ fn update_deregister_and_withdraw_bond() {
 fn governance_jails_slashes_and_sudo_adds_models() {
     let mut s = Suite::new();
     let gov = s.governance.clone();
-    let jail = ExecuteMsg::Jail {
+    let jail = ExecuteMsg::Jail(JailMsg {
         node_id: PROXY_SECP.to_string(),
         reason: "fake traffic".to_string(),
-    };
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -233,10 +234,10 @@ fn governance_jails_slashes_and_sudo_adds_models() {
     // Slash half of a bond into the pool (a `Fund {}` the pool accepts).
     let pool = s.addr_of(&s.pool);
     let pool_before = s.chain.balance(&pool);
-    let slash = ExecuteMsg::Slash {
+    let slash = ExecuteMsg::Slash(SlashMsg {
         node_id: PROXY_ED.to_string(),
         fraction: Decimal::percent(50),
-    };
+    });
     let tx = ok("slash", s.chain.execute(&s.registry, &gov, 0, &slash));
     assert_eq!(tx.responses.len(), 2, "the pool's Fund ran");
     assert_eq!(s.chain.balance(&pool), pool_before + MIN_BOND / 2);
@@ -250,10 +251,10 @@ fn governance_jails_slashes_and_sudo_adds_models() {
             &s.registry,
             &gov,
             0,
-            &ExecuteMsg::Slash {
+            &ExecuteMsg::Slash(SlashMsg {
                 node_id: PROXY_ED.to_string(),
                 fraction: Decimal::percent(150),
-            },
+            }),
         )
         .unwrap_err();
     assert!(err.contains("invalid slash fraction"), "{err}");
@@ -261,11 +262,11 @@ fn governance_jails_slashes_and_sudo_adds_models() {
     let block = s.chain.block();
     let res = s.registry.borrow_mut().sudo(
         &block,
-        &SudoMsg::AddModel {
+        &SudoMsg::AddModel(AddModelMsg {
             id: "mistral/mistral-7b".to_string(),
             provenance: Provenance::Community,
             weights_digest: None,
-        },
+        }),
     );
     res.into_result().unwrap();
     let model: ModelInfo = ok(

@@ -1,4 +1,5 @@
 //! `receipt-verifier` on its optimized artifact, with the real registry and pool behind it.
+use opg_core::msg::verifier::{PruneNoncesMsg};
 use opg_core::eip712::domain_salt;
 use opg_core::msg::pool::{EpochReport, QueryMsg as PoolQueryMsg};
 use opg_core::msg::verifier::{
@@ -216,7 +217,7 @@ fn prune_nonces_removes_closed_epochs_only() {
     let data: SubmitReceiptsResponse = ok("submit", s.submit(receipts, vec![])).data();
     assert_eq!(data.accepted, 3);
     let anyone = addr("anyone");
-    let prune = |limit| ExecuteMsg::PruneNonces { limit };
+    let prune = |limit| ExecuteMsg::PruneNonces(PruneNoncesMsg { limit });
     // Nothing closed yet.
     let tx = ok(
         "prune",

@@ -11,6 +11,7 @@ use cosmwasm_std::{
 };
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use cw_storage_plus::{Item, Map};
+use opg_core::msg::verifier::{PruneNoncesMsg, SubmitReceiptsMsg, UpdateConfigMsg};
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
@@ -591,10 +592,10 @@ impl Suite {
             .execute_contract(
                 sender,
                 self.verifier.clone(),
-                &ExecuteMsg::SubmitReceipts {
+                &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts,
                     heartbeats,
-                },
+                }),
                 &[],
             )
             .map_err(contract_error)?;
@@ -614,7 +615,7 @@ impl Suite {
 
     pub fn prune(&mut self, limit: u32) -> Result<AppResponse, ContractError> {
         let sender = self.app.api().addr_make("anyone");
-        self.execute(&sender, &ExecuteMsg::PruneNonces { limit })
+        self.execute(&sender, &ExecuteMsg::PruneNonces(PruneNoncesMsg { limit }))
     }
 
     pub fn recorded(&self) -> Vec<Recorded> {
