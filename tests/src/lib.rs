@@ -418,9 +418,11 @@ impl SuiteBuilder {
         }
         let attester_address = suite.attester.address();
         suite
-            .gov_registry(&registry::ExecuteMsg::AddAttester(registry::AddAttesterMsg {
-                address: attester_address,
-            }))
+            .gov_registry(&registry::ExecuteMsg::AddAttester(
+                registry::AddAttesterMsg {
+                    address: attester_address,
+                },
+            ))
             .expect("add attester");
         if self.pool_funds > 0 {
             suite.fund_pool(self.pool_funds).expect("fund pool");

@@ -154,23 +154,29 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry RemoveModel",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveModel(registry::RemoveModelMsg {
-                id: GPT_MINI.into(),
-            })),
+            msg: v(&registry::ExecuteMsg::RemoveModel(
+                registry::RemoveModelMsg {
+                    id: GPT_MINI.into(),
+                },
+            )),
             rightful: Who::Governance,
         },
         Case {
             name: "registry AddAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::AddAttester(registry::AddAttesterMsg {
-                address: attester2.clone(),
-            })),
+            msg: v(&registry::ExecuteMsg::AddAttester(
+                registry::AddAttesterMsg {
+                    address: attester2.clone(),
+                },
+            )),
             rightful: Who::Governance,
         },
         Case {
             name: "registry RemoveAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveAttester(registry::RemoveAttesterMsg { address: attester2 })),
+            msg: v(&registry::ExecuteMsg::RemoveAttester(
+                registry::RemoveAttesterMsg { address: attester2 },
+            )),
             rightful: Who::Governance,
         },
         Case {
@@ -306,9 +312,11 @@ fn only_the_rightful_sender_succeeds() {
         &Case {
             name: "registry WithdrawBond",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::WithdrawBond(registry::WithdrawBondMsg {
-                node_id: "proxy-a".into(),
-            })),
+            msg: v(&registry::ExecuteMsg::WithdrawBond(
+                registry::WithdrawBondMsg {
+                    node_id: "proxy-a".into(),
+                },
+            )),
             rightful: Who::Operator,
         },
     );

@@ -1,7 +1,7 @@
 //! Slashing sends a fraction of a bond from the registry into the pool, where it funds later
 //! epochs' budgets.
 use cosmwasm_std::{Decimal, Uint128};
-use opg_core::msg::registry::{SlashMsg};
+use opg_core::msg::registry::SlashMsg;
 use opg_core::msg::registry::SudoMsg;
 use opg_integration_tests::{dec, root_error, SuiteBuilder, GPT};
 

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{to_json_vec, Binary, Uint128};
 use opg_core::msg::pool::{LiveNode, UsageEntry};
-use opg_core::msg::verifier::ExecuteMsg;
+use opg_core::msg::verifier::{ExecuteMsg, UpdateConfigMsg};
 use opg_core::sign::EvmSigner;
 use opg_core::types::{NodeStatus, Provenance};
 use opg_core::verify::decode_payment_header;
@@ -87,10 +87,16 @@ fn a_withdrawn_nodes_receipt_is_rejected_while_the_rest_of_the_batch_lands() {
 
     let (data, res) = s.submit(receipts, vec![]).unwrap();
 
-    assert_eq!(reasons(&data), vec!["accepted", "node_withdrawn", "accepted"]);
+    assert_eq!(
+        reasons(&data),
+        vec!["accepted", "node_withdrawn", "accepted"]
+    );
     assert_eq!((data.accepted, data.rejected), (2, 1));
     assert_eq!(attr(&res, "rejected_1").as_deref(), Some("node_withdrawn"));
-    assert!(!s.status(&withdrawn.payer.address(), &withdrawn.nonce).consumed);
+    assert!(
+        !s.status(&withdrawn.payer.address(), &withdrawn.nonce)
+            .consumed
+    );
     // The pool hears of the two accepted receipts only.
     let recorded = s.recorded();
     assert_eq!(recorded.len(), 1);
@@ -106,7 +112,10 @@ fn a_withdrawn_nodes_receipt_is_rejected_while_the_rest_of_the_batch_lands() {
     let spec = s.spec();
     let receipt = s.receipt(&spec);
     let (data, _) = s.submit(vec![receipt], vec![heartbeat]).unwrap();
-    assert_eq!(data.heartbeats[0].rejected.as_deref(), Some("node_withdrawn"));
+    assert_eq!(
+        data.heartbeats[0].rejected.as_deref(),
+        Some("node_withdrawn")
+    );
 }
 
 /// Submits one receipt alone and returns its reason.

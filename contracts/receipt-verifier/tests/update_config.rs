@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use opg_core::msg::verifier::{ConfigResponse, ExecuteMsg, QueryMsg, SudoMsg};
+use opg_core::msg::verifier::{ConfigResponse, ExecuteMsg, QueryMsg, SudoMsg, UpdateConfigMsg};
 use opg_core::sign::EvmSigner;
 use receipt_verifier::ContractError;
 

@@ -16,11 +16,11 @@ use std::thread::JoinHandle;
 
 use cosmwasm_std::{Addr, BlockInfo, Coin, Timestamp, Uint128};
 use cw_multi_test::{App, AppBuilder, ContractWrapper, Executor};
-use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::pool::{
     ConfigResponse as PoolConfig, EpochReport, ExecuteMsg as PoolExecuteMsg,
     InstantiateMsg as PoolInstantiateMsg, QueryMsg as PoolQueryMsg,
 };
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg, NodeKind,
     NodesByIdsResponse, QueryMsg as RegistryQueryMsg,

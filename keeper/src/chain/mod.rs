@@ -5,9 +5,9 @@
 //! Methods are blocking and the trait is `Send + Sync`; the async HTTP server calls them inside
 //! `tokio::task::spawn_blocking`.
 use cosmwasm_std::Binary;
-use opg_core::msg::verifier::{SubmitReceiptsMsg};
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, EpochReport};
 use opg_core::msg::registry::NodesByIdsResponse;
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{
     ConfigResponse as VerifierConfig, ExecuteMsg as VerifierExecuteMsg, ReceiptStatusResponse,
     SubmitReceiptsResponse,

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::Binary;
-use opg_core::msg::registry::{DeregisterMsg, RegisterMsg, RenewAttestationMsg, UpdateNodeMsg, WithdrawBondMsg};
+use opg_core::msg::registry::{
+    DeregisterMsg, RegisterMsg, RenewAttestationMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
 use opg_core::msg::registry::{ExecuteMsg as RegistryMsg, NodeKind, QueryMsg as RegistryQuery};
 use opg_core::msg::{pool, registry};
 use opg_core::sign::{EvmSigner, NodeSigner};

@@ -186,10 +186,12 @@ pub fn measure_payers(
     if keys == Keys::Attached {
         compact_for_submission(&mut receipts);
     }
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(opg_core::msg::verifier::SubmitReceiptsMsg {
-        receipts: receipts.clone(),
-        heartbeats: vec![],
-    });
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+        opg_core::msg::verifier::SubmitReceiptsMsg {
+            receipts: receipts.clone(),
+            heartbeats: vec![],
+        },
+    );
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
     measure(suite, label, Some(payers.len() as u64), bytes, |s| {
         s.submit(receipts, vec![])
@@ -215,10 +217,12 @@ pub fn measure_parse_only(suite: &mut Suite, node: &str, batch: usize) -> Row {
     let receipts: Vec<_> = (0..batch)
         .map(|i| suite.receipt(node, &payer(200_000 + i)))
         .collect();
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(opg_core::msg::verifier::SubmitReceiptsMsg {
-        receipts: receipts.clone(),
-        heartbeats: vec![],
-    });
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+        opg_core::msg::verifier::SubmitReceiptsMsg {
+            receipts: receipts.clone(),
+            heartbeats: vec![],
+        },
+    );
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
     set_max(suite, batch as u32 - 1);
     suite.chain.take_logs();

@@ -3,17 +3,17 @@
 //! attested `h100`), payers, a facilitator and an attester; plus signed receipts for them.
 use cosmwasm_std::{Decimal, Uint128};
 use cosmwasm_vm::testing::MockApi;
-use opg_core::msg::verifier::{SubmitReceiptsMsg};
-use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
     ExecuteMsg as PoolExecuteMsg, HardwareWeight, InstantiateMsg as PoolInstantiateMsg,
     RewardParams,
 };
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg, NodeKind,
 };
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{
     ExecuteMsg as VerifierExecuteMsg, InstantiateMsg as VerifierInstantiateMsg,
 };

@@ -1,7 +1,7 @@
 //! Gas on the artifacts: an oversized batch runs out of gas, and per-receipt costs stay bounded.
 use cosmwasm_std::{Addr, MessageInfo};
 use cosmwasm_vm::VmError;
-use opg_core::msg::verifier::{SubmitReceiptsMsg};
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{ExecuteMsg, SubmitReceiptsResponse};
 use opg_vm_tests::gas::VM_GAS_PER_SDK_GAS;
 use opg_vm_tests::report::{measure_submit, Keys};

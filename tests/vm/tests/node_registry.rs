@@ -1,7 +1,9 @@
 //! `node-registry` on its optimized artifact.
 use cosmwasm_std::{Decimal, Uint128};
-use opg_core::msg::registry::{AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, SlashMsg, UpdateNodeMsg, WithdrawBondMsg};
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, QueryMsg as PoolQueryMsg};
+use opg_core::msg::registry::{
+    AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, SlashMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
 use opg_core::msg::registry::{
     ConfigResponse, ExecuteMsg, ModelInfo, NodeInfo, NodeKind, NodesByIdsResponse, NodesResponse,
     QueryMsg, SudoMsg,

@@ -1,7 +1,7 @@
 //! `receipt-verifier` on its optimized artifact, with the real registry and pool behind it.
-use opg_core::msg::verifier::{PruneNoncesMsg};
 use opg_core::eip712::domain_salt;
 use opg_core::msg::pool::{EpochReport, QueryMsg as PoolQueryMsg};
+use opg_core::msg::verifier::PruneNoncesMsg;
 use opg_core::msg::verifier::{
     ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
     SubmitReceiptsResponse, SudoMsg,

@@ -11,7 +11,6 @@ use cosmwasm_std::{
 };
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use cw_storage_plus::{Item, Map};
-use opg_core::msg::verifier::{PruneNoncesMsg, SubmitReceiptsMsg, UpdateConfigMsg};
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{
@@ -24,6 +23,7 @@ use opg_core::msg::verifier::{
     ExecuteMsg, InstantiateMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
     SubmitReceiptsResponse,
 };
+use opg_core::msg::verifier::{PruneNoncesMsg, SubmitReceiptsMsg};
 use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
 use opg_core::sign::{
     make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
