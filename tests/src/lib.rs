@@ -322,6 +322,7 @@ impl SuiteBuilder {
                     min_bond: Uint128::new(self.min_bond),
                     unbonding_period: self.unbonding_period,
                     reward_pool: None,
+                    max_attestation_validity: None,
                 },
                 &[],
                 "node-registry",
@@ -385,12 +386,10 @@ impl SuiteBuilder {
         app.execute_contract(
             governance.clone(),
             registry.clone(),
-            &registry::ExecuteMsg::UpdateConfig {
-                governance: None,
-                min_bond: None,
-                unbonding_period: None,
+            &registry::ExecuteMsg::UpdateConfig(registry::UpdateConfigMsg {
                 reward_pool: Some(pool.to_string()),
-            },
+                ..Default::default()
+            }),
             &[],
         )
         .expect("registry: set reward pool");

@@ -208,12 +208,12 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry UpdateConfig",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::UpdateConfig {
-                governance: None,
-                min_bond: Some(Uint128::new(2_000_000)),
-                unbonding_period: None,
-                reward_pool: None,
-            }),
+            msg: v(&registry::ExecuteMsg::UpdateConfig(
+                registry::UpdateConfigMsg {
+                    min_bond: Some(Uint128::new(2_000_000)),
+                    ..Default::default()
+                },
+            )),
             rightful: Who::Governance,
         },
         // ---- node-registry, the node's operator
@@ -235,13 +235,12 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "verifier UpdateConfig",
             target: Target::Verifier,
-            msg: v(&verifier::ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
-                max_batch: Some(50),
-            }),
+            msg: v(&verifier::ExecuteMsg::UpdateConfig(
+                verifier::UpdateConfigMsg {
+                    max_batch: Some(50),
+                    ..Default::default()
+                },
+            )),
             rightful: Who::Governance,
         },
         // ---- reward-pool

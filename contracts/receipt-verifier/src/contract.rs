@@ -77,7 +77,7 @@ pub fn execute(
             execute_submit_receipts(deps, env, info, m.receipts, m.heartbeats)
         }
         ExecuteMsg::PruneNonces(m) => execute_prune_nonces(deps, env, info, m.limit),
-        ExecuteMsg::UpdateConfig(m) => execute_update_config(deps, info, m.into()),
+        ExecuteMsg::UpdateConfig(m) => execute_update_config(deps, info, m),
     }
 }
 
@@ -85,7 +85,7 @@ pub fn execute(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::UpdateConfig(m) => sudo_update_config(deps, m.into()),
+        SudoMsg::UpdateConfig(m) => sudo_update_config(deps, m),
     }
 }
 

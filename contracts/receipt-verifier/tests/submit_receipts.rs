@@ -461,15 +461,7 @@ fn batch_bounds() {
         ContractError::EmptyBatch {}
     );
 
-    let gov = s.governance.clone();
-    s.execute(
-        &gov,
-        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
-            max_batch: Some(2),
-            ..Default::default()
-        }),
-    )
-    .unwrap();
+    s.set_max_batch(2);
     let specs = [s.spec(), s.spec()];
     let receipts: Vec<_> = specs.iter().map(|sp| s.receipt(sp)).collect();
     let hb = s.heartbeat(LOCAL, s.now() - 1);
@@ -491,15 +483,7 @@ fn batch_bounds() {
 #[test]
 fn batches_naming_more_than_256_nodes_query_the_registry_in_chunks() {
     let mut s = Suite::new();
-    let gov = s.governance.clone();
-    s.execute(
-        &gov,
-        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
-            max_batch: Some(500),
-            ..Default::default()
-        }),
-    )
-    .unwrap();
+    s.set_max_batch(500);
     let now = s.now();
     // The mock registry refuses more than 256 ids per query, as the real one does.
     let mut heartbeats: Vec<_> = (0..300)

@@ -31,8 +31,9 @@ pub struct VerifierPolicy<'a> {
     pub domain_separator: [u8; 32],
     /// Accepted networks and assets.
     pub networks: &'a [NetworkConfig],
-    /// Allow-listed facilitators, lowercase `0x` addresses.
-    pub facilitators: &'a [String],
+    /// Allow-listed facilitators, parsed once per batch (the config stores them as lowercase
+    /// `0x` strings; the verifier caps the list at 32).
+    pub facilitators: Vec<[u8; 20]>,
     /// Whether a settlement attestation is required.
     pub require_settlement: bool,
     /// Epoch clock.
@@ -550,12 +551,7 @@ pub fn verify_receipt_with_keys<C: Crypto>(
         None => None,
         Some(s) => {
             let facilitator = parse_evm_address(&s.facilitator)
-                .filter(|f| {
-                    policy
-                        .facilitators
-                        .iter()
-                        .any(|allowed| parse_evm_address(allowed) == Some(*f))
-                })
+                .filter(|f| policy.facilitators.contains(f))
                 .ok_or_else(|| fail(RejectReason::InvalidSettlement))?;
             let tx_hash: [u8; 32] = s
                 .tx_hash

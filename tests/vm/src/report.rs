@@ -204,13 +204,12 @@ pub fn measure_payers(
 pub fn measure_parse_only(suite: &mut Suite, node: &str, batch: usize) -> Row {
     let set_max = |s: &mut Suite, max: u32| {
         let block = s.chain.block();
-        let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
-            max_batch: Some(max),
-        };
+        let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig(
+            opg_core::msg::verifier::UpdateConfigMsg {
+                max_batch: Some(max),
+                ..Default::default()
+            },
+        );
         let r = s.verifier.borrow_mut().sudo(&block, &msg).into_result();
         ok("sudo max_batch", r);
     };

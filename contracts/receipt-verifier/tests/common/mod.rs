@@ -613,6 +613,32 @@ impl Suite {
             .map_err(contract_error)
     }
 
+    /// Chain governance moves `max_batch` to `target` one allowed step (x2 or /2) at a time.
+    pub fn set_max_batch(&mut self, target: u32) {
+        loop {
+            let cfg: opg_core::msg::verifier::ConfigResponse = self
+                .app
+                .wrap()
+                .query_wasm_smart(&self.verifier, &QueryMsg::Config {})
+                .unwrap();
+            if cfg.max_batch == target {
+                return;
+            }
+            let next = target.clamp(cfg.max_batch / 2, cfg.max_batch * 2);
+            self.app
+                .wasm_sudo(
+                    self.verifier.clone(),
+                    &opg_core::msg::verifier::SudoMsg::UpdateConfig(
+                        opg_core::msg::verifier::UpdateConfigMsg {
+                            max_batch: Some(next),
+                            ..Default::default()
+                        },
+                    ),
+                )
+                .unwrap();
+        }
+    }
+
     pub fn prune(&mut self, limit: u32) -> Result<AppResponse, ContractError> {
         let sender = self.app.api().addr_make("anyone");
         self.execute(&sender, &ExecuteMsg::PruneNonces(PruneNoncesMsg { limit }))

@@ -19,7 +19,8 @@ pub struct InstantiateMsg {
     pub reward_pool: String,
     /// Accepted x402 networks and assets (with decimals).
     pub networks: Vec<NetworkConfig>,
-    /// Allow-listed facilitator EVM addresses (`0x` + 40 hex) whose settlement attestations count.
+    /// Allow-listed facilitator EVM addresses (`0x` + 40 hex, at most 32) whose settlement
+    /// attestations count.
     pub facilitators: Vec<String>,
     /// Whether receipts need a facilitator settlement attestation (default policy: on).
     pub require_settlement: bool,
@@ -83,7 +84,7 @@ pub struct UpdateConfigMsg {
     pub facilitators: Option<Vec<String>>,
     /// Settlement policy.
     pub require_settlement: Option<bool>,
-    /// Batch bound (1..=500).
+    /// Batch bound (1..=500); moves at most one step per change (`old / 2 <= new <= 2 * old`).
     pub max_batch: Option<u32>,
 }
 
