@@ -470,6 +470,33 @@ impl Suite {
         )
     }
 
+    /// Chain governance (`sudo`) moves the verifier's `max_batch` to `target`, one allowed step
+    /// (x2 or /2) per change.
+    pub fn set_max_batch(&mut self, target: u32) {
+        loop {
+            let cfg: opg_core::msg::verifier::ConfigResponse = ok(
+                "verifier config",
+                self.chain.query(
+                    &self.verifier,
+                    &opg_core::msg::verifier::QueryMsg::Config {},
+                ),
+            );
+            if cfg.max_batch == target {
+                return;
+            }
+            let next = target.clamp(cfg.max_batch / 2, cfg.max_batch * 2);
+            let block = self.chain.block();
+            let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig(
+                opg_core::msg::verifier::UpdateConfigMsg {
+                    max_batch: Some(next),
+                    ..Default::default()
+                },
+            );
+            let r = self.verifier.borrow_mut().sudo(&block, &msg).into_result();
+            ok("sudo max_batch", r);
+        }
+    }
+
     /// The epoch of the current block.
     pub fn epoch(&self) -> u64 {
         self.clock

@@ -1,11 +1,11 @@
 //! `receipt-verifier` on its optimized artifact, with the real registry and pool behind it.
 use opg_core::eip712::domain_salt;
 use opg_core::msg::pool::{EpochReport, QueryMsg as PoolQueryMsg};
-use opg_core::msg::verifier::PruneNoncesMsg;
 use opg_core::msg::verifier::{
     ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
     SubmitReceiptsResponse, SudoMsg,
 };
+use opg_core::msg::verifier::{PruneNoncesMsg, UpdateConfigMsg};
 use opg_core::msg::MigrateMsg;
 use opg_vm_tests::suite::{
     addr, ok, payer, set_cw2, Suite, LOCAL, MAX_BATCH, PROXY_ED, PROXY_SECP, VALUE,
@@ -137,23 +137,8 @@ fn empty_and_oversized_batches_fail() {
     let mut s = Suite::new();
     let err = s.submit(vec![], vec![]).unwrap_err();
     assert!(err.contains("empty batch"), "{err}");
-    // Shrink max_batch through governance, then exceed it.
-    let gov = s.governance.clone();
-    ok(
-        "update config",
-        s.chain.execute(
-            &s.verifier,
-            &gov,
-            0,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
-                max_batch: Some(2),
-            },
-        ),
-    );
+    // Shrink max_batch through chain governance (one step at a time), then exceed it.
+    s.set_max_batch(2);
     let receipts = s.receipts(PROXY_ED, 3);
     let err = s.submit(receipts, vec![]).unwrap_err();
     assert!(err.contains("batch too large: 3 items, at most 2"), "{err}");
@@ -162,13 +147,10 @@ fn empty_and_oversized_batches_fail() {
 #[test]
 fn update_config_is_governance_only_and_sudo_works() {
     let mut s = Suite::new();
-    let msg = ExecuteMsg::UpdateConfig {
-        governance: None,
-        networks: None,
-        facilitators: None,
+    let msg = ExecuteMsg::UpdateConfig(UpdateConfigMsg {
         require_settlement: Some(false),
-        max_batch: None,
-    };
+        ..Default::default()
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -178,18 +160,16 @@ fn update_config_is_governance_only_and_sudo_works() {
     let block = s.chain.block();
     let res = s.verifier.borrow_mut().sudo(
         &block,
-        &SudoMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
+        &SudoMsg::UpdateConfig(UpdateConfigMsg {
             require_settlement: Some(false),
-            max_batch: Some(7),
-        },
+            max_batch: Some(250),
+            ..Default::default()
+        }),
     );
     res.into_result().unwrap();
     let cfg: ConfigResponse = ok("config", s.chain.query(&s.verifier, &QueryMsg::Config {}));
     assert!(!cfg.require_settlement);
-    assert_eq!(cfg.max_batch, 7);
+    assert_eq!(cfg.max_batch, 250);
     // Invalid values are refused.
     let gov = s.governance.clone();
     let err = s
@@ -198,13 +178,10 @@ fn update_config_is_governance_only_and_sudo_works() {
             &s.verifier,
             &gov,
             0,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
+            &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
                 max_batch: Some(0),
-            },
+                ..Default::default()
+            }),
         )
         .unwrap_err();
     assert!(err.contains("invalid max_batch 0"), "{err}");
