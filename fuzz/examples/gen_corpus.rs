@@ -7,13 +7,19 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use cosmwasm_std::{to_json_vec, Binary, Decimal, Uint128};
-use opg_core::msg::verifier::{PruneNoncesMsg, SubmitReceiptsMsg};
-use opg_core::msg::registry::{AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, RemoveAttesterMsg, RemoveModelMsg, RenewAttestationMsg, SlashMsg, UnjailMsg, UpdateNodeMsg, WithdrawBondMsg};
 use opg_core::msg::pool::{
     ExecuteMsg as PoolMsg, HardwareWeight, LiveNode, RewardParams, UsageEntry,
 };
+use opg_core::msg::registry::UpdateConfigMsg as RegistryUpdateConfigMsg;
+use opg_core::msg::registry::{
+    AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, RemoveAttesterMsg, RemoveModelMsg,
+    RenewAttestationMsg, SlashMsg, UnjailMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
 use opg_core::msg::registry::{ExecuteMsg as RegistryMsg, NodeKind};
 use opg_core::msg::verifier::ExecuteMsg as VerifierMsg;
+use opg_core::msg::verifier::{
+    PruneNoncesMsg, SubmitReceiptsMsg, UpdateConfigMsg as VerifierUpdateConfigMsg,
+};
 use opg_core::sign::{sign_attestation, sign_heartbeat, EvmSigner, NodeSigner};
 use opg_core::types::Provenance;
 use opg_fuzz::{
@@ -225,7 +231,12 @@ fn registry() {
                     node_id: PROXY.into(),
                 }),
             ),
-            (0, false, 0, RegistryMsg::RemoveModel(RemoveModelMsg { id: GPT.into() })),
+            (
+                0,
+                false,
+                0,
+                RegistryMsg::RemoveModel(RemoveModelMsg { id: GPT.into() }),
+            ),
             (
                 0,
                 false,
@@ -238,12 +249,11 @@ fn registry() {
                 0,
                 false,
                 0,
-                RegistryMsg::UpdateConfig {
-                    governance: None,
+                RegistryMsg::UpdateConfig(RegistryUpdateConfigMsg {
                     min_bond: Some(Uint128::new(2_000)),
                     unbonding_period: Some(86_400),
-                    reward_pool: None,
-                },
+                    ..Default::default()
+                }),
             ),
         ]),
     );
@@ -289,7 +299,12 @@ fn verifier() {
                     heartbeats: vec![],
                 }),
             ),
-            (3, false, 3, VerifierMsg::PruneNonces(PruneNoncesMsg { limit: 10 })),
+            (
+                3,
+                false,
+                3,
+                VerifierMsg::PruneNonces(PruneNoncesMsg { limit: 10 }),
+            ),
         ]),
     );
     write(
@@ -300,13 +315,13 @@ fn verifier() {
                 0,
                 false,
                 0,
-                VerifierMsg::UpdateConfig {
-                    governance: None,
+                VerifierMsg::UpdateConfig(VerifierUpdateConfigMsg {
                     networks: Some(w.networks.clone()),
                     facilitators: Some(vec![]),
                     require_settlement: Some(false),
                     max_batch: Some(8),
-                },
+                    ..Default::default()
+                }),
             ),
             (1, false, 0, submit),
         ]),

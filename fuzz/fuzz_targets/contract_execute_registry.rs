@@ -31,6 +31,7 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
             min_bond: MIN_BOND.into(),
             unbonding_period: 7 * 86_400,
             reward_pool: Some(addr("pool").to_string()),
+            max_attestation_validity: None,
         },
     )
     .expect("instantiate");

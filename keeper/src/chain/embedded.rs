@@ -20,7 +20,9 @@ use opg_core::msg::pool::{
     ConfigResponse as PoolConfig, EpochReport, ExecuteMsg as PoolExecuteMsg,
     InstantiateMsg as PoolInstantiateMsg, QueryMsg as PoolQueryMsg,
 };
-use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
+use opg_core::msg::registry::{
+    AddAttesterMsg, AddModelMsg, RegisterMsg, UpdateConfigMsg as RegistryUpdateConfigMsg,
+};
 use opg_core::msg::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg, NodeKind,
     NodesByIdsResponse, QueryMsg as RegistryQueryMsg,
@@ -284,6 +286,7 @@ fn apply_genesis(
                 min_bond: g.min_bond,
                 unbonding_period: g.unbonding_period,
                 reward_pool: None,
+                max_attestation_validity: None,
             },
             &[],
             "opg-node-registry",
@@ -362,12 +365,10 @@ fn apply_genesis(
         app,
         &gov,
         &registry,
-        &RegistryExecuteMsg::UpdateConfig {
-            governance: None,
-            min_bond: None,
-            unbonding_period: None,
+        &RegistryExecuteMsg::UpdateConfig(RegistryUpdateConfigMsg {
             reward_pool: Some(pool.to_string()),
-        },
+            ..Default::default()
+        }),
         &[],
         "registry UpdateConfig",
     )?;

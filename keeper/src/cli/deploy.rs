@@ -225,6 +225,7 @@ pub fn deploy_with(chain: &CosmosChain, config: &DeployConfig) -> anyhow::Result
             min_bond: r.min_bond,
             unbonding_period: r.unbonding_period,
             reward_pool: None,
+            max_attestation_validity: None,
         })?,
     )?;
     let p = &config.pool;
