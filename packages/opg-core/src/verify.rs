@@ -417,10 +417,12 @@ pub fn format_evm_address(a: &[u8; 20]) -> String {
 ///    (`InvalidPayload` on overflow);
 /// 4. epoch: `served_at <= now`, after genesis, and its epoch open for submission (`EpochClosed`);
 /// 5. registry: node known (`NodeUnknown`), not jailed (`NodeJailed`), not unbonding
-///    (`NodeInactive`), not withdrawn (`NodeWithdrawn`), payer is not the node's `pay_to` (`SelfDealing`), `payTo` is the node's
-///    `pay_to` (`RecipientNotNode`), model listed (`ModelUnknown`), served by the node
-///    (`ModelNotServed`), of the node kind's provenance (`ProvenanceMismatch`); local nodes: an
-///    attestation with `expires_at > served_at` (`AttestationExpired`);
+///    (`NodeInactive`), not withdrawn (`NodeWithdrawn`), payer is not the node's `pay_to`
+///    (`SelfDealing`), `payTo` is the node's `pay_to` (`RecipientNotNode`), model listed
+///    (`ModelUnknown`), served by the node (`ModelNotServed`), of the node kind's provenance
+///    (`ProvenanceMismatch`); local nodes: an attestation with `expires_at > served_at`
+///    (`AttestationExpired`; a revoked attestation reads with `expires_at` cut to its
+///    attester's removal);
 /// 6. settlement: present when required (`SettlementMissing`); when present, from an allow-listed
 ///    facilitator with a 32-byte tx hash (`InvalidSettlement`);
 /// 7. the payer's EIP-3009 signature recovers `from` (`InvalidExactEvmPayloadSignature`);
@@ -646,8 +648,7 @@ fn check_signatures<C: Crypto>(
 /// with its key, `timestamp` inside `epoch`, `timestamp <= now`, epoch open for submission.
 ///
 /// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `NodeWithdrawn`,
-/// `ProvenanceMismatch` (a proxy
-/// node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
+/// `ProvenanceMismatch` (a proxy node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
 /// (timestamp in the future, outside `epoch`, or the epoch closed), `InvalidNodeSignature`.
 pub fn verify_heartbeat<C: Crypto>(
     crypto: &C,

@@ -196,6 +196,7 @@ impl Suite {
                     min_bond: Uint128::new(MIN_BOND),
                     unbonding_period: 86_400,
                     reward_pool: Some(pool_addr.clone()),
+                    max_attestation_validity: None,
                 },
             ),
         );
@@ -333,7 +334,8 @@ impl Suite {
                     &n.signer.key(),
                     "h100",
                     [7u8; 32],
-                    self.clock.start(10_000),
+                    // Within the registry's default `max_attestation_validity` (365 days).
+                    self.chain.block().time.seconds() + 180 * 86_400,
                 ),
             }
         } else {

@@ -199,16 +199,31 @@ fn update_deregister_and_withdraw_bond() {
         s.chain.execute(&s.registry, &operator, 0, &withdraw),
     );
     assert_eq!(s.chain.balance(&operator), before + MIN_BOND);
-    let err = s
-        .chain
-        .query::<_, NodeInfo>(
+    // The node stays on record, withdrawn, with its operator and kind (its unclaimed rewards
+    // still go to that operator); its id is never registered again.
+    let node: NodeInfo = ok(
+        "node",
+        s.chain.query(
             &s.registry,
             &QueryMsg::Node {
                 node_id: PROXY_ED.to_string(),
             },
-        )
+        ),
+    );
+    assert_eq!(node.status, NodeStatus::Withdrawn);
+    assert_eq!(node.operator.as_str(), operator);
+    assert_eq!(node.bond, Uint128::zero());
+    let i = s.nodes.iter().position(|n| n.id == PROXY_ED).unwrap();
+    let again = s.register_msg(i);
+    let err = s
+        .chain
+        .execute(&s.registry, &operator, MIN_BOND, &again)
         .unwrap_err();
-    assert!(err.contains("not found"), "{err}");
+    assert!(err.contains("is never reused"), "{err}");
+    // Its receipts are rejected with the reason.
+    let r = s.receipt(PROXY_ED, &payer(0));
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+    assert_eq!(data.receipts[0].rejected.as_deref(), Some("node_withdrawn"));
 }
 
 #[test]
@@ -306,4 +321,32 @@ fn migrate_guards() {
         .migrate(&block, &MigrateMsg {})
         .unwrap_err();
     assert!(err.contains("down to"), "{err}");
+}
+
+#[test]
+fn unknown_fields_are_refused_on_chain_naming_them() {
+    // The artifact parses with the chain's JSON parser: a stray or misspelled field fails the
+    // message with an error naming it, and nothing changes.
+    let mut s = Suite::new();
+    let operator = s.operator.clone();
+    let msg = serde_json::json!({"deregister": {"node_id": PROXY_ED, "extra": 1}});
+    let err = s
+        .chain
+        .execute(&s.registry, &operator, 0, &msg)
+        .unwrap_err();
+    assert!(err.contains("unknown field `extra`"), "{err}");
+    let gov = s.governance.clone();
+    let msg = serde_json::json!({"update_config": {"min_bnd": "1"}});
+    let err = s.chain.execute(&s.registry, &gov, 0, &msg).unwrap_err();
+    assert!(err.contains("unknown field `min_bnd`"), "{err}");
+    let node: NodeInfo = ok(
+        "node",
+        s.chain.query(
+            &s.registry,
+            &QueryMsg::Node {
+                node_id: PROXY_ED.to_string(),
+            },
+        ),
+    );
+    assert_eq!(node.status, NodeStatus::Active);
 }

@@ -331,3 +331,16 @@ fn twin_binary(sig: &cosmwasm_std::Binary) -> cosmwasm_std::Binary {
     assert_eq!(sig.len(), 65, "a secp256k1 node signature");
     cosmwasm_std::Binary::from(high_s_twin(sig.as_slice()))
 }
+
+#[test]
+fn unknown_fields_are_refused_on_chain_naming_them() {
+    let mut s = Suite::new();
+    let r = s.receipt(PROXY_SECP, &payer(0));
+    let msg = serde_json::json!({"submit_receipts": {"receipts": [r.clone()], "heartbeats": [], "extra": 1}});
+    let anyone = addr("anyone");
+    let err = s.chain.execute(&s.verifier, &anyone, 0, &msg).unwrap_err();
+    assert!(err.contains("unknown field `extra`"), "{err}");
+    // Nothing was consumed: the same receipt lands in a well-formed batch.
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+    assert_eq!((data.accepted, data.rejected), (1, 0), "{data:?}");
+}
