@@ -202,8 +202,10 @@ fn attestation_validity_is_capped_at_accept_time() {
     );
 
     // A shorter cap set by governance applies to attestations accepted afterwards.
-    let mut m = opg_core::msg::registry::UpdateConfigMsg::default();
-    m.max_attestation_validity = Some(DEFAULT_MAX_ATTESTATION_VALIDITY / 2);
+    let m = opg_core::msg::registry::UpdateConfigMsg {
+        max_attestation_validity: Some(DEFAULT_MAX_ATTESTATION_VALIDITY / 2),
+        ..Default::default()
+    };
     suite.gov_exec(&ExecuteMsg::UpdateConfig(m)).unwrap();
     let year = suite.attest_by(
         &attester,

@@ -668,8 +668,10 @@ fn update_config_numbers_move_one_bounded_step_at_a_time() {
     for _ in 0..5 {
         let current: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
         let next = (current.unbonding_period * 2).min(MAX_UNBONDING_PERIOD);
-        let mut m = UpdateConfigMsg::default();
-        m.unbonding_period = Some(next);
+        let m = UpdateConfigMsg {
+            unbonding_period: Some(next),
+            ..Default::default()
+        };
         suite.gov_exec(&ExecuteMsg::UpdateConfig(m)).unwrap();
     }
     let config: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
