@@ -40,6 +40,12 @@ pub struct VerifierPolicy<'a> {
     pub clock: EpochClock,
 }
 
+/// The facilitator allow-list of a [`VerifierPolicy`]: each `0x` + 40 hex address parsed once
+/// (any case); entries that are not addresses are left out (the verifier's config holds none).
+pub fn parse_facilitators(list: &[String]) -> Vec<[u8; 20]> {
+    list.iter().filter_map(|f| parse_evm_address(f)).collect()
+}
+
 /// The registry state a batch needs (from one `NodesByIds` query).
 #[derive(Clone, Debug, Default)]
 pub struct RegistryView {
