@@ -286,7 +286,10 @@ fn apply_genesis(
                 min_bond: g.min_bond,
                 unbonding_period: g.unbonding_period,
                 reward_pool: None,
-                max_attestation_validity: None,
+                // The genesis attestations are valid for `attestation_validity` (a long
+                // simulation may need more than the registry's default of 365 days; the
+                // registry refuses more than 730).
+                max_attestation_validity: Some(g.attestation_validity.max(365 * 86_400)),
             },
             &[],
             "opg-node-registry",
