@@ -10,8 +10,16 @@ use cosmwasm_std::{to_json_vec, Binary, Decimal, Uint128};
 use opg_core::msg::pool::{
     ExecuteMsg as PoolMsg, HardwareWeight, LiveNode, RewardParams, UsageEntry,
 };
+use opg_core::msg::registry::UpdateConfigMsg as RegistryUpdateConfigMsg;
+use opg_core::msg::registry::{
+    AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, RemoveAttesterMsg, RemoveModelMsg,
+    RenewAttestationMsg, SlashMsg, UnjailMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
 use opg_core::msg::registry::{ExecuteMsg as RegistryMsg, NodeKind};
 use opg_core::msg::verifier::ExecuteMsg as VerifierMsg;
+use opg_core::msg::verifier::{
+    PruneNoncesMsg, SubmitReceiptsMsg, UpdateConfigMsg as VerifierUpdateConfigMsg,
+};
 use opg_core::sign::{sign_attestation, sign_heartbeat, EvmSigner, NodeSigner};
 use opg_core::types::Provenance;
 use opg_fuzz::{
@@ -122,7 +130,7 @@ fn registry() {
         [5u8; 32],
         SERVED_AT + 100 * 86_400,
     );
-    let register_local = RegistryMsg::Register {
+    let register_local = RegistryMsg::Register(RegisterMsg {
         node_id: "local-2".into(),
         kind: NodeKind::Local {
             attestation: attestation.clone(),
@@ -131,8 +139,8 @@ fn registry() {
         pay_to: EvmSigner::derive(b"opg fuzz corpus", "pay-to-2").address(),
         endpoint: "https://local-2.example".into(),
         models: vec![LLAMA.into()],
-    };
-    let update = RegistryMsg::UpdateNode {
+    });
+    let update = RegistryMsg::UpdateNode(UpdateNodeMsg {
         node_id: PROXY.into(),
         key: None,
         pay_to: None,
@@ -140,7 +148,7 @@ fn registry() {
         models: Some(vec![GPT.into()]),
         upstream: Some("https://api.anthropic.com".into()),
         attestation: None,
-    };
+    });
     write(
         "contract_execute_registry",
         "register-local",
@@ -155,26 +163,26 @@ fn registry() {
                 2,
                 false,
                 0,
-                RegistryMsg::RenewAttestation {
+                RegistryMsg::RenewAttestation(RenewAttestationMsg {
                     node_id: "local-2".into(),
                     attestation,
-                },
+                }),
             ),
             (
                 2,
                 false,
                 0,
-                RegistryMsg::Deregister {
+                RegistryMsg::Deregister(DeregisterMsg {
                     node_id: "local-2".into(),
-                },
+                }),
             ),
             (
                 2,
                 false,
                 2,
-                RegistryMsg::WithdrawBond {
+                RegistryMsg::WithdrawBond(WithdrawBondMsg {
                     node_id: "local-2".into(),
-                },
+                }),
             ),
         ]),
     );
@@ -191,57 +199,61 @@ fn registry() {
                 0,
                 false,
                 0,
-                RegistryMsg::AddModel {
+                RegistryMsg::AddModel(AddModelMsg {
                     id: "qwen/qwen3-32b".into(),
                     provenance: Provenance::Community,
                     weights_digest: Some(Binary::from([3u8; 32].to_vec())),
-                },
+                }),
             ),
             (
                 0,
                 false,
                 0,
-                RegistryMsg::Jail {
+                RegistryMsg::Jail(JailMsg {
                     node_id: PROXY.into(),
                     reason: "fake volume".into(),
-                },
+                }),
             ),
             (
                 0,
                 false,
                 0,
-                RegistryMsg::Slash {
+                RegistryMsg::Slash(SlashMsg {
                     node_id: PROXY.into(),
                     fraction: Decimal::percent(10),
-                },
+                }),
             ),
             (
                 0,
                 false,
                 1,
-                RegistryMsg::Unjail {
+                RegistryMsg::Unjail(UnjailMsg {
                     node_id: PROXY.into(),
-                },
+                }),
             ),
-            (0, false, 0, RegistryMsg::RemoveModel { id: GPT.into() }),
             (
                 0,
                 false,
                 0,
-                RegistryMsg::RemoveAttester {
+                RegistryMsg::RemoveModel(RemoveModelMsg { id: GPT.into() }),
+            ),
+            (
+                0,
+                false,
+                0,
+                RegistryMsg::RemoveAttester(RemoveAttesterMsg {
                     address: w.attester.address(),
-                },
+                }),
             ),
             (
                 0,
                 false,
                 0,
-                RegistryMsg::UpdateConfig {
-                    governance: None,
+                RegistryMsg::UpdateConfig(RegistryUpdateConfigMsg {
                     min_bond: Some(Uint128::new(2_000)),
                     unbonding_period: Some(86_400),
-                    reward_pool: None,
-                },
+                    ..Default::default()
+                }),
             ),
         ]),
     );
@@ -252,10 +264,10 @@ fn registry() {
             3,
             false,
             0,
-            RegistryMsg::Jail {
+            RegistryMsg::Jail(JailMsg {
                 node_id: PROXY.into(),
                 reason: "x".into(),
-            },
+            }),
         )]),
     );
 }
@@ -264,10 +276,10 @@ fn verifier() {
     let w = world();
     let receipts = valid_receipts().to_vec();
     let heartbeat = sign_heartbeat(&w.local, &w.domain, LOCAL, 0, SERVED_AT + 30);
-    let submit = VerifierMsg::SubmitReceipts {
+    let submit = VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts: receipts.clone(),
         heartbeats: vec![heartbeat],
-    };
+    });
     write(
         "contract_execute_verifier",
         "submit-3-valid",
@@ -282,12 +294,17 @@ fn verifier() {
                 3,
                 false,
                 0,
-                VerifierMsg::SubmitReceipts {
+                VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts: vec![receipts[0].clone()],
                     heartbeats: vec![],
-                },
+                }),
             ),
-            (3, false, 3, VerifierMsg::PruneNonces { limit: 10 }),
+            (
+                3,
+                false,
+                3,
+                VerifierMsg::PruneNonces(PruneNoncesMsg { limit: 10 }),
+            ),
         ]),
     );
     write(
@@ -298,13 +315,13 @@ fn verifier() {
                 0,
                 false,
                 0,
-                VerifierMsg::UpdateConfig {
-                    governance: None,
+                VerifierMsg::UpdateConfig(VerifierUpdateConfigMsg {
                     networks: Some(w.networks.clone()),
                     facilitators: Some(vec![]),
                     require_settlement: Some(false),
                     max_batch: Some(8),
-                },
+                    ..Default::default()
+                }),
             ),
             (1, false, 0, submit),
         ]),

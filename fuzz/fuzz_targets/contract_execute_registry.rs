@@ -10,6 +10,7 @@ use cosmwasm_std::testing::{message_info, mock_dependencies};
 use cosmwasm_std::{coins, from_json};
 use libfuzzer_sys::fuzz_target;
 use node_registry::contract::{execute, instantiate, query};
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::registry::{ExecuteMsg, InstantiateMsg, NodeKind, NodesResponse, QueryMsg};
 use opg_core::types::Provenance;
 use opg_fuzz::{addr, env_at_now, world, Deps, Harness, DENOM, GPT, LLAMA, MIN_BOND, PROXY};
@@ -30,6 +31,7 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
             min_bond: MIN_BOND.into(),
             unbonding_period: 7 * 86_400,
             reward_pool: Some(addr("pool").to_string()),
+            max_attestation_validity: None,
         },
     )
     .expect("instantiate");
@@ -37,32 +39,32 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
         (
             gov.clone(),
             vec![],
-            ExecuteMsg::AddModel {
+            ExecuteMsg::AddModel(AddModelMsg {
                 id: GPT.into(),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            },
+            }),
         ),
         (
             gov.clone(),
             vec![],
-            ExecuteMsg::AddModel {
+            ExecuteMsg::AddModel(AddModelMsg {
                 id: LLAMA.into(),
                 provenance: Provenance::Community,
                 weights_digest: None,
-            },
+            }),
         ),
         (
             gov.clone(),
             vec![],
-            ExecuteMsg::AddAttester {
+            ExecuteMsg::AddAttester(AddAttesterMsg {
                 address: w.attester.address(),
-            },
+            }),
         ),
         (
             addr("operator-1"),
             coins(MIN_BOND, DENOM),
-            ExecuteMsg::Register {
+            ExecuteMsg::Register(RegisterMsg {
                 node_id: PROXY.into(),
                 kind: NodeKind::Proxy {
                     upstream: "https://api.openai.com".into(),
@@ -71,7 +73,7 @@ fn setup() -> (Deps, cosmwasm_std::Env) {
                 pay_to: w.proxy_pay_to.address(),
                 endpoint: "https://proxy-1.example".into(),
                 models: vec![GPT.into()],
-            },
+            }),
         ),
     ];
     for (sender, funds, msg) in setup {

@@ -703,7 +703,7 @@ mod tests {
         let policy = VerifierPolicy {
             domain_separator: verifier_domain_separator(&t.chain_id, &t.verifier),
             networks: &cfg.networks,
-            facilitators: &cfg.facilitators,
+            facilitators: opg_core::verify::parse_facilitators(&cfg.facilitators),
             require_settlement: cfg.require_settlement,
             clock: cfg.clock,
         };

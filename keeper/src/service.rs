@@ -493,7 +493,7 @@ impl Keeper {
         let policy = VerifierPolicy {
             domain_separator,
             networks: &config.networks,
-            facilitators: &config.facilitators,
+            facilitators: opg_core::verify::parse_facilitators(&config.facilitators),
             require_settlement: config.require_settlement,
             clock: config.clock,
         };

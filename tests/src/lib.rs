@@ -326,6 +326,7 @@ impl SuiteBuilder {
                     min_bond: Uint128::new(self.min_bond),
                     unbonding_period: self.unbonding_period,
                     reward_pool: None,
+                    max_attestation_validity: None,
                 },
                 &[],
                 "node-registry",
@@ -389,12 +390,10 @@ impl SuiteBuilder {
         app.execute_contract(
             governance.clone(),
             registry.clone(),
-            &registry::ExecuteMsg::UpdateConfig {
-                governance: None,
-                min_bond: None,
-                unbonding_period: None,
+            &registry::ExecuteMsg::UpdateConfig(registry::UpdateConfigMsg {
                 reward_pool: Some(pool.to_string()),
-            },
+                ..Default::default()
+            }),
             &[],
         )
         .expect("registry: set reward pool");
@@ -422,9 +421,11 @@ impl SuiteBuilder {
         }
         let attester_address = suite.attester.address();
         suite
-            .gov_registry(&registry::ExecuteMsg::AddAttester {
-                address: attester_address,
-            })
+            .gov_registry(&registry::ExecuteMsg::AddAttester(
+                registry::AddAttesterMsg {
+                    address: attester_address,
+                },
+            ))
             .expect("add attester");
         if self.pool_funds > 0 {
             suite.fund_pool(self.pool_funds).expect("fund pool");
@@ -590,34 +591,34 @@ impl Suite {
             Provenance::Community => Some(Binary::from(sha256(id.as_bytes()).to_vec())),
             Provenance::Commercial => None,
         };
-        self.gov_registry(&registry::ExecuteMsg::AddModel {
+        self.gov_registry(&registry::ExecuteMsg::AddModel(registry::AddModelMsg {
             id: id.to_string(),
             provenance,
             weights_digest,
-        })
+        }))
     }
 
     /// Governance jails a node.
     pub fn jail(&mut self, node_id: &str, reason: &str) -> anyhow::Result<AppResponse> {
-        self.gov_registry(&registry::ExecuteMsg::Jail {
+        self.gov_registry(&registry::ExecuteMsg::Jail(registry::JailMsg {
             node_id: node_id.to_string(),
             reason: reason.to_string(),
-        })
+        }))
     }
 
     /// Governance unjails a node.
     pub fn unjail(&mut self, node_id: &str) -> anyhow::Result<AppResponse> {
-        self.gov_registry(&registry::ExecuteMsg::Unjail {
+        self.gov_registry(&registry::ExecuteMsg::Unjail(registry::UnjailMsg {
             node_id: node_id.to_string(),
-        })
+        }))
     }
 
     /// Governance slashes `fraction` of a node's bond into the pool.
     pub fn slash(&mut self, node_id: &str, fraction: Decimal) -> anyhow::Result<AppResponse> {
-        self.gov_registry(&registry::ExecuteMsg::Slash {
+        self.gov_registry(&registry::ExecuteMsg::Slash(registry::SlashMsg {
             node_id: node_id.to_string(),
             fraction,
-        })
+        }))
     }
 
     /// Governance schedules new reward params (effective from the next epoch).
@@ -703,14 +704,14 @@ impl Suite {
         self.app.execute_contract(
             operator.clone(),
             self.registry.clone(),
-            &registry::ExecuteMsg::Register {
+            &registry::ExecuteMsg::Register(registry::RegisterMsg {
                 node_id: node_id.to_string(),
                 kind: node_kind,
                 key,
                 pay_to: payee.address(),
                 endpoint: format!("https://{node_id}.example.org/v1"),
                 models: models.clone(),
-            },
+            }),
             &funds,
         )?;
         let node = TestNode {
@@ -813,10 +814,10 @@ impl Suite {
         let res = self.app.execute_contract(
             keeper,
             self.verifier.clone(),
-            &verifier::ExecuteMsg::SubmitReceipts {
+            &verifier::ExecuteMsg::SubmitReceipts(verifier::SubmitReceiptsMsg {
                 receipts,
                 heartbeats,
-            },
+            }),
             &[],
         )?;
         let data = res

@@ -144,77 +144,83 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry AddModel",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::AddModel {
+            msg: v(&registry::ExecuteMsg::AddModel(registry::AddModelMsg {
                 id: "openai/o3".into(),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry RemoveModel",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveModel {
-                id: GPT_MINI.into(),
-            }),
+            msg: v(&registry::ExecuteMsg::RemoveModel(
+                registry::RemoveModelMsg {
+                    id: GPT_MINI.into(),
+                },
+            )),
             rightful: Who::Governance,
         },
         Case {
             name: "registry AddAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::AddAttester {
-                address: attester2.clone(),
-            }),
+            msg: v(&registry::ExecuteMsg::AddAttester(
+                registry::AddAttesterMsg {
+                    address: attester2.clone(),
+                },
+            )),
             rightful: Who::Governance,
         },
         Case {
             name: "registry RemoveAttester",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::RemoveAttester { address: attester2 }),
+            msg: v(&registry::ExecuteMsg::RemoveAttester(
+                registry::RemoveAttesterMsg { address: attester2 },
+            )),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Jail",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Jail {
+            msg: v(&registry::ExecuteMsg::Jail(registry::JailMsg {
                 node_id: "proxy-b".into(),
                 reason: "authz test".into(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Unjail",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Unjail {
+            msg: v(&registry::ExecuteMsg::Unjail(registry::UnjailMsg {
                 node_id: "proxy-b".into(),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry Slash",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Slash {
+            msg: v(&registry::ExecuteMsg::Slash(registry::SlashMsg {
                 node_id: "local-a".into(),
                 fraction: Decimal::percent(10),
-            }),
+            })),
             rightful: Who::Governance,
         },
         Case {
             name: "registry UpdateConfig",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::UpdateConfig {
-                governance: None,
-                min_bond: Some(Uint128::new(2_000_000)),
-                unbonding_period: None,
-                reward_pool: None,
-            }),
+            msg: v(&registry::ExecuteMsg::UpdateConfig(
+                registry::UpdateConfigMsg {
+                    min_bond: Some(Uint128::new(2_000_000)),
+                    ..Default::default()
+                },
+            )),
             rightful: Who::Governance,
         },
         // ---- node-registry, the node's operator
         Case {
             name: "registry UpdateNode",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::UpdateNode {
+            msg: v(&registry::ExecuteMsg::UpdateNode(registry::UpdateNodeMsg {
                 node_id: "proxy-a".into(),
                 key: None,
                 pay_to: None,
@@ -222,20 +228,19 @@ fn only_the_rightful_sender_succeeds() {
                 models: None,
                 upstream: None,
                 attestation: None,
-            }),
+            })),
             rightful: Who::Operator,
         },
         // ---- receipt-verifier, governance
         Case {
             name: "verifier UpdateConfig",
             target: Target::Verifier,
-            msg: v(&verifier::ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
-                max_batch: Some(50),
-            }),
+            msg: v(&verifier::ExecuteMsg::UpdateConfig(
+                verifier::UpdateConfigMsg {
+                    max_batch: Some(50),
+                    ..Default::default()
+                },
+            )),
             rightful: Who::Governance,
         },
         // ---- reward-pool
@@ -284,9 +289,9 @@ fn only_the_rightful_sender_succeeds() {
         Case {
             name: "registry Deregister",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::Deregister {
+            msg: v(&registry::ExecuteMsg::Deregister(registry::DeregisterMsg {
                 node_id: "proxy-a".into(),
-            }),
+            })),
             rightful: Who::Operator,
         },
     ];
@@ -306,9 +311,11 @@ fn only_the_rightful_sender_succeeds() {
         &Case {
             name: "registry WithdrawBond",
             target: Target::Registry,
-            msg: v(&registry::ExecuteMsg::WithdrawBond {
-                node_id: "proxy-a".into(),
-            }),
+            msg: v(&registry::ExecuteMsg::WithdrawBond(
+                registry::WithdrawBondMsg {
+                    node_id: "proxy-a".into(),
+                },
+            )),
             rightful: Who::Operator,
         },
     );

@@ -254,10 +254,10 @@ fn jailed_nodes_receipts_are_rejected_until_unjailed() {
         .execute_contract(
             intruder,
             s.registry.clone(),
-            &opg_core::msg::registry::ExecuteMsg::Jail {
+            &opg_core::msg::registry::ExecuteMsg::Jail(opg_core::msg::registry::JailMsg {
                 node_id: "proxy-2".to_string(),
                 reason: "x".to_string(),
-            },
+            }),
             &[],
         )
         .unwrap_err();

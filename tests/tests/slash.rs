@@ -1,6 +1,7 @@
 //! Slashing sends a fraction of a bond from the registry into the pool, where it funds later
 //! epochs' budgets.
 use cosmwasm_std::{Decimal, Uint128};
+use opg_core::msg::registry::SlashMsg;
 use opg_core::msg::registry::SudoMsg;
 use opg_integration_tests::{dec, root_error, SuiteBuilder, GPT};
 
@@ -30,10 +31,10 @@ fn slashed_bond_funds_a_later_epoch() {
     s.app
         .wasm_sudo(
             s.registry.clone(),
-            &SudoMsg::Slash {
+            &SudoMsg::Slash(SlashMsg {
                 node_id: "proxy-bad".to_string(),
                 fraction: Decimal::percent(10),
-            },
+            }),
         )
         .unwrap();
     assert_eq!(s.node_info("proxy-bad").bond, Uint128::new(450_000));
@@ -64,10 +65,10 @@ fn slash_is_governance_only_and_bounded() {
         &mut s.app,
         operator,
         s.registry.clone(),
-        &opg_core::msg::registry::ExecuteMsg::Slash {
+        &opg_core::msg::registry::ExecuteMsg::Slash(opg_core::msg::registry::SlashMsg {
             node_id: "proxy-bad".to_string(),
             fraction: dec("0.5"),
-        },
+        }),
         &[],
     )
     .unwrap_err();

@@ -6,8 +6,8 @@ use opg_core::msg::registry::{ExecuteMsg, InstantiateMsg, QueryMsg, SudoMsg};
 use opg_core::msg::MigrateMsg;
 
 use crate::error::ContractError;
-use crate::state::{Config, CONFIG};
-use crate::{governance, migration, nodes, queries};
+use crate::state::{Config, CONFIG, DEFAULT_MAX_ATTESTATION_VALIDITY};
+use crate::{governance, migration, nodes, queries, validate};
 
 /// cw2 contract name.
 pub const CONTRACT_NAME: &str = "crates.io:opg-node-registry";
@@ -15,7 +15,8 @@ pub const CONTRACT_NAME: &str = "crates.io:opg-node-registry";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Instantiates the registry. Errors: `Std` (invalid governance or reward pool address),
-/// `InvalidConfig` (empty `bond_denom`, zero `unbonding_period`).
+/// `InvalidConfig` (empty `bond_denom`), `ConfigOutOfBounds` (`unbonding_period` outside
+/// 1 s ..= 365 days, `max_attestation_validity` outside 1 ..= 730 days).
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
@@ -30,11 +31,11 @@ pub fn instantiate(
             reason: "bond_denom must not be empty".to_string(),
         });
     }
-    if msg.unbonding_period == 0 {
-        return Err(ContractError::InvalidConfig {
-            reason: "unbonding_period must be > 0".to_string(),
-        });
-    }
+    validate::unbonding_period(msg.unbonding_period)?;
+    let max_attestation_validity = msg
+        .max_attestation_validity
+        .unwrap_or(DEFAULT_MAX_ATTESTATION_VALIDITY);
+    validate::max_attestation_validity(max_attestation_validity)?;
     let reward_pool = msg
         .reward_pool
         .map(|p| deps.api.addr_validate(&p))
@@ -47,6 +48,7 @@ pub fn instantiate(
             min_bond: msg.min_bond,
             unbonding_period: msg.unbonding_period,
             reward_pool,
+            max_attestation_validity,
         },
     )?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
@@ -66,100 +68,36 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::Register {
-            node_id,
-            kind,
-            key,
-            pay_to,
-            endpoint,
-            models,
-        } => nodes::execute_register(
-            deps, env, info, node_id, kind, key, pay_to, endpoint, models,
-        ),
-        ExecuteMsg::UpdateNode {
-            node_id,
-            key,
-            pay_to,
-            endpoint,
-            models,
-            upstream,
-            attestation,
-        } => nodes::execute_update_node(
-            deps,
-            env,
-            info,
-            node_id,
-            key,
-            pay_to,
-            endpoint,
-            models,
-            upstream,
-            attestation,
-        ),
-        ExecuteMsg::RenewAttestation {
-            node_id,
-            attestation,
-        } => nodes::execute_renew_attestation(deps, env, info, node_id, attestation),
-        ExecuteMsg::Deregister { node_id } => nodes::execute_deregister(deps, env, info, node_id),
-        ExecuteMsg::WithdrawBond { node_id } => {
-            nodes::execute_withdraw_bond(deps, env, info, node_id)
+        ExecuteMsg::Register(m) => nodes::execute_register(deps, env, info, m),
+        ExecuteMsg::UpdateNode(m) => nodes::execute_update_node(deps, env, info, m),
+        ExecuteMsg::RenewAttestation(m) => nodes::execute_renew_attestation(deps, env, info, m),
+        ExecuteMsg::Deregister(m) => nodes::execute_deregister(deps, env, info, m.node_id),
+        ExecuteMsg::WithdrawBond(m) => nodes::execute_withdraw_bond(deps, env, info, m.node_id),
+        ExecuteMsg::AddModel(m) => governance::execute_add_model(deps, info, m),
+        ExecuteMsg::RemoveModel(m) => governance::execute_remove_model(deps, info, m.id),
+        ExecuteMsg::AddAttester(m) => governance::execute_add_attester(deps, info, m.address),
+        ExecuteMsg::RemoveAttester(m) => {
+            governance::execute_remove_attester(deps, env, info, m.address)
         }
-        ExecuteMsg::AddModel {
-            id,
-            provenance,
-            weights_digest,
-        } => governance::execute_add_model(deps, info, id, provenance, weights_digest),
-        ExecuteMsg::RemoveModel { id } => governance::execute_remove_model(deps, info, id),
-        ExecuteMsg::AddAttester { address } => {
-            governance::execute_add_attester(deps, info, address)
-        }
-        ExecuteMsg::RemoveAttester { address } => {
-            governance::execute_remove_attester(deps, info, address)
-        }
-        ExecuteMsg::Jail { node_id, reason } => {
-            governance::execute_jail(deps, info, node_id, reason)
-        }
-        ExecuteMsg::Unjail { node_id } => governance::execute_unjail(deps, info, node_id),
-        ExecuteMsg::Slash { node_id, fraction } => {
-            governance::execute_slash(deps, info, node_id, fraction)
-        }
-        ExecuteMsg::UpdateConfig {
-            governance: gov,
-            min_bond,
-            unbonding_period,
-            reward_pool,
-        } => governance::execute_update_config(
-            deps,
-            info,
-            gov,
-            min_bond,
-            unbonding_period,
-            reward_pool,
-        ),
+        ExecuteMsg::Jail(m) => governance::execute_jail(deps, info, m.node_id, m.reason),
+        ExecuteMsg::Unjail(m) => governance::execute_unjail(deps, info, m.node_id),
+        ExecuteMsg::Slash(m) => governance::execute_slash(deps, info, m.node_id, m.fraction),
+        ExecuteMsg::UpdateConfig(m) => governance::execute_update_config(deps, info, m),
     }
 }
 
 /// Chain governance: the governance messages without a sender check.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
+pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::AddModel {
-            id,
-            provenance,
-            weights_digest,
-        } => governance::add_model(deps, id, provenance, weights_digest),
-        SudoMsg::RemoveModel { id } => governance::remove_model(deps, id),
-        SudoMsg::AddAttester { address } => governance::add_attester(deps, address),
-        SudoMsg::RemoveAttester { address } => governance::remove_attester(deps, address),
-        SudoMsg::Jail { node_id, reason } => governance::jail(deps, node_id, reason),
-        SudoMsg::Unjail { node_id } => governance::unjail(deps, node_id),
-        SudoMsg::Slash { node_id, fraction } => governance::slash(deps, node_id, fraction),
-        SudoMsg::UpdateConfig {
-            governance: gov,
-            min_bond,
-            unbonding_period,
-            reward_pool,
-        } => governance::update_config(deps, gov, min_bond, unbonding_period, reward_pool),
+        SudoMsg::AddModel(m) => governance::add_model(deps, m),
+        SudoMsg::RemoveModel(m) => governance::remove_model(deps, m.id),
+        SudoMsg::AddAttester(m) => governance::add_attester(deps, m.address),
+        SudoMsg::RemoveAttester(m) => governance::remove_attester(deps, &env, m.address),
+        SudoMsg::Jail(m) => governance::jail(deps, m.node_id, m.reason),
+        SudoMsg::Unjail(m) => governance::unjail(deps, m.node_id),
+        SudoMsg::Slash(m) => governance::slash(deps, m.node_id, m.fraction),
+        SudoMsg::UpdateConfig(m) => governance::update_config(deps, m),
     }
 }
 

@@ -58,6 +58,22 @@ pub enum ContractError {
         node_id: String,
     },
 
+    /// `Register` with the id of a withdrawn node: node ids are never reused, so a new operator
+    /// cannot collect the rewards the withdrawn node left unclaimed (DESIGN §5).
+    #[error("node id {node_id} belonged to a withdrawn node and is never reused")]
+    NodeIdRetired {
+        /// The node.
+        node_id: String,
+    },
+
+    /// An operator or governance action on a node whose bond was withdrawn: it stays on record only
+    /// so its operator can be paid.
+    #[error("node {node_id} is withdrawn")]
+    NodeWithdrawn {
+        /// The node.
+        node_id: String,
+    },
+
     /// No node with this id.
     #[error("node {node_id} not found")]
     NodeNotFound {
@@ -155,6 +171,25 @@ pub enum ContractError {
         expires_at: u64,
         /// Block time (unix seconds).
         now: u64,
+    },
+
+    /// An attestation valid for longer than `max_attestation_validity` from now.
+    #[error("attestation expires at {expires_at}, after the latest allowed {max_expires_at} (now + max_attestation_validity)")]
+    AttestationTooLong {
+        /// Its expiry (unix seconds).
+        expires_at: u64,
+        /// Block time + `max_attestation_validity` (unix seconds).
+        max_expires_at: u64,
+    },
+
+    /// A governance-set number outside its absolute bounds, or changed by more than one step
+    /// (x2 or /2) at once.
+    #[error("config {param} out of bounds: {reason}")]
+    ConfigOutOfBounds {
+        /// The config field.
+        param: String,
+        /// The bound it breaks.
+        reason: String,
     },
 
     /// The attestation's signature does not recover its attester over the expected digest, or its

@@ -1,14 +1,14 @@
 //! Governance messages. Each `execute_*` checks that the sender is the governance address and
 //! calls the handler of the same name, which `sudo` (chain governance) calls directly.
 use cosmwasm_std::{
-    coins, to_json_binary, Addr, Binary, Decimal, DepsMut, Empty, MessageInfo, Response, Uint128,
+    coins, to_json_binary, Addr, Decimal, DepsMut, Empty, Env, MessageInfo, Response, Uint128,
     WasmMsg,
 };
-use opg_core::msg::registry::{ModelInfo, NodeInfo};
-use opg_core::types::{NodeStatus, Provenance};
+use opg_core::msg::registry::{AddModelMsg, ModelInfo, NodeInfo, UpdateConfigMsg};
+use opg_core::types::NodeStatus;
 
 use crate::error::ContractError;
-use crate::state::{nodes, ATTESTERS, CONFIG, MODELS};
+use crate::state::{nodes, ATTESTERS, CONFIG, MODELS, REVOKED_ATTESTERS};
 use crate::validate;
 
 /// Checks the sender is the governance address and that no funds are attached.
@@ -24,34 +24,41 @@ fn ensure_governance(deps: &DepsMut, info: &MessageInfo) -> Result<(), ContractE
     Ok(())
 }
 
+/// Loads a node that is not withdrawn (a withdrawn node has no bond to slash and cannot be
+/// jailed back into unbonding). Errors: `NodeNotFound`, `NodeWithdrawn`.
 fn load_node(deps: &DepsMut, node_id: &str) -> Result<NodeInfo, ContractError> {
-    nodes()
-        .may_load(deps.storage, node_id)?
-        .ok_or_else(|| ContractError::NodeNotFound {
+    let node =
+        nodes()
+            .may_load(deps.storage, node_id)?
+            .ok_or_else(|| ContractError::NodeNotFound {
+                node_id: node_id.to_string(),
+            })?;
+    if node.status == NodeStatus::Withdrawn {
+        return Err(ContractError::NodeWithdrawn {
             node_id: node_id.to_string(),
-        })
+        });
+    }
+    Ok(node)
 }
 
 /// `ExecuteMsg::AddModel` from the governance address.
 pub fn execute_add_model(
     deps: DepsMut,
     info: MessageInfo,
-    id: String,
-    provenance: Provenance,
-    weights_digest: Option<Binary>,
+    msg: AddModelMsg,
 ) -> Result<Response, ContractError> {
     ensure_governance(&deps, &info)?;
-    add_model(deps, id, provenance, weights_digest)
+    add_model(deps, msg)
 }
 
 /// Adds or replaces a model. Errors: `InvalidModelId` (empty or > 128 bytes),
 /// `InvalidWeightsDigest` (not 32 bytes).
-pub fn add_model(
-    deps: DepsMut,
-    id: String,
-    provenance: Provenance,
-    weights_digest: Option<Binary>,
-) -> Result<Response, ContractError> {
+pub fn add_model(deps: DepsMut, msg: AddModelMsg) -> Result<Response, ContractError> {
+    let AddModelMsg {
+        id,
+        provenance,
+        weights_digest,
+    } = msg;
     if id.is_empty() || id.len() > validate::MODEL_ID_MAX {
         return Err(ContractError::InvalidModelId { id });
     }
@@ -120,24 +127,36 @@ pub fn add_attester(deps: DepsMut, address: String) -> Result<Response, Contract
 /// `ExecuteMsg::RemoveAttester` from the governance address.
 pub fn execute_remove_attester(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     address: String,
 ) -> Result<Response, ContractError> {
     ensure_governance(&deps, &info)?;
-    remove_attester(deps, address)
+    remove_attester(deps, &env, address)
 }
 
-/// Removes an attester. Attestations it signed stay on their nodes until renewed.
+/// Removes an attester and revokes every attestation it signed that the registry accepted up to
+/// now: from this block on, queries answer those nodes' attestations with `expires_at` cut to now,
+/// so the verifier rejects their later receipts and heartbeats (`attestation_expired`) and they
+/// stop counting as live (no stipend from the next epoch). Bounded: one record
+/// ([`REVOKED_ATTESTERS`]) checked when a node is read, no iteration over the attester's nodes.
 /// Errors: `InvalidAddress { field: "address" }`, `AttesterNotFound`.
-pub fn remove_attester(deps: DepsMut, address: String) -> Result<Response, ContractError> {
+pub fn remove_attester(
+    deps: DepsMut,
+    env: &Env,
+    address: String,
+) -> Result<Response, ContractError> {
     let address = validate::evm_address(&address, "address")?;
     if !ATTESTERS.has(deps.storage, &address) {
         return Err(ContractError::AttesterNotFound { address });
     }
     ATTESTERS.remove(deps.storage, &address);
+    let now = env.block.time.seconds();
+    REVOKED_ATTESTERS.save(deps.storage, &address, &now)?;
     Ok(Response::new()
         .add_attribute("action", "remove_attester")
-        .add_attribute("attester", address))
+        .add_attribute("attester", address)
+        .add_attribute("revoked_at", now.to_string()))
 }
 
 /// `ExecuteMsg::Jail` from the governance address.
@@ -250,38 +269,50 @@ pub fn slash(deps: DepsMut, node_id: String, fraction: Decimal) -> Result<Respon
 pub fn execute_update_config(
     deps: DepsMut,
     info: MessageInfo,
-    governance: Option<String>,
-    min_bond: Option<Uint128>,
-    unbonding_period: Option<u64>,
-    reward_pool: Option<String>,
+    msg: UpdateConfigMsg,
 ) -> Result<Response, ContractError> {
     ensure_governance(&deps, &info)?;
-    update_config(deps, governance, min_bond, unbonding_period, reward_pool)
+    update_config(deps, msg)
 }
 
-/// Updates the config; `None` leaves a field unchanged. Errors: `Std` (invalid address),
-/// `InvalidConfig` (`unbonding_period` 0).
-pub fn update_config(
-    deps: DepsMut,
-    governance: Option<String>,
-    min_bond: Option<Uint128>,
-    unbonding_period: Option<u64>,
-    reward_pool: Option<String>,
-) -> Result<Response, ContractError> {
+/// Updates the config; `None` leaves a field unchanged. Each number moves at most one step per
+/// change (`old / 2 <= new <= 2 * old`, [`validate::bounded_step`]) within its absolute bounds:
+/// `min_bond` (uopg, no absolute bound), `unbonding_period` (1 s ..= 365 days),
+/// `max_attestation_validity` (1 ..= 730 days). Errors: `Std` (invalid address),
+/// `ConfigOutOfBounds { param }`.
+pub fn update_config(deps: DepsMut, msg: UpdateConfigMsg) -> Result<Response, ContractError> {
+    let UpdateConfigMsg {
+        governance,
+        min_bond,
+        unbonding_period,
+        reward_pool,
+        max_attestation_validity,
+    } = msg;
     let mut config = CONFIG.load(deps.storage)?;
     if let Some(governance) = governance {
         config.governance = deps.api.addr_validate(&governance)?;
     }
     if let Some(min_bond) = min_bond {
+        validate::bounded_step("min_bond", config.min_bond.u128(), min_bond.u128())?;
         config.min_bond = min_bond;
     }
     if let Some(period) = unbonding_period {
-        if period == 0 {
-            return Err(ContractError::InvalidConfig {
-                reason: "unbonding_period must be > 0".to_string(),
-            });
-        }
+        validate::unbonding_period(period)?;
+        validate::bounded_step(
+            "unbonding_period",
+            config.unbonding_period.into(),
+            period.into(),
+        )?;
         config.unbonding_period = period;
+    }
+    if let Some(validity) = max_attestation_validity {
+        validate::max_attestation_validity(validity)?;
+        validate::bounded_step(
+            "max_attestation_validity",
+            config.max_attestation_validity.into(),
+            validity.into(),
+        )?;
+        config.max_attestation_validity = validity;
     }
     if let Some(pool) = reward_pool {
         config.reward_pool = Some(deps.api.addr_validate(&pool)?);
@@ -292,6 +323,10 @@ pub fn update_config(
         .add_attribute("governance", config.governance.as_str())
         .add_attribute("min_bond", config.min_bond)
         .add_attribute("unbonding_period", config.unbonding_period.to_string())
+        .add_attribute(
+            "max_attestation_validity",
+            config.max_attestation_validity.to_string(),
+        )
         .add_attribute(
             "reward_pool",
             config.reward_pool.as_ref().map(Addr::as_str).unwrap_or(""),

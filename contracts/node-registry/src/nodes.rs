@@ -1,13 +1,16 @@
 //! Operator messages: register, update, renew attestation, deregister, withdraw bond.
 use cosmwasm_std::{coins, BankMsg, DepsMut, Env, MessageInfo, Response, Uint128};
-use opg_core::msg::registry::{NodeInfo, NodeKind};
-use opg_core::types::{HardwareAttestation, NodeKey, NodeKindTag, NodeStatus};
+use opg_core::msg::registry::{
+    NodeInfo, NodeKind, RegisterMsg, RenewAttestationMsg, UpdateNodeMsg,
+};
+use opg_core::types::{NodeKindTag, NodeStatus};
 
 use crate::error::ContractError;
-use crate::state::{nodes, CONFIG};
+use crate::state::{nodes, ATTESTED_AT, CONFIG};
 use crate::validate;
 
-/// Loads a node and checks the sender is its operator. Errors: `NodeNotFound`, `NotOperator`.
+/// Loads a node that is not withdrawn and checks the sender is its operator.
+/// Errors: `NodeNotFound`, `NotOperator`, `NodeWithdrawn`.
 fn load_operated(
     deps: &DepsMut,
     info: &MessageInfo,
@@ -21,6 +24,11 @@ fn load_operated(
             })?;
     if node.operator != info.sender {
         return Err(ContractError::NotOperator {
+            node_id: node_id.to_string(),
+        });
+    }
+    if node.status == NodeStatus::Withdrawn {
+        return Err(ContractError::NodeWithdrawn {
             node_id: node_id.to_string(),
         });
     }
@@ -51,22 +59,29 @@ fn ensure_local(node: &NodeInfo, field: &str) -> Result<(), ContractError> {
 
 /// `Register`: creates an active node operated by the sender, bonded with the attached
 /// `bond_denom` funds (uopg, at least `min_bond`).
-#[allow(clippy::too_many_arguments)]
 pub fn execute_register(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    node_id: String,
-    kind: NodeKind,
-    key: NodeKey,
-    pay_to: String,
-    endpoint: String,
-    models: Vec<String>,
+    msg: RegisterMsg,
 ) -> Result<Response, ContractError> {
+    let RegisterMsg {
+        node_id,
+        kind,
+        key,
+        pay_to,
+        endpoint,
+        models,
+    } = msg;
     let config = CONFIG.load(deps.storage)?;
     validate::node_id(&node_id)?;
-    if nodes().has(deps.storage, &node_id) {
-        return Err(ContractError::NodeExists { node_id });
+    // Ids are never reused: a withdrawn node stays on record (DESIGN §5).
+    match nodes().may_load(deps.storage, &node_id)? {
+        Some(n) if n.status == NodeStatus::Withdrawn => {
+            return Err(ContractError::NodeIdRetired { node_id })
+        }
+        Some(_) => return Err(ContractError::NodeExists { node_id }),
+        None => {}
     }
     let bond = cw_utils::must_pay(&info, &config.bond_denom)?;
     if bond < config.min_bond {
@@ -113,6 +128,9 @@ pub fn execute_register(
         unbonding_ends: None,
     };
     nodes().save(deps.storage, &node_id, &node)?;
+    if node.attestation.is_some() {
+        ATTESTED_AT.save(deps.storage, &node_id, &env.block.time.seconds())?;
+    }
     Ok(Response::new()
         .add_attribute("action", "register")
         .add_attribute("node_id", node_id)
@@ -123,19 +141,21 @@ pub fn execute_register(
 
 /// `UpdateNode`: replaces the given fields (operator only, not while unbonding). A new key on a local
 /// node needs a new attestation bound to it; an attestation alone is checked against the current key.
-#[allow(clippy::too_many_arguments)]
 pub fn execute_update_node(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    node_id: String,
-    key: Option<NodeKey>,
-    pay_to: Option<String>,
-    endpoint: Option<String>,
-    models: Option<Vec<String>>,
-    upstream: Option<String>,
-    attestation: Option<HardwareAttestation>,
+    msg: UpdateNodeMsg,
 ) -> Result<Response, ContractError> {
+    let UpdateNodeMsg {
+        node_id,
+        key,
+        pay_to,
+        endpoint,
+        models,
+        upstream,
+        attestation,
+    } = msg;
     cw_utils::nonpayable(&info)?;
     let old = load_operated(&deps, &info, &node_id)?;
     ensure_not_unbonding(&old)?;
@@ -157,6 +177,7 @@ pub fn execute_update_node(
             &node.key,
             attestation,
         )?);
+        ATTESTED_AT.save(deps.storage, &node_id, &env.block.time.seconds())?;
     }
     if let Some(pay_to) = pay_to {
         node.pay_to = validate::evm_address(&pay_to, "pay_to")?;
@@ -194,9 +215,12 @@ pub fn execute_renew_attestation(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    node_id: String,
-    attestation: HardwareAttestation,
+    msg: RenewAttestationMsg,
 ) -> Result<Response, ContractError> {
+    let RenewAttestationMsg {
+        node_id,
+        attestation,
+    } = msg;
     cw_utils::nonpayable(&info)?;
     let old = load_operated(&deps, &info, &node_id)?;
     ensure_not_unbonding(&old)?;
@@ -212,6 +236,7 @@ pub fn execute_renew_attestation(
     let expires_at = attestation.expires_at;
     node.attestation = Some(attestation);
     nodes().replace(deps.storage, &node_id, Some(&node), Some(&old))?;
+    ATTESTED_AT.save(deps.storage, &node_id, &env.block.time.seconds())?;
     Ok(Response::new()
         .add_attribute("action", "renew_attestation")
         .add_attribute("node_id", node_id)
@@ -233,6 +258,7 @@ pub fn execute_deregister(
     match old.status {
         NodeStatus::Jailed => return Err(ContractError::NodeJailed { node_id }),
         NodeStatus::Unbonding => return Err(ContractError::NodeUnbonding { node_id }),
+        NodeStatus::Withdrawn => return Err(ContractError::NodeWithdrawn { node_id }),
         NodeStatus::Active => {}
     }
     let config = CONFIG.load(deps.storage)?;
@@ -256,8 +282,11 @@ pub fn execute_deregister(
         .add_attribute("unbonding_ends", ends.to_string()))
 }
 
-/// `WithdrawBond`: after unbonding ended, pays the remaining bond to the operator and removes the
-/// node. Errors: `NodeJailed` (jailed while unbonding), `NotUnbonding`, `StillUnbonding`.
+/// `WithdrawBond`: after unbonding ended, pays the remaining bond to the operator. The node stays
+/// on record with status `withdrawn`, its operator and kind, and a zero bond: the pool pays its
+/// unclaimed rewards to that operator, and its id is never registered again (DESIGN §5).
+/// Errors: `NodeJailed` (jailed while unbonding), `NotUnbonding`, `StillUnbonding`,
+/// `NodeWithdrawn`.
 pub fn execute_withdraw_bond(
     deps: DepsMut,
     env: Env,
@@ -265,8 +294,8 @@ pub fn execute_withdraw_bond(
     node_id: String,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
-    let node = load_operated(&deps, &info, &node_id)?;
-    let ends = match (node.status, node.unbonding_ends) {
+    let old = load_operated(&deps, &info, &node_id)?;
+    let ends = match (old.status, old.unbonding_ends) {
         (NodeStatus::Jailed, _) => return Err(ContractError::NodeJailed { node_id }),
         (NodeStatus::Unbonding, Some(ends)) => ends,
         _ => return Err(ContractError::NotUnbonding { node_id }),
@@ -275,18 +304,21 @@ pub fn execute_withdraw_bond(
         return Err(ContractError::StillUnbonding { until: ends });
     }
     let config = CONFIG.load(deps.storage)?;
-    nodes().remove(deps.storage, &node_id)?;
+    let mut node = old.clone();
+    node.status = NodeStatus::Withdrawn;
+    node.bond = Uint128::zero();
+    nodes().replace(deps.storage, &node_id, Some(&node), Some(&old))?;
     let mut response = Response::new();
-    if node.bond > Uint128::zero() {
+    if old.bond > Uint128::zero() {
         response = response.add_message(BankMsg::Send {
-            to_address: node.operator.to_string(),
-            amount: coins(node.bond.u128(), &config.bond_denom),
+            to_address: old.operator.to_string(),
+            amount: coins(old.bond.u128(), &config.bond_denom),
         });
     }
     Ok(response
         .add_attribute("action", "withdraw_bond")
         .add_attribute("node_id", node_id)
-        .add_attribute("operator", node.operator)
-        .add_attribute("kind", node.kind.as_str())
-        .add_attribute("amount", node.bond))
+        .add_attribute("operator", old.operator)
+        .add_attribute("kind", old.kind.as_str())
+        .add_attribute("amount", old.bond))
 }

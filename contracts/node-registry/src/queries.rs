@@ -1,5 +1,7 @@
 //! Queries of the node registry.
-use cosmwasm_std::{Deps, Order, StdResult};
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{Deps, Order, StdResult, Storage};
 use cw_storage_plus::Bound;
 use opg_core::msg::page_limit;
 use opg_core::msg::registry::{
@@ -9,10 +11,52 @@ use opg_core::msg::registry::{
 use opg_core::types::{NodeKindTag, NodeStatus};
 
 use crate::error::ContractError;
-use crate::state::{nodes, status_str, ATTESTERS, CONFIG, MODELS};
+use crate::state::{nodes, status_str, ATTESTED_AT, ATTESTERS, CONFIG, MODELS, REVOKED_ATTESTERS};
 
 /// Most node ids and most model ids in one `NodesByIds` query.
 pub const MAX_BY_IDS: usize = 256;
+
+/// Applies attester revocations to nodes as they are read: an attestation the registry accepted at
+/// or before its attester's latest removal ([`REVOKED_ATTESTERS`], [`ATTESTED_AT`]) is answered
+/// with `expires_at` cut to the removal time, so everything that reads nodes (the verifier's
+/// `NodesByIds`, `Node`, `Nodes`) sees it as expired from then on. Each attester's record is read
+/// once per query; a node's acceptance time only when its attester was removed.
+struct Revocations<'a> {
+    storage: &'a dyn Storage,
+    revoked_at: BTreeMap<String, Option<u64>>,
+}
+
+impl<'a> Revocations<'a> {
+    fn new(storage: &'a dyn Storage) -> Self {
+        Revocations {
+            storage,
+            revoked_at: BTreeMap::new(),
+        }
+    }
+
+    fn apply(&mut self, mut node: NodeInfo) -> StdResult<NodeInfo> {
+        let Some(att) = node.attestation.as_mut() else {
+            return Ok(node);
+        };
+        let revoked_at = match self.revoked_at.get(&att.attester) {
+            Some(r) => *r,
+            None => {
+                let r = REVOKED_ATTESTERS.may_load(self.storage, &att.attester)?;
+                self.revoked_at.insert(att.attester.clone(), r);
+                r
+            }
+        };
+        if let Some(revoked_at) = revoked_at {
+            let attested_at = ATTESTED_AT
+                .may_load(self.storage, &node.node_id)?
+                .unwrap_or(0);
+            if attested_at <= revoked_at {
+                att.expires_at = att.expires_at.min(revoked_at);
+            }
+        }
+        Ok(node)
+    }
+}
 
 /// `Config`.
 pub fn query_config(deps: Deps) -> Result<ConfigResponse, ContractError> {
@@ -23,14 +67,16 @@ pub fn query_config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         min_bond: c.min_bond,
         unbonding_period: c.unbonding_period,
         reward_pool: c.reward_pool,
+        max_attestation_validity: c.max_attestation_validity,
     })
 }
 
-/// `Node`. Errors: `NodeNotFound`.
+/// `Node`, with revocations applied. Errors: `NodeNotFound`.
 pub fn query_node(deps: Deps, node_id: String) -> Result<NodeInfo, ContractError> {
-    nodes()
+    let node = nodes()
         .may_load(deps.storage, &node_id)?
-        .ok_or(ContractError::NodeNotFound { node_id })
+        .ok_or(ContractError::NodeNotFound { node_id })?;
+    Ok(Revocations::new(deps.storage).apply(node)?)
 }
 
 /// `Nodes`: a page in node id order, filtered by kind and/or status through the indexes.
@@ -72,14 +118,16 @@ pub fn query_nodes(
                 ),
         ),
     };
+    let mut revocations = Revocations::new(deps.storage);
     let nodes = iter
         .take(limit)
-        .map(|r| r.map(|(_, n)| n))
+        .map(|r| r.and_then(|(_, n)| revocations.apply(n)))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(NodesResponse { nodes })
 }
 
-/// `NodesByIds`: the known nodes and models among the ids, in request order, duplicates once.
+/// `NodesByIds`: the known nodes (revocations applied) and models among the ids, in request
+/// order, duplicates once.
 /// Errors: `TooManyIds` (more than 256 ids or models).
 pub fn query_nodes_by_ids(
     deps: Deps,
@@ -101,12 +149,13 @@ pub fn query_nodes_by_ids(
         });
     }
     let map = nodes();
+    let mut revocations = Revocations::new(deps.storage);
     let mut seen = std::collections::BTreeSet::new();
     let mut found_nodes = Vec::new();
     for id in &ids {
         if seen.insert(id.as_str()) {
             if let Some(node) = map.may_load(deps.storage, id)? {
-                found_nodes.push(node);
+                found_nodes.push(revocations.apply(node)?);
             }
         }
     }

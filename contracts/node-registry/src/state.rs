@@ -18,6 +18,24 @@ pub struct Config {
     pub unbonding_period: u64,
     /// Receiver of slashed bonds.
     pub reward_pool: Option<Addr>,
+    /// Longest validity an attestation may have when it is accepted: `expires_at - now` at
+    /// `Register`, `RenewAttestation` and `UpdateNode`, in seconds. Configs stored before this
+    /// field existed read as [`DEFAULT_MAX_ATTESTATION_VALIDITY`].
+    #[serde(default = "default_max_attestation_validity")]
+    pub max_attestation_validity: u64,
+}
+
+/// Default `max_attestation_validity`: 365 days (seconds).
+pub const DEFAULT_MAX_ATTESTATION_VALIDITY: u64 = 365 * 86_400;
+/// Least `max_attestation_validity`: 1 day (seconds).
+pub const MIN_MAX_ATTESTATION_VALIDITY: u64 = 86_400;
+/// Greatest `max_attestation_validity`: 730 days (seconds).
+pub const MAX_MAX_ATTESTATION_VALIDITY: u64 = 730 * 86_400;
+/// Greatest `unbonding_period`: 365 days (seconds).
+pub const MAX_UNBONDING_PERIOD: u64 = 365 * 86_400;
+
+fn default_max_attestation_validity() -> u64 {
+    DEFAULT_MAX_ATTESTATION_VALIDITY
 }
 
 /// The config.
@@ -29,12 +47,25 @@ pub const MODELS: Map<&str, ModelInfo> = Map::new("models");
 /// Allow-listed hardware attesters, lowercase `0x` EVM addresses.
 pub const ATTESTERS: Map<&str, Empty> = Map::new("attesters");
 
+/// Revocations: attester (lowercase `0x` address) -> block time (unix seconds) it was last
+/// removed. An attestation by it accepted at or before that time is revoked: queries answer it
+/// with `expires_at` cut to the removal time. Checked when a node is read, so `RemoveAttester`
+/// is one write however many nodes the attester signed for. Re-adding the attester keeps the
+/// record: what it signed before stays revoked, what is accepted after counts.
+pub const REVOKED_ATTESTERS: Map<&str, u64> = Map::new("revoked_attesters");
+
+/// Node id -> block time (unix seconds) its current attestation was accepted (`Register`,
+/// `RenewAttestation`, `UpdateNode`). Absent for nodes attested before this record existed
+/// (read as 0: revoked by any later removal of their attester).
+pub const ATTESTED_AT: Map<&str, u64> = Map::new("attested_at");
+
 /// Stable storage name of a status, used in index keys.
 pub fn status_str(status: NodeStatus) -> &'static str {
     match status {
         NodeStatus::Active => "active",
         NodeStatus::Jailed => "jailed",
         NodeStatus::Unbonding => "unbonding",
+        NodeStatus::Withdrawn => "withdrawn",
     }
 }
 
@@ -43,7 +74,7 @@ pub fn status_str(status: NodeStatus) -> &'static str {
 pub struct NodeIndexes<'a> {
     /// By kind (`proxy` / `local`).
     pub kind: MultiIndex<'a, String, NodeInfo, String>,
-    /// By status (`active` / `jailed` / `unbonding`).
+    /// By status (`active` / `jailed` / `unbonding` / `withdrawn`).
     pub status: MultiIndex<'a, String, NodeInfo, String>,
     /// By (kind, status).
     pub kind_status: MultiIndex<'a, (String, String), NodeInfo, String>,

@@ -6,7 +6,10 @@ use opg_core::types::{ed25519_small_order, HardwareAttestation, NodeKey, NodeKin
 use opg_core::verify::{format_evm_address, parse_evm_address, recover_evm_address};
 
 use crate::error::ContractError;
-use crate::state::{ATTESTERS, MODELS};
+use crate::state::{
+    ATTESTERS, CONFIG, MAX_MAX_ATTESTATION_VALIDITY, MAX_UNBONDING_PERIOD,
+    MIN_MAX_ATTESTATION_VALIDITY, MODELS,
+};
 
 /// Shortest node id (chars).
 pub const NODE_ID_MIN: usize = 3;
@@ -22,6 +25,46 @@ pub const URL_MAX: usize = 256;
 pub const HARDWARE_CLASS_MAX: usize = 64;
 /// Longest jail reason (bytes).
 pub const REASON_MAX: usize = 512;
+
+/// A governance change of a number moves it at most one step: `old / 2 <= new <= 2 * old`
+/// (rounded down; any value when `old` is zero), as the reward pool's rate-limited params.
+/// Errors: `ConfigOutOfBounds { param }`.
+pub fn bounded_step(param: &str, old: u128, new: u128) -> Result<(), ContractError> {
+    let (min, max) = (old / 2, old.saturating_mul(2));
+    if old != 0 && (new < min || new > max) {
+        return Err(ContractError::ConfigOutOfBounds {
+            param: param.to_string(),
+            reason: format!(
+                "{new} is more than one step (x2 or /2) from {old}: allowed {min}..={max}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `unbonding_period` in `1..=MAX_UNBONDING_PERIOD` (365 days). Errors: `ConfigOutOfBounds`.
+pub fn unbonding_period(period: u64) -> Result<(), ContractError> {
+    if period == 0 || period > MAX_UNBONDING_PERIOD {
+        return Err(ContractError::ConfigOutOfBounds {
+            param: "unbonding_period".to_string(),
+            reason: format!("{period} s is outside 1..={MAX_UNBONDING_PERIOD} s"),
+        });
+    }
+    Ok(())
+}
+
+/// `max_attestation_validity` in 1 day ..= 730 days (seconds). Errors: `ConfigOutOfBounds`.
+pub fn max_attestation_validity(seconds: u64) -> Result<(), ContractError> {
+    if !(MIN_MAX_ATTESTATION_VALIDITY..=MAX_MAX_ATTESTATION_VALIDITY).contains(&seconds) {
+        return Err(ContractError::ConfigOutOfBounds {
+            param: "max_attestation_validity".to_string(),
+            reason: format!(
+                "{seconds} s is outside {MIN_MAX_ATTESTATION_VALIDITY}..={MAX_MAX_ATTESTATION_VALIDITY} s"
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// Node ids: 3..=64 chars of `[a-z0-9-_.]`. Errors: `InvalidNodeId`.
 pub fn node_id(id: &str) -> Result<(), ContractError> {
@@ -129,10 +172,11 @@ pub fn models(deps: Deps, kind: NodeKindTag, models: &[String]) -> Result<(), Co
 /// Checks a hardware attestation of `operator`'s node `key` at the current block: the attester is
 /// allow-listed, it has not expired (valid while `now < expires_at`, as in
 /// `opg_core::verify`), and its signature recovers the
-/// attester over the EIP-712 digest in this registry's domain. Returns it with the attester address
-/// normalized to lowercase.
+/// attester over the EIP-712 digest in this registry's domain; its validity is at most the config's
+/// `max_attestation_validity` (`expires_at <= now + max_attestation_validity`). Returns it with the
+/// attester address normalized to lowercase.
 /// Errors: `InvalidAddress { field: "attester" }`, `AttesterNotAllowed`, `AttestationExpired`,
-/// `InvalidField` (hardware class), `InvalidAttestation`.
+/// `AttestationTooLong`, `InvalidField` (hardware class), `InvalidAttestation`.
 pub fn attestation(
     deps: Deps,
     env: &Env,
@@ -149,6 +193,14 @@ pub fn attestation(
         return Err(ContractError::AttestationExpired {
             expires_at: attestation.expires_at,
             now,
+        });
+    }
+    let max_validity = CONFIG.load(deps.storage)?.max_attestation_validity;
+    let max_expires_at = now.saturating_add(max_validity);
+    if attestation.expires_at > max_expires_at {
+        return Err(ContractError::AttestationTooLong {
+            expires_at: attestation.expires_at,
+            max_expires_at,
         });
     }
     text(

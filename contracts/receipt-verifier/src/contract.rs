@@ -8,7 +8,7 @@ use opg_core::msg::verifier::{ExecuteMsg, InstantiateMsg, QueryMsg, SudoMsg};
 use opg_core::msg::MigrateMsg;
 
 use crate::error::ContractError;
-use crate::governance::{execute_update_config, sudo_update_config, ConfigUpdate};
+use crate::governance::{execute_update_config, sudo_update_config};
 use crate::migrate::migrate_contract;
 use crate::prune::execute_prune_nonces;
 use crate::query::{query_config, query_receipt_status, query_verify_receipt};
@@ -73,28 +73,11 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::SubmitReceipts {
-            receipts,
-            heartbeats,
-        } => execute_submit_receipts(deps, env, info, receipts, heartbeats),
-        ExecuteMsg::PruneNonces { limit } => execute_prune_nonces(deps, env, info, limit),
-        ExecuteMsg::UpdateConfig {
-            governance,
-            networks,
-            facilitators,
-            require_settlement,
-            max_batch,
-        } => execute_update_config(
-            deps,
-            info,
-            ConfigUpdate {
-                governance,
-                networks,
-                facilitators,
-                require_settlement,
-                max_batch,
-            },
-        ),
+        ExecuteMsg::SubmitReceipts(m) => {
+            execute_submit_receipts(deps, env, info, m.receipts, m.heartbeats)
+        }
+        ExecuteMsg::PruneNonces(m) => execute_prune_nonces(deps, env, info, m.limit),
+        ExecuteMsg::UpdateConfig(m) => execute_update_config(deps, info, m),
     }
 }
 
@@ -102,22 +85,7 @@ pub fn execute(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::UpdateConfig {
-            governance,
-            networks,
-            facilitators,
-            require_settlement,
-            max_batch,
-        } => sudo_update_config(
-            deps,
-            ConfigUpdate {
-                governance,
-                networks,
-                facilitators,
-                require_settlement,
-                max_batch,
-            },
-        ),
+        SudoMsg::UpdateConfig(m) => sudo_update_config(deps, m),
     }
 }
 

@@ -37,6 +37,31 @@ pub enum ContractError {
         max_batch: u32,
     },
 
+    /// A governance change of a number by more than one step (x2 or /2) at once.
+    #[error("{param} may move one step per change (x2 or /2): {new} is outside {min}..={max} from {old}")]
+    ConfigStep {
+        /// The config field.
+        param: String,
+        /// Its current value.
+        old: u64,
+        /// The value given.
+        new: u64,
+        /// Least allowed (`old / 2`, rounded down).
+        min: u64,
+        /// Greatest allowed (`2 * old`).
+        max: u64,
+    },
+
+    /// A facilitator list longer than the cap ([`crate::validate::MAX_FACILITATORS`]): every
+    /// settled receipt is checked against it.
+    #[error("too many facilitators: {got}, at most {max}")]
+    TooManyFacilitators {
+        /// The cap.
+        max: usize,
+        /// How many were given.
+        got: usize,
+    },
+
     /// `PruneNonces` limit outside `1..=1000`.
     #[error("invalid prune limit {limit}: must be in 1..=1000")]
     InvalidPruneLimit {

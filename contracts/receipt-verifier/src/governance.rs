@@ -1,32 +1,21 @@
 //! Config changes by governance (`UpdateConfig`) and by chain governance (`sudo`).
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
-use opg_core::types::NetworkConfig;
+use opg_core::msg::verifier::UpdateConfigMsg;
 
 use crate::error::ContractError;
 use crate::state::CONFIG;
-use crate::validate::{validate_facilitators, validate_max_batch, validate_networks};
+use crate::validate::{
+    validate_facilitators, validate_max_batch, validate_max_batch_step, validate_networks,
+};
 
-/// The fields `UpdateConfig` may change; `None` leaves a field unchanged.
-#[derive(Clone, Debug, Default)]
-pub struct ConfigUpdate {
-    /// New governance address.
-    pub governance: Option<String>,
-    /// Replaces the networks.
-    pub networks: Option<Vec<NetworkConfig>>,
-    /// Replaces the facilitators.
-    pub facilitators: Option<Vec<String>>,
-    /// Settlement policy.
-    pub require_settlement: Option<bool>,
-    /// Batch bound (1..=500).
-    pub max_batch: Option<u32>,
-}
-
-/// `ExecuteMsg::UpdateConfig`: governance only. Errors: `Unauthorized { sender }` and the
-/// validation errors of instantiate.
+/// `ExecuteMsg::UpdateConfig`: governance only. Errors: `Unauthorized { sender }`, the
+/// validation errors of instantiate, and `ConfigStep` (`max_batch` moved more than x2 or /2).
+/// The lists (networks, facilitators) and the settlement flag have no numeric step: they are
+/// replaced whole.
 pub fn execute_update_config(
     deps: DepsMut,
     info: MessageInfo,
-    update: ConfigUpdate,
+    update: UpdateConfigMsg,
 ) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
     if info.sender != cfg.governance {
@@ -38,13 +27,16 @@ pub fn execute_update_config(
 }
 
 /// `SudoMsg::UpdateConfig`: chain governance, no sender check.
-pub fn sudo_update_config(deps: DepsMut, update: ConfigUpdate) -> Result<Response, ContractError> {
+pub fn sudo_update_config(
+    deps: DepsMut,
+    update: UpdateConfigMsg,
+) -> Result<Response, ContractError> {
     update_config(deps, update, "sudo_update_config")
 }
 
 fn update_config(
     deps: DepsMut,
-    update: ConfigUpdate,
+    update: UpdateConfigMsg,
     action: &str,
 ) -> Result<Response, ContractError> {
     let mut cfg = CONFIG.load(deps.storage)?;
@@ -61,7 +53,9 @@ fn update_config(
         cfg.require_settlement = require_settlement;
     }
     if let Some(max_batch) = update.max_batch {
-        cfg.max_batch = validate_max_batch(max_batch)?;
+        validate_max_batch(max_batch)?;
+        validate_max_batch_step(cfg.max_batch, max_batch)?;
+        cfg.max_batch = max_batch;
     }
     CONFIG.save(deps.storage, &cfg)?;
     Ok(Response::new()

@@ -57,7 +57,7 @@ use cosmwasm_std::{Addr, Binary, Order, StdError, StdResult, Storage};
 use cw_storage_plus::Item;
 use opg_core::epoch::EpochClock;
 use opg_core::types::NetworkConfig;
-use opg_core::verify::VerifierPolicy;
+use opg_core::verify::{parse_evm_address, VerifierPolicy};
 
 /// cw2 contract name.
 pub const CONTRACT_NAME: &str = "crates.io:opg-receipt-verifier";
@@ -105,7 +105,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// The verification policy for the core.
+    /// The verification policy for the core, built once per batch: the facilitator list is
+    /// parsed here, not per receipt.
     pub fn policy(&self) -> StdResult<VerifierPolicy<'_>> {
         let domain_separator: [u8; 32] = self
             .domain_separator
@@ -115,7 +116,15 @@ impl Config {
         Ok(VerifierPolicy {
             domain_separator,
             networks: &self.networks,
-            facilitators: &self.facilitators,
+            facilitators: self
+                .facilitators
+                .iter()
+                .map(|f| {
+                    parse_evm_address(f).ok_or_else(|| {
+                        StdError::generic_err(format!("stored facilitator {f} is not an address"))
+                    })
+                })
+                .collect::<StdResult<_>>()?,
             require_settlement: self.require_settlement,
             clock: self.clock,
         })

@@ -8,6 +8,8 @@ use crate::error::ContractError;
 
 /// Largest allowed `max_batch`.
 pub const MAX_BATCH_LIMIT: u32 = 500;
+/// Longest facilitator allow-list.
+pub const MAX_FACILITATORS: usize = 32;
 /// Largest allowed asset decimals.
 pub const MAX_DECIMALS: u8 = 30;
 
@@ -18,6 +20,22 @@ pub fn validate_max_batch(max_batch: u32) -> Result<u32, ContractError> {
     } else {
         Err(ContractError::InvalidMaxBatch { max_batch })
     }
+}
+
+/// A governance change of `max_batch` moves it at most one step: `old / 2 <= new <= 2 * old`
+/// (rounded down), as every numeric param of the three contracts. Errors: `ConfigStep`.
+pub fn validate_max_batch_step(old: u32, new: u32) -> Result<(), ContractError> {
+    let (min, max) = (old / 2, old.saturating_mul(2));
+    if new < min || new > max {
+        return Err(ContractError::ConfigStep {
+            param: "max_batch".to_string(),
+            old: old.into(),
+            new: new.into(),
+            min: min.into(),
+            max: max.into(),
+        });
+    }
+    Ok(())
 }
 
 /// Networks: chain ids > 0 and unique, names non-empty, asset addresses `0x` + 40 hex (stored
@@ -81,9 +99,15 @@ pub fn validate_networks(
         .collect()
 }
 
-/// Facilitators: `0x` + 40 hex, stored lowercase, unique. Errors: `InvalidFacilitator`,
-/// `DuplicateFacilitator`.
+/// Facilitators: at most [`MAX_FACILITATORS`], `0x` + 40 hex, stored lowercase, unique.
+/// Errors: `TooManyFacilitators`, `InvalidFacilitator`, `DuplicateFacilitator`.
 pub fn validate_facilitators(facilitators: Vec<String>) -> Result<Vec<String>, ContractError> {
+    if facilitators.len() > MAX_FACILITATORS {
+        return Err(ContractError::TooManyFacilitators {
+            max: MAX_FACILITATORS,
+            got: facilitators.len(),
+        });
+    }
     let mut seen = BTreeSet::new();
     facilitators
         .into_iter()

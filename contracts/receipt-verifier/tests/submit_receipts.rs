@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{to_json_vec, Binary, Uint128};
 use opg_core::msg::pool::{LiveNode, UsageEntry};
-use opg_core::msg::verifier::ExecuteMsg;
+use opg_core::msg::verifier::{ExecuteMsg, UpdateConfigMsg};
 use opg_core::sign::EvmSigner;
 use opg_core::types::{NodeStatus, Provenance};
 use opg_core::verify::decode_payment_header;
@@ -71,6 +71,53 @@ fn one_bad_receipt_is_rejected_with_its_reason_while_the_others_are_accepted() {
     assert!(s.status(&good_a.payer.address(), &good_a.nonce).consumed);
 }
 
+#[test]
+fn a_withdrawn_nodes_receipt_is_rejected_while_the_rest_of_the_batch_lands() {
+    let mut s = Suite::new();
+    s.set_node_status(PROXY_2, NodeStatus::Withdrawn);
+    let good_a = s.spec();
+    let mut withdrawn = s.spec();
+    withdrawn.node = PROXY_2;
+    let good_b = s.local_spec();
+    let receipts = vec![
+        s.receipt(&good_a),
+        s.receipt(&withdrawn),
+        s.receipt(&good_b),
+    ];
+
+    let (data, res) = s.submit(receipts, vec![]).unwrap();
+
+    assert_eq!(
+        reasons(&data),
+        vec!["accepted", "node_withdrawn", "accepted"]
+    );
+    assert_eq!((data.accepted, data.rejected), (2, 1));
+    assert_eq!(attr(&res, "rejected_1").as_deref(), Some("node_withdrawn"));
+    assert!(
+        !s.status(&withdrawn.payer.address(), &withdrawn.nonce)
+            .consumed
+    );
+    // The pool hears of the two accepted receipts only.
+    let recorded = s.recorded();
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0]
+        .entries
+        .iter()
+        .all(|e| e.node_id != PROXY_2 && e.calls == 1));
+    // A withdrawn node's heartbeat is refused the same way.
+    let heartbeat_node = LOCAL;
+    s.set_node_status(heartbeat_node, NodeStatus::Withdrawn);
+    let t = s.now();
+    let heartbeat = s.heartbeat(heartbeat_node, t);
+    let spec = s.spec();
+    let receipt = s.receipt(&spec);
+    let (data, _) = s.submit(vec![receipt], vec![heartbeat]).unwrap();
+    assert_eq!(
+        data.heartbeats[0].rejected.as_deref(),
+        Some("node_withdrawn")
+    );
+}
+
 /// Submits one receipt alone and returns its reason.
 fn reason_of(s: &mut Suite, spec: &Spec) -> String {
     let receipt = s.receipt(spec);
@@ -134,13 +181,10 @@ fn settlement_rejections() {
     let gov = s.governance.clone();
     s.execute(
         &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
+        &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             require_settlement: Some(false),
-            max_batch: None,
-        },
+            ..Default::default()
+        }),
     )
     .unwrap();
     let mut unsettled = s.spec();
@@ -449,18 +493,7 @@ fn batch_bounds() {
         ContractError::EmptyBatch {}
     );
 
-    let gov = s.governance.clone();
-    s.execute(
-        &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
-            max_batch: Some(2),
-        },
-    )
-    .unwrap();
+    s.set_max_batch(2);
     let specs = [s.spec(), s.spec()];
     let receipts: Vec<_> = specs.iter().map(|sp| s.receipt(sp)).collect();
     let hb = s.heartbeat(LOCAL, s.now() - 1);
@@ -482,18 +515,7 @@ fn batch_bounds() {
 #[test]
 fn batches_naming_more_than_256_nodes_query_the_registry_in_chunks() {
     let mut s = Suite::new();
-    let gov = s.governance.clone();
-    s.execute(
-        &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
-            max_batch: Some(500),
-        },
-    )
-    .unwrap();
+    s.set_max_batch(500);
     let now = s.now();
     // The mock registry refuses more than 256 ids per query, as the real one does.
     let mut heartbeats: Vec<_> = (0..300)

@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use opg_core::msg::verifier::{ConfigResponse, ExecuteMsg, QueryMsg, SudoMsg};
+use opg_core::msg::verifier::{ConfigResponse, ExecuteMsg, QueryMsg, SudoMsg, UpdateConfigMsg};
 use opg_core::sign::EvmSigner;
 use receipt_verifier::ContractError;
 
@@ -12,13 +12,13 @@ fn update(
     require_settlement: Option<bool>,
     max_batch: Option<u32>,
 ) -> ExecuteMsg {
-    ExecuteMsg::UpdateConfig {
+    ExecuteMsg::UpdateConfig(UpdateConfigMsg {
         governance,
-        networks: None,
         facilitators,
         require_settlement,
         max_batch,
-    }
+        ..Default::default()
+    })
 }
 
 fn config(s: &Suite) -> ConfigResponse {
@@ -58,7 +58,7 @@ fn governance_updates_and_hands_over() {
                     .to_uppercase()
                     .replacen("0X", "0x", 1)]),
                 Some(false),
-                Some(7),
+                Some(50),
             ),
         )
         .unwrap();
@@ -67,14 +67,14 @@ fn governance_updates_and_hands_over() {
     assert_eq!(cfg.governance, new_gov);
     assert_eq!(cfg.facilitators, vec![new_facilitator.address()]);
     assert!(!cfg.require_settlement);
-    assert_eq!(cfg.max_batch, 7);
+    assert_eq!(cfg.max_batch, 50);
     // The clock and the addresses did not move.
     assert_eq!(cfg.clock, s.clock);
     assert_eq!(cfg.reward_pool, s.pool);
 
     // The old governance is out.
     assert_eq!(
-        s.execute(&gov, &update(None, None, None, Some(8)))
+        s.execute(&gov, &update(None, None, None, Some(60)))
             .unwrap_err(),
         ContractError::Unauthorized {
             sender: gov.to_string()
@@ -124,13 +124,10 @@ fn updates_are_validated() {
     assert_eq!(
         s.execute(
             &gov,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
+            &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
                 networks: Some(networks),
-                facilitators: None,
-                require_settlement: None,
-                max_batch: None,
-            }
+                ..Default::default()
+            })
         )
         .unwrap_err(),
         ContractError::DuplicateChainId { chain_id: CHAIN_ID }
@@ -148,13 +145,10 @@ fn removing_a_network_rejects_its_payments() {
     s.app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
-                governance: None,
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 networks: Some(vec![]),
-                facilitators: None,
-                require_settlement: None,
-                max_batch: None,
-            },
+                ..Default::default()
+            }),
         )
         .unwrap();
     assert_eq!(s.verify(&r).reason.as_deref(), Some("invalid_network"));
@@ -167,35 +161,108 @@ fn sudo_updates_without_sender_and_validates() {
     s.app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 governance: Some(new_gov.to_string()),
-                networks: None,
-                facilitators: None,
                 require_settlement: Some(false),
-                max_batch: Some(1),
-            },
+                max_batch: Some(50),
+                ..Default::default()
+            }),
         )
         .unwrap();
     let cfg = config(&s);
     assert_eq!(cfg.governance, new_gov);
     assert!(!cfg.require_settlement);
-    assert_eq!(cfg.max_batch, 1);
+    assert_eq!(cfg.max_batch, 50);
 
     let err = s
         .app
         .wasm_sudo(
             s.verifier.clone(),
-            &SudoMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
                 max_batch: Some(501),
-            },
+                ..Default::default()
+            }),
         )
         .unwrap_err();
     assert_eq!(
         contract_error(err),
         ContractError::InvalidMaxBatch { max_batch: 501 }
+    );
+}
+
+#[test]
+fn the_facilitator_list_is_capped() {
+    // Every settled receipt is checked against the list: its length bounds that work.
+    let mut s = Suite::new();
+    let gov = s.governance.clone();
+    let list = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| EvmSigner::derive(SEED, &format!("facilitator {i}")).address())
+            .collect()
+    };
+    assert_eq!(
+        s.execute(&gov, &update(None, Some(list(33)), None, None))
+            .unwrap_err(),
+        ContractError::TooManyFacilitators { max: 32, got: 33 }
+    );
+    assert_eq!(config(&s).facilitators, vec![s.facilitator.address()]);
+    s.execute(&gov, &update(None, Some(list(32)), None, None))
+        .unwrap();
+    assert_eq!(config(&s).facilitators.len(), 32);
+}
+
+#[test]
+fn max_batch_moves_at_most_one_step_per_change() {
+    // From 100: 50..=200 is one step (x2 or /2); further is refused, naming the bound.
+    let mut s = Suite::new();
+    let gov = s.governance.clone();
+    assert_eq!(
+        s.execute(&gov, &update(None, None, None, Some(201)))
+            .unwrap_err(),
+        ContractError::ConfigStep {
+            param: "max_batch".to_string(),
+            old: 100,
+            new: 201,
+            min: 50,
+            max: 200,
+        }
+    );
+    assert_eq!(
+        s.execute(&gov, &update(None, None, None, Some(49)))
+            .unwrap_err(),
+        ContractError::ConfigStep {
+            param: "max_batch".to_string(),
+            old: 100,
+            new: 49,
+            min: 50,
+            max: 200,
+        }
+    );
+    assert_eq!(config(&s).max_batch, 100);
+    s.execute(&gov, &update(None, None, None, Some(200)))
+        .unwrap();
+    s.execute(&gov, &update(None, None, None, Some(400)))
+        .unwrap();
+    assert_eq!(config(&s).max_batch, 400);
+    // Chain governance is bounded the same way.
+    let err = s
+        .app
+        .wasm_sudo(
+            s.verifier.clone(),
+            &SudoMsg::UpdateConfig(UpdateConfigMsg {
+                max_batch: Some(1),
+                ..Default::default()
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_error(err),
+        ContractError::ConfigStep {
+            param: "max_batch".to_string(),
+            old: 400,
+            new: 1,
+            min: 200,
+            max: 800,
+        }
     );
 }

@@ -321,7 +321,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let policy = VerifierPolicy {
         domain_separator: domain,
         networks: &config.networks,
-        facilitators: &config.facilitators,
+        facilitators: opg_core::verify::parse_facilitators(&config.facilitators),
         require_settlement: config.require_settlement,
         clock: config.clock,
     };
@@ -481,7 +481,7 @@ pub fn simulate_bench(epochs: u64, raw_min: Duration) -> anyhow::Result<Simulate
     let policy = VerifierPolicy {
         domain_separator: domain_of(&chain),
         networks: &config.networks,
-        facilitators: &config.facilitators,
+        facilitators: opg_core::verify::parse_facilitators(&config.facilitators),
         require_settlement: config.require_settlement,
         clock: config.clock,
     };

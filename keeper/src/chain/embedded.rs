@@ -21,6 +21,9 @@ use opg_core::msg::pool::{
     InstantiateMsg as PoolInstantiateMsg, QueryMsg as PoolQueryMsg,
 };
 use opg_core::msg::registry::{
+    AddAttesterMsg, AddModelMsg, RegisterMsg, UpdateConfigMsg as RegistryUpdateConfigMsg,
+};
+use opg_core::msg::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg, NodeKind,
     NodesByIdsResponse, QueryMsg as RegistryQueryMsg,
 };
@@ -283,6 +286,10 @@ fn apply_genesis(
                 min_bond: g.min_bond,
                 unbonding_period: g.unbonding_period,
                 reward_pool: None,
+                // The genesis attestations are valid for `attestation_validity` (a long
+                // simulation may need more than the registry's default of 365 days; the
+                // registry refuses more than 730).
+                max_attestation_validity: Some(g.attestation_validity.max(365 * 86_400)),
             },
             &[],
             "opg-node-registry",
@@ -361,12 +368,10 @@ fn apply_genesis(
         app,
         &gov,
         &registry,
-        &RegistryExecuteMsg::UpdateConfig {
-            governance: None,
-            min_bond: None,
-            unbonding_period: None,
+        &RegistryExecuteMsg::UpdateConfig(RegistryUpdateConfigMsg {
             reward_pool: Some(pool.to_string()),
-        },
+            ..Default::default()
+        }),
         &[],
         "registry UpdateConfig",
     )?;
@@ -379,11 +384,11 @@ fn apply_genesis(
             app,
             &gov,
             &registry,
-            &RegistryExecuteMsg::AddModel {
+            &RegistryExecuteMsg::AddModel(AddModelMsg {
                 id: m.id.clone(),
                 provenance: m.provenance,
                 weights_digest,
-            },
+            }),
             &[],
             &format!("AddModel {}", m.id),
         )?;
@@ -392,9 +397,9 @@ fn apply_genesis(
         app,
         &gov,
         &registry,
-        &RegistryExecuteMsg::AddAttester {
+        &RegistryExecuteMsg::AddAttester(AddAttesterMsg {
             address: keys.attester.address(),
-        },
+        }),
         &[],
         "AddAttester",
     )?;
@@ -434,7 +439,7 @@ fn apply_genesis(
             app,
             &operator,
             &registry,
-            &RegistryExecuteMsg::Register {
+            &RegistryExecuteMsg::Register(RegisterMsg {
                 node_id: n.id.clone(),
                 kind,
                 key,
@@ -444,7 +449,7 @@ fn apply_genesis(
                     .clone()
                     .unwrap_or_else(|| format!("http://{}.invalid", n.id)),
                 models: n.models.clone(),
-            },
+            }),
             &[Coin::new(bond, g.denom.clone())],
             &format!("Register {}", n.id),
         )?;

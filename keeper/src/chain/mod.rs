@@ -7,6 +7,7 @@
 use cosmwasm_std::Binary;
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, EpochReport};
 use opg_core::msg::registry::NodesByIdsResponse;
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{
     ConfigResponse as VerifierConfig, ExecuteMsg as VerifierExecuteMsg, ReceiptStatusResponse,
     SubmitReceiptsResponse,
@@ -208,10 +209,10 @@ pub trait ChainBackend: Send + Sync {
 pub fn submit_msg(receipts: &[SignedReceipt], heartbeats: &[Heartbeat]) -> VerifierExecuteMsg {
     let mut receipts = receipts.to_vec();
     opg_core::verify::compact_for_submission(&mut receipts);
-    VerifierExecuteMsg::SubmitReceipts {
+    VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts,
         heartbeats: heartbeats.to_vec(),
-    }
+    })
 }
 
 /// JSON bytes of [`submit_msg`].

@@ -225,6 +225,7 @@ pub fn deploy_with(chain: &CosmosChain, config: &DeployConfig) -> anyhow::Result
             min_bond: r.min_bond,
             unbonding_period: r.unbonding_period,
             reward_pool: None,
+            max_attestation_validity: None,
         })?,
     )?;
     let p = &config.pool;
@@ -269,12 +270,13 @@ pub fn deploy_with(chain: &CosmosChain, config: &DeployConfig) -> anyhow::Result
         WasmMsg::Execute {
             sender: me.clone(),
             contract: registry_addr.clone(),
-            msg: serde_json::to_vec(&registry::ExecuteMsg::UpdateConfig {
-                governance: handover,
-                min_bond: None,
-                unbonding_period: None,
-                reward_pool: Some(pool_addr.clone()),
-            })?,
+            msg: serde_json::to_vec(&registry::ExecuteMsg::UpdateConfig(
+                registry::UpdateConfigMsg {
+                    governance: handover,
+                    reward_pool: Some(pool_addr.clone()),
+                    ..Default::default()
+                },
+            ))?,
             funds: vec![],
         },
     ];

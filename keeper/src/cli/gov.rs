@@ -111,7 +111,7 @@ pub struct Action {
 
 /// The governance action of `cmd` (`None` for `params`).
 pub fn action(cmd: &GovCommand) -> anyhow::Result<Option<Action>> {
-    use registry::{ExecuteMsg as E, SudoMsg as S};
+    use registry::{AddAttesterMsg, AddModelMsg, ExecuteMsg as E, JailMsg, SlashMsg, SudoMsg as S};
     let reg = |e: E, s: S| -> anyhow::Result<Option<Action>> {
         Ok(Some(Action {
             to_pool: false,
@@ -148,47 +148,33 @@ pub fn action(cmd: &GovCommand) -> anyhow::Result<Option<Action>> {
                 .map(|h| hex::decode(h).map(Binary::from))
                 .transpose()
                 .context("--weights-digest: hex")?;
-            reg(
-                E::AddModel {
-                    id: id.clone(),
-                    provenance,
-                    weights_digest: digest.clone(),
-                },
-                S::AddModel {
-                    id: id.clone(),
-                    provenance,
-                    weights_digest: digest,
-                },
-            )
+            let body = AddModelMsg {
+                id: id.clone(),
+                provenance,
+                weights_digest: digest,
+            };
+            reg(E::AddModel(body.clone()), S::AddModel(body))
         }
-        GovCommand::AddAttester { address } => reg(
-            E::AddAttester {
+        GovCommand::AddAttester { address } => {
+            let body = AddAttesterMsg {
                 address: address.clone(),
-            },
-            S::AddAttester {
-                address: address.clone(),
-            },
-        ),
-        GovCommand::Jail { node_id, reason } => reg(
-            E::Jail {
+            };
+            reg(E::AddAttester(body.clone()), S::AddAttester(body))
+        }
+        GovCommand::Jail { node_id, reason } => {
+            let body = JailMsg {
                 node_id: node_id.clone(),
                 reason: reason.clone(),
-            },
-            S::Jail {
-                node_id: node_id.clone(),
-                reason: reason.clone(),
-            },
-        ),
-        GovCommand::Slash { node_id, fraction } => reg(
-            E::Slash {
+            };
+            reg(E::Jail(body.clone()), S::Jail(body))
+        }
+        GovCommand::Slash { node_id, fraction } => {
+            let body = SlashMsg {
                 node_id: node_id.clone(),
                 fraction: *fraction,
-            },
-            S::Slash {
-                node_id: node_id.clone(),
-                fraction: *fraction,
-            },
-        ),
+            };
+            reg(E::Slash(body.clone()), S::Slash(body))
+        }
     }
 }
 

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::Binary;
+use opg_core::msg::registry::{
+    DeregisterMsg, RegisterMsg, RenewAttestationMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
 use opg_core::msg::registry::{ExecuteMsg as RegistryMsg, NodeKind, QueryMsg as RegistryQuery};
 use opg_core::msg::{pool, registry};
 use opg_core::sign::{EvmSigner, NodeSigner};
@@ -361,7 +364,7 @@ pub fn register_msg(a: &RegisterArgs) -> anyhow::Result<RegistryMsg> {
             )?,
         },
     };
-    Ok(RegistryMsg::Register {
+    Ok(RegistryMsg::Register(RegisterMsg {
         node_id: a.node_id.clone(),
         kind,
         key: a
@@ -371,7 +374,7 @@ pub fn register_msg(a: &RegisterArgs) -> anyhow::Result<RegistryMsg> {
         pay_to: a.pay_to.clone(),
         endpoint: a.endpoint.clone(),
         models: a.models.clone(),
-    })
+    }))
 }
 
 /// Runs `opg node`.
@@ -382,7 +385,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
             registry_tx(&a.chain, &msg, parse_coins(&a.bond, "bond")?)
         }
         NodeCommand::Update(a) => {
-            let msg = RegistryMsg::UpdateNode {
+            let msg = RegistryMsg::UpdateNode(UpdateNodeMsg {
                 node_id: a.node_id.clone(),
                 key: a.key.node_key()?,
                 pay_to: a.pay_to.clone(),
@@ -390,28 +393,28 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 models: (!a.models.is_empty()).then(|| a.models.clone()),
                 upstream: a.upstream.clone(),
                 attestation: a.attestation.as_deref().map(read_attestation).transpose()?,
-            };
+            });
             registry_tx(&a.chain, &msg, vec![])
         }
         NodeCommand::RenewAttestation(a) => {
-            let msg = RegistryMsg::RenewAttestation {
+            let msg = RegistryMsg::RenewAttestation(RenewAttestationMsg {
                 node_id: a.node_id.clone(),
                 attestation: read_attestation(&a.attestation)?,
-            };
+            });
             registry_tx(&a.chain, &msg, vec![])
         }
         NodeCommand::Deregister(a) => registry_tx(
             &a.chain,
-            &RegistryMsg::Deregister {
+            &RegistryMsg::Deregister(DeregisterMsg {
                 node_id: a.node_id.clone(),
-            },
+            }),
             vec![],
         ),
         NodeCommand::WithdrawBond(a) => registry_tx(
             &a.chain,
-            &RegistryMsg::WithdrawBond {
+            &RegistryMsg::WithdrawBond(WithdrawBondMsg {
                 node_id: a.node_id.clone(),
-            },
+            }),
             vec![],
         ),
         NodeCommand::Claim(a) => {

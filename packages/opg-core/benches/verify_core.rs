@@ -177,7 +177,11 @@ fn bench(c: &mut Criterion) {
     let policy = VerifierPolicy {
         domain_separator: f.domain,
         networks: &f.networks,
-        facilitators: &f.facilitators,
+        facilitators: f
+            .facilitators
+            .iter()
+            .filter_map(|a| opg_core::verify::parse_evm_address(a))
+            .collect(),
         require_settlement: true,
         clock: EpochClock {
             genesis: T0,

@@ -39,6 +39,9 @@ pub enum RejectReason {
     NodeJailed,
     /// `node_inactive`: the node is unbonding/deregistered.
     NodeInactive,
+    /// `node_withdrawn`: the node's bond was withdrawn; it stays on record only so its operator
+    /// can claim what it earned before.
+    NodeWithdrawn,
     /// `invalid_node_signature`: the node's signature over the `InferenceReceipt` digest is malformed or wrong.
     InvalidNodeSignature,
     /// `model_unknown`: the model is not on the governance model list.
@@ -99,6 +102,7 @@ impl RejectReason {
             NodeUnknown => "node_unknown",
             NodeJailed => "node_jailed",
             NodeInactive => "node_inactive",
+            NodeWithdrawn => "node_withdrawn",
             InvalidNodeSignature => "invalid_node_signature",
             ModelUnknown => "model_unknown",
             ModelNotServed => "model_not_served",

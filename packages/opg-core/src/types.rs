@@ -156,6 +156,10 @@ pub enum NodeStatus {
     Jailed,
     /// Deregistered; the bond unbonds until `unbonding_ends` and can then be withdrawn.
     Unbonding,
+    /// The bond was withdrawn. The node stays on record with its operator and kind, so rewards it
+    /// earned and has not claimed still go to that operator; its id is never registered again,
+    /// and its receipts are rejected with `node_withdrawn`.
+    Withdrawn,
 }
 
 /// A micro-USD amount (1 USD = 1,000,000).

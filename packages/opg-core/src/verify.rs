@@ -31,12 +31,19 @@ pub struct VerifierPolicy<'a> {
     pub domain_separator: [u8; 32],
     /// Accepted networks and assets.
     pub networks: &'a [NetworkConfig],
-    /// Allow-listed facilitators, lowercase `0x` addresses.
-    pub facilitators: &'a [String],
+    /// Allow-listed facilitators, parsed once per batch (the config stores them as lowercase
+    /// `0x` strings; the verifier caps the list at 32).
+    pub facilitators: Vec<[u8; 20]>,
     /// Whether a settlement attestation is required.
     pub require_settlement: bool,
     /// Epoch clock.
     pub clock: EpochClock,
+}
+
+/// The facilitator allow-list of a [`VerifierPolicy`]: each `0x` + 40 hex address parsed once
+/// (any case); entries that are not addresses are left out (the verifier's config holds none).
+pub fn parse_facilitators(list: &[String]) -> Vec<[u8; 20]> {
+    list.iter().filter_map(|f| parse_evm_address(f)).collect()
 }
 
 /// The registry state a batch needs (from one `NodesByIds` query).
@@ -416,10 +423,12 @@ pub fn format_evm_address(a: &[u8; 20]) -> String {
 ///    (`InvalidPayload` on overflow);
 /// 4. epoch: `served_at <= now`, after genesis, and its epoch open for submission (`EpochClosed`);
 /// 5. registry: node known (`NodeUnknown`), not jailed (`NodeJailed`), not unbonding
-///    (`NodeInactive`), payer is not the node's `pay_to` (`SelfDealing`), `payTo` is the node's
-///    `pay_to` (`RecipientNotNode`), model listed (`ModelUnknown`), served by the node
-///    (`ModelNotServed`), of the node kind's provenance (`ProvenanceMismatch`); local nodes: an
-///    attestation with `expires_at > served_at` (`AttestationExpired`);
+///    (`NodeInactive`), not withdrawn (`NodeWithdrawn`), payer is not the node's `pay_to`
+///    (`SelfDealing`), `payTo` is the node's `pay_to` (`RecipientNotNode`), model listed
+///    (`ModelUnknown`), served by the node (`ModelNotServed`), of the node kind's provenance
+///    (`ProvenanceMismatch`); local nodes: an attestation with `expires_at > served_at`
+///    (`AttestationExpired`; a revoked attestation reads with `expires_at` cut to its
+///    attester's removal);
 /// 6. settlement: present when required (`SettlementMissing`); when present, from an allow-listed
 ///    facilitator with a 32-byte tx hash (`InvalidSettlement`);
 /// 7. the payer's EIP-3009 signature recovers `from` (`InvalidExactEvmPayloadSignature`);
@@ -509,6 +518,7 @@ pub fn verify_receipt_with_keys<C: Crypto>(
         NodeStatus::Active => {}
         NodeStatus::Jailed => return Err(fail(RejectReason::NodeJailed)),
         NodeStatus::Unbonding => return Err(fail(RejectReason::NodeInactive)),
+        NodeStatus::Withdrawn => return Err(fail(RejectReason::NodeWithdrawn)),
     }
     let node_pay_to = parse_evm_address(&node.pay_to);
     if node_pay_to == Some(checked.auth.from) {
@@ -549,12 +559,7 @@ pub fn verify_receipt_with_keys<C: Crypto>(
         None => None,
         Some(s) => {
             let facilitator = parse_evm_address(&s.facilitator)
-                .filter(|f| {
-                    policy
-                        .facilitators
-                        .iter()
-                        .any(|allowed| parse_evm_address(allowed) == Some(*f))
-                })
+                .filter(|f| policy.facilitators.contains(f))
                 .ok_or_else(|| fail(RejectReason::InvalidSettlement))?;
             let tx_hash: [u8; 32] = s
                 .tx_hash
@@ -648,8 +653,8 @@ fn check_signatures<C: Crypto>(
 /// Verifies a local node's heartbeat: known, active local node with a valid attestation, signature
 /// with its key, `timestamp` inside `epoch`, `timestamp <= now`, epoch open for submission.
 ///
-/// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `ProvenanceMismatch` (a proxy
-/// node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
+/// Reasons, in order: `NodeUnknown`, `NodeJailed`, `NodeInactive`, `NodeWithdrawn`,
+/// `ProvenanceMismatch` (a proxy node has no liveness), `AttestationExpired` (none, or `expires_at <= timestamp`), `EpochClosed`
 /// (timestamp in the future, outside `epoch`, or the epoch closed), `InvalidNodeSignature`.
 pub fn verify_heartbeat<C: Crypto>(
     crypto: &C,
@@ -666,6 +671,7 @@ pub fn verify_heartbeat<C: Crypto>(
         NodeStatus::Active => {}
         NodeStatus::Jailed => return Err(RejectReason::NodeJailed),
         NodeStatus::Unbonding => return Err(RejectReason::NodeInactive),
+        NodeStatus::Withdrawn => return Err(RejectReason::NodeWithdrawn),
     }
     if node.kind != NodeKindTag::Local {
         return Err(RejectReason::ProvenanceMismatch);

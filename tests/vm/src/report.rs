@@ -185,10 +185,12 @@ pub fn measure_payers(
     if keys == Keys::Attached {
         compact_for_submission(&mut receipts);
     }
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
-        receipts: receipts.clone(),
-        heartbeats: vec![],
-    };
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+        opg_core::msg::verifier::SubmitReceiptsMsg {
+            receipts: receipts.clone(),
+            heartbeats: vec![],
+        },
+    );
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
     measure(suite, label, Some(payers.len() as u64), bytes, |s| {
         s.submit(receipts, vec![])
@@ -199,34 +201,24 @@ pub fn measure_payers(
 /// `batch - 1` fails with `BatchTooLarge` right after the message is deserialized and the config
 /// loaded, before any check. (`max_batch` is restored afterwards.)
 pub fn measure_parse_only(suite: &mut Suite, node: &str, batch: usize) -> Row {
-    let set_max = |s: &mut Suite, max: u32| {
-        let block = s.chain.block();
-        let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
-            require_settlement: None,
-            max_batch: Some(max),
-        };
-        let r = s.verifier.borrow_mut().sudo(&block, &msg).into_result();
-        ok("sudo max_batch", r);
-    };
     let receipts: Vec<_> = (0..batch)
         .map(|i| suite.receipt(node, &payer(200_000 + i)))
         .collect();
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
-        receipts: receipts.clone(),
-        heartbeats: vec![],
-    };
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+        opg_core::msg::verifier::SubmitReceiptsMsg {
+            receipts: receipts.clone(),
+            heartbeats: vec![],
+        },
+    );
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
-    set_max(suite, batch as u32 - 1);
+    suite.set_max_batch(batch as u32 - 1);
     suite.chain.take_logs();
     let before = suite.chain.usage();
     let err = suite.submit(receipts, vec![]).expect_err("batch too large");
     assert!(err.contains("batch too large"), "{err}");
     let after = suite.chain.usage();
     let logs = suite.chain.take_logs();
-    set_max(suite, crate::suite::MAX_BATCH);
+    suite.set_max_batch(crate::suite::MAX_BATCH);
     Row {
         action: format!("SubmitReceipts x{batch} refused by max_batch (deserialization only)"),
         receipts: Some(batch as u64),

@@ -9,9 +9,11 @@ use opg_core::msg::pool::{
     ExecuteMsg as PoolExecuteMsg, HardwareWeight, InstantiateMsg as PoolInstantiateMsg,
     RewardParams,
 };
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg};
 use opg_core::msg::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg, NodeKind,
 };
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{
     ExecuteMsg as VerifierExecuteMsg, InstantiateMsg as VerifierInstantiateMsg,
 };
@@ -197,6 +199,7 @@ impl Suite {
                     min_bond: Uint128::new(MIN_BOND),
                     unbonding_period: 86_400,
                     reward_pool: Some(pool_addr.clone()),
+                    max_attestation_validity: None,
                 },
             ),
         );
@@ -299,11 +302,11 @@ impl Suite {
                 &self.registry,
                 &gov,
                 0,
-                &RegistryExecuteMsg::AddModel {
+                &RegistryExecuteMsg::AddModel(AddModelMsg {
                     id: id.to_string(),
                     provenance,
                     weights_digest: None,
-                },
+                }),
             );
             ok("add model", r);
         }
@@ -311,9 +314,9 @@ impl Suite {
             &self.registry,
             &gov,
             0,
-            &RegistryExecuteMsg::AddAttester {
+            &RegistryExecuteMsg::AddAttester(AddAttesterMsg {
                 address: self.attester.address(),
-            },
+            }),
         );
         ok("add attester", r);
     }
@@ -334,7 +337,8 @@ impl Suite {
                     &n.signer.key(),
                     "h100",
                     [7u8; 32],
-                    self.clock.start(10_000),
+                    // Within the registry's default `max_attestation_validity` (365 days).
+                    self.chain.block().time.seconds() + 180 * 86_400,
                 ),
             }
         } else {
@@ -342,14 +346,14 @@ impl Suite {
                 upstream: "https://api.openai.com".to_string(),
             }
         };
-        RegistryExecuteMsg::Register {
+        RegistryExecuteMsg::Register(RegisterMsg {
             node_id: n.id.to_string(),
             kind,
             key: n.signer.key(),
             pay_to: n.payee.address(),
             endpoint: format!("https://{}.example", n.id),
             models: vec![n.model.to_string()],
-        }
+        })
     }
 
     /// Registers node `i` with the minimum bond.
@@ -464,11 +468,38 @@ impl Suite {
             &self.verifier,
             &keeper,
             0,
-            &VerifierExecuteMsg::SubmitReceipts {
+            &VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts,
                 heartbeats,
-            },
+            }),
         )
+    }
+
+    /// Chain governance (`sudo`) moves the verifier's `max_batch` to `target`, one allowed step
+    /// (x2 or /2) per change.
+    pub fn set_max_batch(&mut self, target: u32) {
+        loop {
+            let cfg: opg_core::msg::verifier::ConfigResponse = ok(
+                "verifier config",
+                self.chain.query(
+                    &self.verifier,
+                    &opg_core::msg::verifier::QueryMsg::Config {},
+                ),
+            );
+            if cfg.max_batch == target {
+                return;
+            }
+            let next = target.clamp(cfg.max_batch / 2, cfg.max_batch * 2);
+            let block = self.chain.block();
+            let msg = opg_core::msg::verifier::SudoMsg::UpdateConfig(
+                opg_core::msg::verifier::UpdateConfigMsg {
+                    max_batch: Some(next),
+                    ..Default::default()
+                },
+            );
+            let r = self.verifier.borrow_mut().sudo(&block, &msg).into_result();
+            ok("sudo max_batch", r);
+        }
     }
 
     /// The epoch of the current block.

@@ -1,6 +1,7 @@
 //! Gas on the artifacts: an oversized batch runs out of gas, and per-receipt costs stay bounded.
 use cosmwasm_std::{Addr, MessageInfo};
 use cosmwasm_vm::VmError;
+use opg_core::msg::verifier::SubmitReceiptsMsg;
 use opg_core::msg::verifier::{ExecuteMsg, SubmitReceiptsResponse};
 use opg_vm_tests::gas::VM_GAS_PER_SDK_GAS;
 use opg_vm_tests::report::{measure_submit, Keys};
@@ -93,10 +94,10 @@ fn oversized_batch_runs_out_of_gas() {
         sender: Addr::unchecked(addr("keeper")),
         funds: vec![],
     };
-    let msg = ExecuteMsg::SubmitReceipts {
+    let msg = ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts: receipts.clone(),
         heartbeats: vec![],
-    };
+    });
     let err = s
         .verifier
         .borrow_mut()
@@ -119,10 +120,10 @@ fn oversized_batch_runs_out_of_gas() {
         .execute_vm(
             &block,
             &info,
-            &ExecuteMsg::SubmitReceipts {
+            &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts: receipts[..50].to_vec(),
                 heartbeats: vec![],
-            },
+            }),
         )
         .expect("within the gas limit")
         .into_result()

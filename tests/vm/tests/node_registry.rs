@@ -2,6 +2,9 @@
 use cosmwasm_std::{Decimal, Uint128};
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, QueryMsg as PoolQueryMsg};
 use opg_core::msg::registry::{
+    AddModelMsg, DeregisterMsg, JailMsg, RegisterMsg, SlashMsg, UpdateNodeMsg, WithdrawBondMsg,
+};
+use opg_core::msg::registry::{
     ConfigResponse, ExecuteMsg, ModelInfo, NodeInfo, NodeKind, NodesByIdsResponse, NodesResponse,
     QueryMsg, SudoMsg,
 };
@@ -101,7 +104,7 @@ fn register_errors() {
 
     // A proxy listing a community model.
     let mut msg = s.register_msg(1);
-    if let ExecuteMsg::Register { models, .. } = &mut msg {
+    if let ExecuteMsg::Register(RegisterMsg { models, .. }) = &mut msg {
         *models = vec![LLAMA.to_string()];
     }
     let err = s
@@ -120,10 +123,10 @@ fn register_errors() {
         .unwrap_err();
     assert!(err.contains("invalid attestation"), "{err}");
     // A tampered attestation class.
-    if let ExecuteMsg::Register {
+    if let ExecuteMsg::Register(RegisterMsg {
         kind: NodeKind::Local { attestation },
         ..
-    } = &mut msg
+    }) = &mut msg
     {
         attestation.hardware_class = "rtx4090".to_string();
     }
@@ -138,7 +141,7 @@ fn register_errors() {
 fn update_deregister_and_withdraw_bond() {
     let mut s = Suite::new();
     let operator = s.operator.clone();
-    let update = ExecuteMsg::UpdateNode {
+    let update = ExecuteMsg::UpdateNode(UpdateNodeMsg {
         node_id: PROXY_ED.to_string(),
         key: None,
         pay_to: None,
@@ -146,7 +149,7 @@ fn update_deregister_and_withdraw_bond() {
         models: None,
         upstream: None,
         attestation: None,
-    };
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -168,12 +171,12 @@ fn update_deregister_and_withdraw_bond() {
     );
     assert_eq!(node.endpoint, "https://new.example");
 
-    let dereg = ExecuteMsg::Deregister {
+    let dereg = ExecuteMsg::Deregister(DeregisterMsg {
         node_id: PROXY_ED.to_string(),
-    };
-    let withdraw = ExecuteMsg::WithdrawBond {
+    });
+    let withdraw = ExecuteMsg::WithdrawBond(WithdrawBondMsg {
         node_id: PROXY_ED.to_string(),
-    };
+    });
     let err = s
         .chain
         .execute(&s.registry, &operator, 0, &withdraw)
@@ -196,26 +199,41 @@ fn update_deregister_and_withdraw_bond() {
         s.chain.execute(&s.registry, &operator, 0, &withdraw),
     );
     assert_eq!(s.chain.balance(&operator), before + MIN_BOND);
-    let err = s
-        .chain
-        .query::<_, NodeInfo>(
+    // The node stays on record, withdrawn, with its operator and kind (its unclaimed rewards
+    // still go to that operator); its id is never registered again.
+    let node: NodeInfo = ok(
+        "node",
+        s.chain.query(
             &s.registry,
             &QueryMsg::Node {
                 node_id: PROXY_ED.to_string(),
             },
-        )
+        ),
+    );
+    assert_eq!(node.status, NodeStatus::Withdrawn);
+    assert_eq!(node.operator.as_str(), operator);
+    assert_eq!(node.bond, Uint128::zero());
+    let i = s.nodes.iter().position(|n| n.id == PROXY_ED).unwrap();
+    let again = s.register_msg(i);
+    let err = s
+        .chain
+        .execute(&s.registry, &operator, MIN_BOND, &again)
         .unwrap_err();
-    assert!(err.contains("not found"), "{err}");
+    assert!(err.contains("is never reused"), "{err}");
+    // Its receipts are rejected with the reason.
+    let r = s.receipt(PROXY_ED, &payer(0));
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+    assert_eq!(data.receipts[0].rejected.as_deref(), Some("node_withdrawn"));
 }
 
 #[test]
 fn governance_jails_slashes_and_sudo_adds_models() {
     let mut s = Suite::new();
     let gov = s.governance.clone();
-    let jail = ExecuteMsg::Jail {
+    let jail = ExecuteMsg::Jail(JailMsg {
         node_id: PROXY_SECP.to_string(),
         reason: "fake traffic".to_string(),
-    };
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -233,10 +251,10 @@ fn governance_jails_slashes_and_sudo_adds_models() {
     // Slash half of a bond into the pool (a `Fund {}` the pool accepts).
     let pool = s.addr_of(&s.pool);
     let pool_before = s.chain.balance(&pool);
-    let slash = ExecuteMsg::Slash {
+    let slash = ExecuteMsg::Slash(SlashMsg {
         node_id: PROXY_ED.to_string(),
         fraction: Decimal::percent(50),
-    };
+    });
     let tx = ok("slash", s.chain.execute(&s.registry, &gov, 0, &slash));
     assert_eq!(tx.responses.len(), 2, "the pool's Fund ran");
     assert_eq!(s.chain.balance(&pool), pool_before + MIN_BOND / 2);
@@ -250,10 +268,10 @@ fn governance_jails_slashes_and_sudo_adds_models() {
             &s.registry,
             &gov,
             0,
-            &ExecuteMsg::Slash {
+            &ExecuteMsg::Slash(SlashMsg {
                 node_id: PROXY_ED.to_string(),
                 fraction: Decimal::percent(150),
-            },
+            }),
         )
         .unwrap_err();
     assert!(err.contains("invalid slash fraction"), "{err}");
@@ -261,11 +279,11 @@ fn governance_jails_slashes_and_sudo_adds_models() {
     let block = s.chain.block();
     let res = s.registry.borrow_mut().sudo(
         &block,
-        &SudoMsg::AddModel {
+        &SudoMsg::AddModel(AddModelMsg {
             id: "mistral/mistral-7b".to_string(),
             provenance: Provenance::Community,
             weights_digest: None,
-        },
+        }),
     );
     res.into_result().unwrap();
     let model: ModelInfo = ok(
@@ -303,4 +321,32 @@ fn migrate_guards() {
         .migrate(&block, &MigrateMsg {})
         .unwrap_err();
     assert!(err.contains("down to"), "{err}");
+}
+
+#[test]
+fn unknown_fields_are_refused_on_chain_naming_them() {
+    // The artifact parses with the chain's JSON parser: a stray or misspelled field fails the
+    // message with an error naming it, and nothing changes.
+    let mut s = Suite::new();
+    let operator = s.operator.clone();
+    let msg = serde_json::json!({"deregister": {"node_id": PROXY_ED, "extra": 1}});
+    let err = s
+        .chain
+        .execute(&s.registry, &operator, 0, &msg)
+        .unwrap_err();
+    assert!(err.contains("unknown field `extra`"), "{err}");
+    let gov = s.governance.clone();
+    let msg = serde_json::json!({"update_config": {"min_bnd": "1"}});
+    let err = s.chain.execute(&s.registry, &gov, 0, &msg).unwrap_err();
+    assert!(err.contains("unknown field `min_bnd`"), "{err}");
+    let node: NodeInfo = ok(
+        "node",
+        s.chain.query(
+            &s.registry,
+            &QueryMsg::Node {
+                node_id: PROXY_ED.to_string(),
+            },
+        ),
+    );
+    assert_eq!(node.status, NodeStatus::Active);
 }

@@ -5,6 +5,7 @@ use opg_core::msg::verifier::{
     ConfigResponse, ExecuteMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
     SubmitReceiptsResponse, SudoMsg,
 };
+use opg_core::msg::verifier::{PruneNoncesMsg, UpdateConfigMsg};
 use opg_core::msg::MigrateMsg;
 use opg_vm_tests::suite::{
     addr, ok, payer, set_cw2, Suite, LOCAL, MAX_BATCH, PROXY_ED, PROXY_SECP, VALUE,
@@ -136,23 +137,8 @@ fn empty_and_oversized_batches_fail() {
     let mut s = Suite::new();
     let err = s.submit(vec![], vec![]).unwrap_err();
     assert!(err.contains("empty batch"), "{err}");
-    // Shrink max_batch through governance, then exceed it.
-    let gov = s.governance.clone();
-    ok(
-        "update config",
-        s.chain.execute(
-            &s.verifier,
-            &gov,
-            0,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
-                max_batch: Some(2),
-            },
-        ),
-    );
+    // Shrink max_batch through chain governance (one step at a time), then exceed it.
+    s.set_max_batch(2);
     let receipts = s.receipts(PROXY_ED, 3);
     let err = s.submit(receipts, vec![]).unwrap_err();
     assert!(err.contains("batch too large: 3 items, at most 2"), "{err}");
@@ -161,13 +147,10 @@ fn empty_and_oversized_batches_fail() {
 #[test]
 fn update_config_is_governance_only_and_sudo_works() {
     let mut s = Suite::new();
-    let msg = ExecuteMsg::UpdateConfig {
-        governance: None,
-        networks: None,
-        facilitators: None,
+    let msg = ExecuteMsg::UpdateConfig(UpdateConfigMsg {
         require_settlement: Some(false),
-        max_batch: None,
-    };
+        ..Default::default()
+    });
     let stranger = addr("stranger");
     let err = s
         .chain
@@ -177,18 +160,16 @@ fn update_config_is_governance_only_and_sudo_works() {
     let block = s.chain.block();
     let res = s.verifier.borrow_mut().sudo(
         &block,
-        &SudoMsg::UpdateConfig {
-            governance: None,
-            networks: None,
-            facilitators: None,
+        &SudoMsg::UpdateConfig(UpdateConfigMsg {
             require_settlement: Some(false),
-            max_batch: Some(7),
-        },
+            max_batch: Some(250),
+            ..Default::default()
+        }),
     );
     res.into_result().unwrap();
     let cfg: ConfigResponse = ok("config", s.chain.query(&s.verifier, &QueryMsg::Config {}));
     assert!(!cfg.require_settlement);
-    assert_eq!(cfg.max_batch, 7);
+    assert_eq!(cfg.max_batch, 250);
     // Invalid values are refused.
     let gov = s.governance.clone();
     let err = s
@@ -197,13 +178,10 @@ fn update_config_is_governance_only_and_sudo_works() {
             &s.verifier,
             &gov,
             0,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
-                networks: None,
-                facilitators: None,
-                require_settlement: None,
+            &ExecuteMsg::UpdateConfig(UpdateConfigMsg {
                 max_batch: Some(0),
-            },
+                ..Default::default()
+            }),
         )
         .unwrap_err();
     assert!(err.contains("invalid max_batch 0"), "{err}");
@@ -216,7 +194,7 @@ fn prune_nonces_removes_closed_epochs_only() {
     let data: SubmitReceiptsResponse = ok("submit", s.submit(receipts, vec![])).data();
     assert_eq!(data.accepted, 3);
     let anyone = addr("anyone");
-    let prune = |limit| ExecuteMsg::PruneNonces { limit };
+    let prune = |limit| ExecuteMsg::PruneNonces(PruneNoncesMsg { limit });
     // Nothing closed yet.
     let tx = ok(
         "prune",
@@ -294,4 +272,75 @@ fn migrate_accepts_same_version_and_refuses_other_contracts_and_downgrades() {
         .migrate(&block, &MigrateMsg {})
         .unwrap_err();
     assert!(err.contains("down to"), "{err}");
+}
+
+/// secp256k1 group order n (big-endian), from SEC 2 §2.4.1.
+const N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+
+/// The malleable twin of a 65-byte `r || s || v` signature: `(r, n - s)` with the other recovery
+/// id. A valid ECDSA signature by the same key over the same digest, with high s.
+fn high_s_twin(sig: &[u8]) -> Vec<u8> {
+    let mut out = sig.to_vec();
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = N[i] as i16 - sig[32 + i] as i16 - borrow;
+        borrow = i16::from(d < 0);
+        out[32 + i] = (d + if d < 0 { 256 } else { 0 }) as u8;
+    }
+    let id = sig[64] % 27;
+    out[64] = 27 + (1 - id);
+    out
+}
+
+#[test]
+fn high_s_node_signatures_are_rejected_on_chain_though_the_host_would_normalize_them() {
+    // The chain host itself accepts a high-s signature: `secp256k1_recover_pubkey` normalizes it
+    // and recovers the same key. So the rejection below is opg's own rule (opg-core's
+    // `split_evm_signature`, run by the contract and the keeper alike), not the host's.
+    let signer = payer(99);
+    let digest = [7u8; 32];
+    let sig = signer.sign_digest(&digest);
+    let twin = high_s_twin(&sig);
+    assert!(twin[32..64] > sig[32..64], "the twin has the high s");
+    let low = cosmwasm_crypto::secp256k1_recover_pubkey(&digest, &sig[..64], sig[64] - 27).unwrap();
+    let high =
+        cosmwasm_crypto::secp256k1_recover_pubkey(&digest, &twin[..64], twin[64] - 27).unwrap();
+    assert_eq!(low, high);
+
+    // On the chain (the optimized artifact in the VM): a receipt whose node signature is the
+    // high-s twin is rejected with its reason and consumes nothing; the original then lands.
+    let mut s = Suite::new();
+    let r = s.receipt(PROXY_SECP, &payer(0));
+    let mut malleated = r.clone();
+    malleated.node_signature = twin_binary(&r.node_signature);
+    let data: SubmitReceiptsResponse =
+        ok("submit high-s", s.submit(vec![malleated], vec![])).data();
+    assert_eq!(
+        data.receipts[0].rejected.as_deref(),
+        Some("invalid_node_signature"),
+        "{data:?}"
+    );
+    let data: SubmitReceiptsResponse = ok("submit low-s", s.submit(vec![r], vec![])).data();
+    assert_eq!((data.accepted, data.rejected), (1, 0), "{data:?}");
+}
+
+fn twin_binary(sig: &cosmwasm_std::Binary) -> cosmwasm_std::Binary {
+    assert_eq!(sig.len(), 65, "a secp256k1 node signature");
+    cosmwasm_std::Binary::from(high_s_twin(sig.as_slice()))
+}
+
+#[test]
+fn unknown_fields_are_refused_on_chain_naming_them() {
+    let mut s = Suite::new();
+    let r = s.receipt(PROXY_SECP, &payer(0));
+    let msg = serde_json::json!({"submit_receipts": {"receipts": [r.clone()], "heartbeats": [], "extra": 1}});
+    let anyone = addr("anyone");
+    let err = s.chain.execute(&s.verifier, &anyone, 0, &msg).unwrap_err();
+    assert!(err.contains("unknown field `extra`"), "{err}");
+    // Nothing was consumed: the same receipt lands in a well-formed batch.
+    let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
+    assert_eq!((data.accepted, data.rejected), (1, 0), "{data:?}");
 }

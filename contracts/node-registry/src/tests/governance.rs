@@ -2,46 +2,51 @@
 use cosmwasm_std::{coins, Binary, Decimal, Uint128};
 use cw_utils::PaymentError;
 use opg_core::msg::registry::{
+    AddAttesterMsg, AddModelMsg, DeregisterMsg, JailMsg, RemoveAttesterMsg, RemoveModelMsg,
+    SlashMsg, UnjailMsg, UpdateConfigMsg,
+};
+use opg_core::msg::registry::{
     AttestersResponse, ConfigResponse, ExecuteMsg, ModelInfo, NodesResponse,
 };
 use opg_core::types::NodeStatus;
 
 use super::*;
+use crate::state::{
+    DEFAULT_MAX_ATTESTATION_VALIDITY, MAX_MAX_ATTESTATION_VALIDITY, MAX_UNBONDING_PERIOD,
+};
 
 /// Every governance message, with valid arguments for a suite with node `proxy`.
 pub fn all_governance_msgs(suite: &Suite) -> Vec<ExecuteMsg> {
     vec![
-        ExecuteMsg::AddModel {
+        ExecuteMsg::AddModel(AddModelMsg {
             id: "x/new".to_string(),
             provenance: Provenance::Community,
             weights_digest: None,
-        },
-        ExecuteMsg::RemoveModel {
+        }),
+        ExecuteMsg::RemoveModel(RemoveModelMsg {
             id: GPT.to_string(),
-        },
-        ExecuteMsg::AddAttester {
+        }),
+        ExecuteMsg::AddAttester(AddAttesterMsg {
             address: "0x3333333333333333333333333333333333333333".to_string(),
-        },
-        ExecuteMsg::RemoveAttester {
+        }),
+        ExecuteMsg::RemoveAttester(RemoveAttesterMsg {
             address: suite.attester.address(),
-        },
-        ExecuteMsg::Jail {
+        }),
+        ExecuteMsg::Jail(JailMsg {
             node_id: "proxy".to_string(),
             reason: "r".to_string(),
-        },
-        ExecuteMsg::Unjail {
+        }),
+        ExecuteMsg::Unjail(UnjailMsg {
             node_id: "proxy".to_string(),
-        },
-        ExecuteMsg::Slash {
+        }),
+        ExecuteMsg::Slash(SlashMsg {
             node_id: "proxy".to_string(),
             fraction: Decimal::percent(10),
-        },
-        ExecuteMsg::UpdateConfig {
+        }),
+        ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             governance: Some(suite.addr("op1").to_string()),
-            min_bond: None,
-            unbonding_period: None,
-            reward_pool: None,
-        },
+            ..Default::default()
+        }),
     ]
 }
 
@@ -51,10 +56,10 @@ fn every_governance_message_refuses_other_senders() {
     let op = suite.addr("op1");
     suite.register_proxy(&op, "proxy");
     suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "proxy".to_string(),
             reason: "so that Unjail would succeed".to_string(),
-        })
+        }))
         .unwrap();
     for msg in all_governance_msgs(&suite) {
         let err = suite.exec(&op, &msg, &[]).unwrap_err();
@@ -82,9 +87,9 @@ fn governance_messages_refuse_funds() {
     let err = suite
         .exec(
             &gov,
-            &ExecuteMsg::RemoveModel {
+            &ExecuteMsg::RemoveModel(RemoveModelMsg {
                 id: GPT.to_string(),
-            },
+            }),
             &coins(10, DENOM),
         )
         .unwrap_err();
@@ -96,11 +101,11 @@ fn add_model_and_replace() {
     let mut suite = Suite::new();
     let digest = Binary::from(vec![9u8; 32]);
     let res = suite
-        .gov_exec(&ExecuteMsg::AddModel {
+        .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
             id: "mistral/mistral-7b".to_string(),
             provenance: Provenance::Community,
             weights_digest: Some(digest.clone()),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("add_model"));
     let model: ModelInfo = suite
@@ -118,11 +123,11 @@ fn add_model_and_replace() {
     );
     // Replacing changes the provenance.
     suite
-        .gov_exec(&ExecuteMsg::AddModel {
+        .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
             id: "mistral/mistral-7b".to_string(),
             provenance: Provenance::Commercial,
             weights_digest: None,
-        })
+        }))
         .unwrap();
     let model: ModelInfo = suite
         .query(&QueryMsg::Model {
@@ -138,27 +143,27 @@ fn add_model_validates() {
     let mut suite = Suite::new();
     for id in [String::new(), "m".repeat(129)] {
         let err = suite
-            .gov_exec(&ExecuteMsg::AddModel {
+            .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
                 id: id.clone(),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            })
+            }))
             .unwrap_err();
         assert_eq!(err, ContractError::InvalidModelId { id });
     }
     suite
-        .gov_exec(&ExecuteMsg::AddModel {
+        .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
             id: "m".repeat(128),
             provenance: Provenance::Commercial,
             weights_digest: None,
-        })
+        }))
         .unwrap();
     let err = suite
-        .gov_exec(&ExecuteMsg::AddModel {
+        .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
             id: "x/y".to_string(),
             provenance: Provenance::Community,
             weights_digest: Some(Binary::from(vec![1u8; 31])),
-        })
+        }))
         .unwrap_err();
     assert_eq!(err, ContractError::InvalidWeightsDigest { len: 31 });
 }
@@ -169,9 +174,9 @@ fn remove_model() {
     let op = suite.addr("op1");
     suite.register_proxy(&op, "proxy");
     let res = suite
-        .gov_exec(&ExecuteMsg::RemoveModel {
+        .gov_exec(&ExecuteMsg::RemoveModel(RemoveModelMsg {
             id: GPT.to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("remove_model"));
     let err = suite
@@ -196,9 +201,9 @@ fn remove_model() {
     );
 
     let err = suite
-        .gov_exec(&ExecuteMsg::RemoveModel {
+        .gov_exec(&ExecuteMsg::RemoveModel(RemoveModelMsg {
             id: GPT.to_string(),
-        })
+        }))
         .unwrap_err();
     assert_eq!(
         err,
@@ -212,9 +217,9 @@ fn remove_model() {
 fn add_and_remove_attester_lowercase() {
     let mut suite = Suite::new();
     let res = suite
-        .gov_exec(&ExecuteMsg::AddAttester {
+        .gov_exec(&ExecuteMsg::AddAttester(AddAttesterMsg {
             address: "0xABCDEF0000000000000000000000000000000001".to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("add_attester"));
     let page: AttestersResponse = suite
@@ -231,9 +236,9 @@ fn add_and_remove_attester_lowercase() {
     assert_eq!(page.attesters, expected);
 
     let res = suite
-        .gov_exec(&ExecuteMsg::RemoveAttester {
+        .gov_exec(&ExecuteMsg::RemoveAttester(RemoveAttesterMsg {
             address: "0xAbCdEf0000000000000000000000000000000001".to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(
         wasm_attr(&res, "action").as_deref(),
@@ -248,9 +253,9 @@ fn add_and_remove_attester_lowercase() {
     assert_eq!(page.attesters, vec![suite.attester.address()]);
 
     let err = suite
-        .gov_exec(&ExecuteMsg::RemoveAttester {
+        .gov_exec(&ExecuteMsg::RemoveAttester(RemoveAttesterMsg {
             address: "0xabcdef0000000000000000000000000000000001".to_string(),
-        })
+        }))
         .unwrap_err();
     assert_eq!(
         err,
@@ -260,9 +265,9 @@ fn add_and_remove_attester_lowercase() {
     );
     for bad in ["0x12", "cosmos1xyz"] {
         let err = suite
-            .gov_exec(&ExecuteMsg::AddAttester {
+            .gov_exec(&ExecuteMsg::AddAttester(AddAttesterMsg {
                 address: bad.to_string(),
-            })
+            }))
             .unwrap_err();
         assert_eq!(
             err,
@@ -271,9 +276,9 @@ fn add_and_remove_attester_lowercase() {
             }
         );
         let err = suite
-            .gov_exec(&ExecuteMsg::RemoveAttester {
+            .gov_exec(&ExecuteMsg::RemoveAttester(RemoveAttesterMsg {
                 address: bad.to_string(),
-            })
+            }))
             .unwrap_err();
         assert!(
             matches!(err, ContractError::InvalidAddress { .. }),
@@ -288,10 +293,10 @@ fn jail_and_unjail() {
     let op = suite.addr("op1");
     suite.register_local(&op, "local");
     let res = suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "local".to_string(),
             reason: "wash trading".to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("jail"));
     assert_eq!(wasm_attr(&res, "node_id").as_deref(), Some("local"));
@@ -301,10 +306,10 @@ fn jail_and_unjail() {
     assert_eq!(node.jail_reason.as_deref(), Some("wash trading"));
 
     let err = suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "local".to_string(),
             reason: "again".to_string(),
-        })
+        }))
         .unwrap_err();
     assert_eq!(
         err,
@@ -314,9 +319,9 @@ fn jail_and_unjail() {
     );
 
     let res = suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "local".to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("unjail"));
     let node = suite.node("local");
@@ -324,9 +329,9 @@ fn jail_and_unjail() {
     assert_eq!(node.jail_reason, None);
 
     let err = suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "local".to_string(),
-        })
+        }))
         .unwrap_err();
     assert_eq!(
         err,
@@ -342,23 +347,23 @@ fn jail_errors() {
     let op = suite.addr("op1");
     suite.register_proxy(&op, "proxy");
     let err = suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "ghost".to_string(),
             reason: "r".to_string(),
-        })
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::NodeNotFound { .. }), "{err:?}");
     let err = suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "ghost".to_string(),
-        })
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::NodeNotFound { .. }), "{err:?}");
     let err = suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "proxy".to_string(),
             reason: String::new(),
-        })
+        }))
         .unwrap_err();
     assert!(
         matches!(&err, ContractError::InvalidField { field, .. } if field == "reason"),
@@ -380,10 +385,10 @@ fn slash_rounds_down_and_funds_the_pool() {
         .unwrap();
     // 1001 * 0.333 = 333.333 -> 333
     let res = suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "odd".to_string(),
             fraction: Decimal::permille(333),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("slash"));
     assert_eq!(wasm_attr(&res, "amount").as_deref(), Some("333"));
@@ -399,20 +404,20 @@ fn slash_rounds_down_and_funds_the_pool() {
 
     // 668 * 0.5 = 334 exactly.
     suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "odd".to_string(),
             fraction: Decimal::percent(50),
-        })
+        }))
         .unwrap();
     assert_eq!(suite.node("odd").bond, Uint128::new(334));
     assert_eq!(suite.balance(&suite.pool.clone()), 667);
 
     // A fraction too small for one unit slashes nothing and sends nothing.
     let res = suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "odd".to_string(),
             fraction: Decimal::permille(2),
-        })
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "amount").as_deref(), Some("0"));
     assert_eq!(suite.node("odd").bond, Uint128::new(334));
@@ -420,10 +425,10 @@ fn slash_rounds_down_and_funds_the_pool() {
 
     // The whole bond.
     suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "odd".to_string(),
             fraction: Decimal::one(),
-        })
+        }))
         .unwrap();
     assert_eq!(suite.node("odd").bond, Uint128::zero());
     assert_eq!(suite.balance(&suite.pool.clone()), 1_001);
@@ -439,25 +444,25 @@ fn slash_errors() {
     suite.register_proxy(&op, "proxy");
     for fraction in [Decimal::zero(), Decimal::percent(101)] {
         let err = suite
-            .gov_exec(&ExecuteMsg::Slash {
+            .gov_exec(&ExecuteMsg::Slash(SlashMsg {
                 node_id: "proxy".to_string(),
                 fraction,
-            })
+            }))
             .unwrap_err();
         assert_eq!(err, ContractError::InvalidFraction { fraction });
     }
     let err = suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "ghost".to_string(),
             fraction: Decimal::percent(10),
-        })
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::NodeNotFound { .. }), "{err:?}");
     let err = suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "proxy".to_string(),
             fraction: Decimal::percent(10),
-        })
+        }))
         .unwrap_err();
     assert_eq!(err, ContractError::NoRewardPool {});
     assert_eq!(suite.node("proxy").bond, Uint128::new(MIN_BOND));
@@ -465,18 +470,16 @@ fn slash_errors() {
     // Once a pool is configured, it works.
     let pool = suite.pool.to_string();
     suite
-        .gov_exec(&ExecuteMsg::UpdateConfig {
-            governance: None,
-            min_bond: None,
-            unbonding_period: None,
+        .gov_exec(&ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             reward_pool: Some(pool),
-        })
+            ..Default::default()
+        }))
         .unwrap();
     suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "proxy".to_string(),
             fraction: Decimal::percent(10),
-        })
+        }))
         .unwrap();
     assert_eq!(suite.balance(&suite.pool.clone()), 100);
 }
@@ -487,12 +490,13 @@ fn update_config() {
     let new_gov = suite.addr("new-gov");
     let new_pool = suite.addr("new-pool");
     let res = suite
-        .gov_exec(&ExecuteMsg::UpdateConfig {
+        .gov_exec(&ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             governance: Some(new_gov.to_string()),
-            min_bond: Some(Uint128::new(5_000)),
-            unbonding_period: Some(60),
+            min_bond: Some(Uint128::new(2 * MIN_BOND)),
+            unbonding_period: Some(UNBONDING / 2),
             reward_pool: Some(new_pool.to_string()),
-        })
+            max_attestation_validity: Some(DEFAULT_MAX_ATTESTATION_VALIDITY / 2),
+        }))
         .unwrap();
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("update_config"));
     let config: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
@@ -501,24 +505,25 @@ fn update_config() {
         ConfigResponse {
             governance: new_gov.clone(),
             bond_denom: DENOM.to_string(),
-            min_bond: Uint128::new(5_000),
-            unbonding_period: 60,
+            min_bond: Uint128::new(2 * MIN_BOND),
+            unbonding_period: UNBONDING / 2,
             reward_pool: Some(new_pool),
+            max_attestation_validity: DEFAULT_MAX_ATTESTATION_VALIDITY / 2,
         }
     );
     // The old governance lost its rights, the new one has them.
     let err = suite
-        .gov_exec(&ExecuteMsg::RemoveModel {
+        .gov_exec(&ExecuteMsg::RemoveModel(RemoveModelMsg {
             id: GPT.to_string(),
-        })
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::Unauthorized { .. }), "{err:?}");
     suite
         .exec(
             &new_gov,
-            &ExecuteMsg::RemoveModel {
+            &ExecuteMsg::RemoveModel(RemoveModelMsg {
                 id: GPT.to_string(),
-            },
+            }),
             &[],
         )
         .unwrap();
@@ -544,51 +549,151 @@ fn update_config() {
     suite
         .exec(
             &op,
-            &ExecuteMsg::Deregister {
+            &ExecuteMsg::Deregister(DeregisterMsg {
                 node_id: "cfg".to_string(),
-            },
+            }),
             &[],
         )
         .unwrap();
-    assert_eq!(suite.node("cfg").unbonding_ends, Some(suite.now() + 60));
+    assert_eq!(
+        suite.node("cfg").unbonding_ends,
+        Some(suite.now() + UNBONDING / 2)
+    );
 }
 
 #[test]
 fn update_config_validates() {
     let mut suite = Suite::new();
     let err = suite
-        .gov_exec(&ExecuteMsg::UpdateConfig {
-            governance: None,
-            min_bond: None,
+        .gov_exec(&ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             unbonding_period: Some(0),
-            reward_pool: None,
-        })
+            ..Default::default()
+        }))
         .unwrap_err();
     assert!(
-        matches!(err, ContractError::InvalidConfig { .. }),
+        matches!(err, ContractError::ConfigOutOfBounds { .. }),
         "{err:?}"
     );
     let err = suite
-        .gov_exec(&ExecuteMsg::UpdateConfig {
+        .gov_exec(&ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             governance: Some("Not An Address".to_string()),
-            min_bond: None,
-            unbonding_period: None,
-            reward_pool: None,
-        })
+            ..Default::default()
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::Std(_)), "{err:?}");
     let err = suite
-        .gov_exec(&ExecuteMsg::UpdateConfig {
-            governance: None,
-            min_bond: None,
-            unbonding_period: None,
+        .gov_exec(&ExecuteMsg::UpdateConfig(UpdateConfigMsg {
             reward_pool: Some("pool".to_string()),
-        })
+            ..Default::default()
+        }))
         .unwrap_err();
     assert!(matches!(err, ContractError::Std(_)), "{err:?}");
     let config: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
     assert_eq!(config.governance, suite.gov);
     assert_eq!(config.unbonding_period, UNBONDING);
+}
+
+/// Every number governance sets moves at most x2 or /2 per change, within its absolute bounds;
+/// a refused change leaves the config as it was.
+#[test]
+fn update_config_numbers_move_one_bounded_step_at_a_time() {
+    let mut suite = Suite::new();
+    let update = |f: fn(&mut UpdateConfigMsg)| {
+        let mut m = UpdateConfigMsg::default();
+        f(&mut m);
+        ExecuteMsg::UpdateConfig(m)
+    };
+    let out_of_bounds = |err: ContractError, param: &str| match err {
+        ContractError::ConfigOutOfBounds { param: p, .. } => assert_eq!(p, param),
+        other => panic!("expected ConfigOutOfBounds for {param}, got {other:?}"),
+    };
+    // One step too far, each way, for each number.
+    for (msg, param) in [
+        (
+            update(|m| m.min_bond = Some(Uint128::new(2 * MIN_BOND + 1))),
+            "min_bond",
+        ),
+        (
+            update(|m| m.min_bond = Some(Uint128::new(MIN_BOND / 2 - 1))),
+            "min_bond",
+        ),
+        (
+            update(|m| m.unbonding_period = Some(2 * UNBONDING + 1)),
+            "unbonding_period",
+        ),
+        (
+            update(|m| m.unbonding_period = Some(UNBONDING / 2 - 1)),
+            "unbonding_period",
+        ),
+        (
+            update(|m| m.max_attestation_validity = Some(2 * DEFAULT_MAX_ATTESTATION_VALIDITY + 1)),
+            "max_attestation_validity",
+        ),
+        (
+            update(|m| m.max_attestation_validity = Some(DEFAULT_MAX_ATTESTATION_VALIDITY / 2 - 1)),
+            "max_attestation_validity",
+        ),
+    ] {
+        out_of_bounds(suite.gov_exec(&msg).unwrap_err(), param);
+    }
+    let before: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(before.min_bond, Uint128::new(MIN_BOND));
+    assert_eq!(before.unbonding_period, UNBONDING);
+    assert_eq!(
+        before.max_attestation_validity,
+        DEFAULT_MAX_ATTESTATION_VALIDITY
+    );
+
+    // Exactly one step is allowed, and the next step is measured from the new value.
+    suite
+        .gov_exec(&update(|m| {
+            m.min_bond = Some(Uint128::new(2 * MIN_BOND));
+            m.unbonding_period = Some(2 * UNBONDING);
+            m.max_attestation_validity = Some(2 * DEFAULT_MAX_ATTESTATION_VALIDITY);
+        }))
+        .unwrap();
+    suite
+        .gov_exec(&update(|m| m.min_bond = Some(Uint128::new(4 * MIN_BOND))))
+        .unwrap();
+    // Absolute bounds hold even within a step: 730 days is the longest attestation validity,
+    // 365 days the longest unbonding period.
+    out_of_bounds(
+        suite
+            .gov_exec(&update(|m| {
+                m.max_attestation_validity = Some(MAX_MAX_ATTESTATION_VALIDITY + 1)
+            }))
+            .unwrap_err(),
+        "max_attestation_validity",
+    );
+    for _ in 0..5 {
+        let current: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
+        let next = (current.unbonding_period * 2).min(MAX_UNBONDING_PERIOD);
+        let m = UpdateConfigMsg {
+            unbonding_period: Some(next),
+            ..Default::default()
+        };
+        suite.gov_exec(&ExecuteMsg::UpdateConfig(m)).unwrap();
+    }
+    let config: ConfigResponse = suite.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(config.unbonding_period, MAX_UNBONDING_PERIOD);
+    out_of_bounds(
+        suite
+            .gov_exec(&update(|m| {
+                m.unbonding_period = Some(MAX_UNBONDING_PERIOD + 1)
+            }))
+            .unwrap_err(),
+        "unbonding_period",
+    );
+    // Chain governance (sudo) is bounded the same way.
+    out_of_bounds(
+        suite
+            .sudo(&SudoMsg::UpdateConfig(UpdateConfigMsg {
+                min_bond: Some(Uint128::new(100 * MIN_BOND)),
+                ..Default::default()
+            }))
+            .unwrap_err(),
+        "min_bond",
+    );
 }
 
 #[test]
@@ -598,10 +703,10 @@ fn jailed_nodes_show_in_status_filter() {
     suite.register_proxy(&op, "a-node");
     suite.register_proxy(&op, "b-node");
     suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "b-node".to_string(),
             reason: "r".to_string(),
-        })
+        }))
         .unwrap();
     let page: NodesResponse = suite
         .query(&QueryMsg::Nodes {

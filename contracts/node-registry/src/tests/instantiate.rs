@@ -20,6 +20,7 @@ fn valid_msg(app: &App) -> InstantiateMsg {
         min_bond: Uint128::new(MIN_BOND),
         unbonding_period: UNBONDING,
         reward_pool: None,
+        max_attestation_validity: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn instantiate_stores_config_and_version() {
             min_bond: Uint128::new(MIN_BOND),
             unbonding_period: UNBONDING,
             reward_pool: Some(suite.pool.clone()),
+            max_attestation_validity: crate::state::DEFAULT_MAX_ATTESTATION_VALIDITY,
         }
     );
     let version = cw2::query_contract_info(&suite.app.wrap(), &suite.registry).unwrap();
@@ -94,9 +96,30 @@ fn instantiate_rejects_zero_unbonding_period() {
     };
     let err = try_instantiate(&mut app, msg).unwrap_err();
     assert!(
-        matches!(err, ContractError::InvalidConfig { .. }),
+        matches!(err, ContractError::ConfigOutOfBounds { .. }),
         "{err:?}"
     );
+}
+
+#[test]
+fn instantiate_bounds_max_attestation_validity() {
+    let mut app = App::default();
+    for bad in [86_399, 730 * 86_400 + 1] {
+        let msg = InstantiateMsg {
+            max_attestation_validity: Some(bad),
+            ..valid_msg(&app)
+        };
+        let err = try_instantiate(&mut app, msg).unwrap_err();
+        assert!(
+            matches!(&err, ContractError::ConfigOutOfBounds { param, .. } if param == "max_attestation_validity"),
+            "{err:?}"
+        );
+    }
+    let msg = InstantiateMsg {
+        max_attestation_validity: Some(86_400),
+        ..valid_msg(&app)
+    };
+    try_instantiate(&mut app, msg).unwrap();
 }
 
 #[test]

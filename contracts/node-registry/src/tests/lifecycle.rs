@@ -2,20 +2,21 @@
 use cosmwasm_std::{coins, Decimal, Uint128};
 use cw_utils::PaymentError;
 use opg_core::msg::registry::ExecuteMsg;
+use opg_core::msg::registry::{DeregisterMsg, JailMsg, SlashMsg, UnjailMsg, WithdrawBondMsg};
 use opg_core::types::NodeStatus;
 
 use super::*;
 
 fn deregister(id: &str) -> ExecuteMsg {
-    ExecuteMsg::Deregister {
+    ExecuteMsg::Deregister(DeregisterMsg {
         node_id: id.to_string(),
-    }
+    })
 }
 
 fn withdraw(id: &str) -> ExecuteMsg {
-    ExecuteMsg::WithdrawBond {
+    ExecuteMsg::WithdrawBond(WithdrawBondMsg {
         node_id: id.to_string(),
-    }
+    })
 }
 
 #[test]
@@ -55,10 +56,10 @@ fn deregister_errors() {
     assert_eq!(err, ContractError::Payment(PaymentError::NonPayable {}));
 
     suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "proxy".to_string(),
             reason: "fake volume".to_string(),
-        })
+        }))
         .unwrap();
     let err = suite.exec(&op, &deregister("proxy"), &[]).unwrap_err();
     assert_eq!(
@@ -68,9 +69,9 @@ fn deregister_errors() {
         }
     );
     suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "proxy".to_string(),
-        })
+        }))
         .unwrap();
     suite.exec(&op, &deregister("proxy"), &[]).unwrap();
     let err = suite.exec(&op, &deregister("proxy"), &[]).unwrap_err();
@@ -83,7 +84,7 @@ fn deregister_errors() {
 }
 
 #[test]
-fn withdraw_bond_after_unbonding_pays_and_removes() {
+fn withdraw_bond_after_unbonding_pays_and_keeps_the_node_withdrawn() {
     let mut suite = Suite::new();
     let op = suite.addr("op1");
     suite.register_proxy(&op, "proxy");
@@ -102,14 +103,94 @@ fn withdraw_bond_after_unbonding_pays_and_removes() {
     assert_eq!(wasm_attr(&res, "operator"), Some(op.to_string()));
     assert_eq!(suite.balance(&op), START_BALANCE);
     assert_eq!(suite.balance(&suite.registry.clone()), 0);
-    let err = suite
-        .query::<opg_core::msg::registry::NodeInfo>(&QueryMsg::Node {
-            node_id: "proxy".to_string(),
-        })
-        .unwrap_err();
-    assert!(err.to_string().contains("node proxy not found"), "{err}");
-    // The id is free again.
+    // The node stays on record, withdrawn, with its operator and kind: the pool pays its
+    // unclaimed rewards to this operator (DESIGN §5).
+    let node = suite.node("proxy");
+    assert_eq!(node.status, NodeStatus::Withdrawn);
+    assert_eq!(node.operator, op);
+    assert_eq!(node.kind, opg_core::types::NodeKindTag::Proxy);
+    assert_eq!(node.bond, Uint128::zero());
+}
+
+#[test]
+fn a_withdrawn_node_id_is_never_reused() {
+    let mut suite = Suite::new();
+    let op = suite.addr("op1");
+    let squatter = suite.addr("op2");
     suite.register_proxy(&op, "proxy");
+    suite.exec(&op, &deregister("proxy"), &[]).unwrap();
+    suite.advance(UNBONDING);
+    suite.exec(&op, &withdraw("proxy"), &[]).unwrap();
+
+    // Neither someone else nor the old operator, and not as the other kind either.
+    let signer = NodeSigner::derive(b"registry-tests", "squat", false);
+    let msg = proxy_msg("proxy", signer.key(), vec![GPT]);
+    let err = suite
+        .exec(&squatter, &msg, &coins(MIN_BOND, DENOM))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ContractError::NodeIdRetired {
+            node_id: "proxy".to_string()
+        }
+    );
+    let err = suite.exec(&op, &msg, &coins(MIN_BOND, DENOM)).unwrap_err();
+    assert!(
+        matches!(err, ContractError::NodeIdRetired { .. }),
+        "{err:?}"
+    );
+    let attestation = suite.attest(&squatter, &signer.key());
+    let msg = local_msg("proxy", signer.key(), attestation, vec![LLAMA]);
+    let err = suite
+        .exec(&squatter, &msg, &coins(MIN_BOND, DENOM))
+        .unwrap_err();
+    assert!(
+        matches!(err, ContractError::NodeIdRetired { .. }),
+        "{err:?}"
+    );
+    assert_eq!(suite.node("proxy").operator, op);
+    assert_eq!(suite.balance(&squatter), START_BALANCE);
+
+    // A withdrawn node takes no further operator or governance action.
+    let refused = ContractError::NodeWithdrawn {
+        node_id: "proxy".to_string(),
+    };
+    assert_eq!(
+        suite.exec(&op, &deregister("proxy"), &[]).unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        suite.exec(&op, &withdraw("proxy"), &[]).unwrap_err(),
+        refused
+    );
+    let update: ExecuteMsg = UpdateNode {
+        endpoint: Some("https://new.example.org".to_string()),
+        ..update_msg("proxy")
+    }
+    .into();
+    assert_eq!(suite.exec(&op, &update, &[]).unwrap_err(), refused);
+    let jail = ExecuteMsg::Jail(JailMsg {
+        node_id: "proxy".to_string(),
+        reason: "late".to_string(),
+    });
+    assert_eq!(suite.gov_exec(&jail).unwrap_err(), refused);
+    let slash = ExecuteMsg::Slash(SlashMsg {
+        node_id: "proxy".to_string(),
+        fraction: Decimal::percent(10),
+    });
+    assert_eq!(suite.gov_exec(&slash).unwrap_err(), refused);
+
+    // Listed under its own status.
+    let page: opg_core::msg::registry::NodesResponse = suite
+        .query(&QueryMsg::Nodes {
+            kind: None,
+            status: Some(NodeStatus::Withdrawn),
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
+    assert_eq!(page.nodes.len(), 1);
+    assert_eq!(page.nodes[0].node_id, "proxy");
 }
 
 #[test]
@@ -119,10 +200,10 @@ fn withdraw_bond_pays_what_is_left_after_slashing() {
     suite.register_proxy(&op, "proxy");
     suite.exec(&op, &deregister("proxy"), &[]).unwrap();
     suite
-        .gov_exec(&ExecuteMsg::Slash {
+        .gov_exec(&ExecuteMsg::Slash(SlashMsg {
             node_id: "proxy".to_string(),
             fraction: Decimal::percent(25),
-        })
+        }))
         .unwrap();
     assert_eq!(suite.node("proxy").bond, Uint128::new(750));
     suite.advance(UNBONDING);
@@ -138,10 +219,10 @@ fn withdraw_bond_of_fully_slashed_node_sends_nothing() {
     suite.register_proxy(&op, "proxy");
     suite.exec(&op, &deregister("proxy"), &[]).unwrap();
     suite
-        .sudo(&SudoMsg::Slash {
+        .sudo(&SudoMsg::Slash(SlashMsg {
             node_id: "proxy".to_string(),
             fraction: Decimal::one(),
-        })
+        }))
         .unwrap();
     suite.advance(UNBONDING);
     let res = suite.exec(&op, &withdraw("proxy"), &[]).unwrap();
@@ -155,7 +236,8 @@ fn withdraw_bond_of_fully_slashed_node_sends_nothing() {
             limit: None,
         })
         .unwrap();
-    assert!(page.nodes.is_empty());
+    assert_eq!(page.nodes.len(), 1);
+    assert_eq!(page.nodes[0].status, NodeStatus::Withdrawn);
 }
 
 #[test]
@@ -185,10 +267,10 @@ fn withdraw_bond_errors() {
 
     // Governance can freeze an unbonding bond by jailing; unjailing resumes unbonding.
     suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "proxy".to_string(),
             reason: "under investigation".to_string(),
-        })
+        }))
         .unwrap();
     let err = suite.exec(&op, &withdraw("proxy"), &[]).unwrap_err();
     assert_eq!(
@@ -198,9 +280,9 @@ fn withdraw_bond_errors() {
         }
     );
     suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "proxy".to_string(),
-        })
+        }))
         .unwrap();
     assert_eq!(suite.node("proxy").status, NodeStatus::Unbonding);
     suite.exec(&op, &withdraw("proxy"), &[]).unwrap();

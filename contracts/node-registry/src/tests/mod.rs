@@ -1,10 +1,12 @@
 //! Tests of the node registry on cw-multi-test: one file per topic, a shared [`Suite`].
+mod attestations;
 mod governance;
 mod instantiate;
 mod lifecycle;
 mod migrate;
 mod queries;
 mod register;
+mod strict;
 mod sudo;
 mod update;
 
@@ -14,6 +16,7 @@ use cosmwasm_std::{
 };
 use cw_multi_test::{App, AppBuilder, AppResponse, ContractWrapper, Executor};
 use opg_core::eip712::registry_domain_separator;
+use opg_core::msg::registry::{AddAttesterMsg, AddModelMsg, RegisterMsg, UpdateNodeMsg};
 use opg_core::msg::registry::{ExecuteMsg, InstantiateMsg, NodeInfo, NodeKind, QueryMsg, SudoMsg};
 use opg_core::sign::{sign_attestation, EvmSigner, NodeSigner};
 use opg_core::types::{HardwareAttestation, NodeKey, Provenance};
@@ -120,6 +123,7 @@ impl Suite {
                     min_bond: MIN_BOND.into(),
                     unbonding_period: UNBONDING,
                     reward_pool: with_pool.then(|| pool.to_string()),
+                    max_attestation_validity: None,
                 },
                 &[],
                 "registry",
@@ -141,16 +145,18 @@ impl Suite {
             (QWEN, Provenance::Community),
         ] {
             suite
-                .gov_exec(&ExecuteMsg::AddModel {
+                .gov_exec(&ExecuteMsg::AddModel(AddModelMsg {
                     id: id.to_string(),
                     provenance,
                     weights_digest: None,
-                })
+                }))
                 .unwrap();
         }
         let attester = suite.attester.address();
         suite
-            .gov_exec(&ExecuteMsg::AddAttester { address: attester })
+            .gov_exec(&ExecuteMsg::AddAttester(AddAttesterMsg {
+                address: attester,
+            }))
             .unwrap();
         suite
     }
@@ -271,7 +277,7 @@ impl Suite {
 
 /// A `Register` of a proxy node.
 pub fn proxy_msg(node_id: &str, key: NodeKey, models: Vec<&str>) -> ExecuteMsg {
-    ExecuteMsg::Register {
+    ExecuteMsg::Register(RegisterMsg {
         node_id: node_id.to_string(),
         kind: NodeKind::Proxy {
             upstream: "https://api.openai.com".to_string(),
@@ -280,7 +286,7 @@ pub fn proxy_msg(node_id: &str, key: NodeKey, models: Vec<&str>) -> ExecuteMsg {
         pay_to: "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01".to_string(),
         endpoint: format!("https://{node_id}.example.org/v1"),
         models: models.into_iter().map(str::to_string).collect(),
-    }
+    })
 }
 
 /// A `Register` of a local node.
@@ -290,14 +296,14 @@ pub fn local_msg(
     attestation: HardwareAttestation,
     models: Vec<&str>,
 ) -> ExecuteMsg {
-    ExecuteMsg::Register {
+    ExecuteMsg::Register(RegisterMsg {
         node_id: node_id.to_string(),
         kind: NodeKind::Local { attestation },
         key,
         pay_to: "0x1111111111111111111111111111111111111111".to_string(),
         endpoint: format!("https://{node_id}.example.org/v1"),
         models: models.into_iter().map(str::to_string).collect(),
-    }
+    })
 }
 
 /// The value of a `wasm` event attribute of the registry's response.
@@ -336,7 +342,7 @@ pub struct UpdateNode {
 
 impl From<UpdateNode> for ExecuteMsg {
     fn from(u: UpdateNode) -> Self {
-        ExecuteMsg::UpdateNode {
+        ExecuteMsg::UpdateNode(UpdateNodeMsg {
             node_id: u.node_id,
             key: u.key,
             pay_to: u.pay_to,
@@ -344,6 +350,6 @@ impl From<UpdateNode> for ExecuteMsg {
             models: u.models,
             upstream: u.upstream,
             attestation: u.attestation,
-        }
+        })
     }
 }

@@ -1,5 +1,8 @@
 //! Queries: filters, pagination, `NodesByIds`.
 use opg_core::msg::registry::{
+    AddAttesterMsg, AddModelMsg, DeregisterMsg, JailMsg, UnjailMsg, WithdrawBondMsg,
+};
+use opg_core::msg::registry::{
     AttestersResponse, ModelInfo, ModelsResponse, NodeInfo, NodesByIdsResponse, NodesResponse,
 };
 use opg_core::types::{NodeKindTag, NodeStatus};
@@ -36,17 +39,17 @@ fn populated() -> Suite {
         suite.register_local(&op2, id);
     }
     suite
-        .gov_exec(&ExecuteMsg::Jail {
+        .gov_exec(&ExecuteMsg::Jail(JailMsg {
             node_id: "prx-2".to_string(),
             reason: "r".to_string(),
-        })
+        }))
         .unwrap();
     suite
         .exec(
             &op2,
-            &ExecuteMsg::Deregister {
+            &ExecuteMsg::Deregister(DeregisterMsg {
                 node_id: "loc-2".to_string(),
-            },
+            }),
             &[],
         )
         .unwrap();
@@ -157,26 +160,41 @@ fn nodes_pagination() {
 }
 
 #[test]
-fn indexes_follow_status_changes_and_removal() {
+fn indexes_follow_status_changes_and_withdrawal() {
     let mut suite = populated();
     let op2 = suite.addr("op2");
     suite.advance(UNBONDING);
     suite
         .exec(
             &op2,
-            &ExecuteMsg::WithdrawBond {
+            &ExecuteMsg::WithdrawBond(WithdrawBondMsg {
                 node_id: "loc-2".to_string(),
-            },
+            }),
             &[],
         )
         .unwrap();
     suite
-        .gov_exec(&ExecuteMsg::Unjail {
+        .gov_exec(&ExecuteMsg::Unjail(UnjailMsg {
             node_id: "prx-2".to_string(),
-        })
+        }))
         .unwrap();
+    // A withdrawn node stays listed under its kind, with its own status.
     assert_eq!(
         nodes(&suite, Some(NodeKindTag::Local), None, None, None),
+        ["loc-1", "loc-2"]
+    );
+    assert_eq!(
+        nodes(&suite, None, Some(NodeStatus::Withdrawn), None, None),
+        ["loc-2"]
+    );
+    assert_eq!(
+        nodes(
+            &suite,
+            Some(NodeKindTag::Local),
+            Some(NodeStatus::Active),
+            None,
+            None
+        ),
         ["loc-1"]
     );
     assert!(nodes(&suite, None, Some(NodeStatus::Unbonding), None, None).is_empty());
@@ -199,11 +217,11 @@ fn page_limits_are_clamped() {
     // 4 models from the suite + 110 = 114.
     for i in 0..110 {
         suite
-            .sudo(&SudoMsg::AddModel {
+            .sudo(&SudoMsg::AddModel(AddModelMsg {
                 id: format!("bulk/model-{i:03}"),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            })
+            }))
             .unwrap();
     }
     let page = |suite: &Suite, start_after: Option<String>, limit| -> Vec<String> {
@@ -240,9 +258,9 @@ fn attesters_pagination() {
     let mut suite = Suite::new();
     for i in 1..=3u8 {
         suite
-            .gov_exec(&ExecuteMsg::AddAttester {
+            .gov_exec(&ExecuteMsg::AddAttester(AddAttesterMsg {
                 address: format!("0x{}", hex_byte(i).repeat(20)),
-            })
+            }))
             .unwrap();
     }
     let page = |start_after: Option<&str>, limit| -> Vec<String> {

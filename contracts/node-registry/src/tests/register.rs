@@ -1,6 +1,7 @@
 //! `Register`: proxy and local nodes, bonds, keys, models, attestations.
 use cosmwasm_std::{coins, Binary, Coin, Uint128};
 use cw_utils::PaymentError;
+use opg_core::msg::registry::{AddModelMsg, RegisterMsg};
 use opg_core::msg::registry::{ExecuteMsg, NodeKind};
 use opg_core::sign::{EvmSigner, NodeSigner};
 use opg_core::types::{NodeKey, NodeKindTag, NodeStatus};
@@ -12,7 +13,7 @@ fn key(label: &str) -> NodeKey {
 }
 
 fn set_node_id(msg: &mut ExecuteMsg, id: &str) {
-    if let ExecuteMsg::Register { node_id, .. } = msg {
+    if let ExecuteMsg::Register(RegisterMsg { node_id, .. }) = msg {
         *node_id = id.to_string();
     }
 }
@@ -232,7 +233,7 @@ fn register_rejects_invalid_pay_to() {
     let mut suite = Suite::new();
     let op = suite.addr("op1");
     let mut msg = proxy_msg("payto", key("k"), vec![GPT]);
-    if let ExecuteMsg::Register { pay_to, .. } = &mut msg {
+    if let ExecuteMsg::Register(RegisterMsg { pay_to, .. }) = &mut msg {
         *pay_to = "0xnothex0000000000000000000000000000000000".to_string();
     }
     let err = suite.exec(&op, &msg, &coins(MIN_BOND, DENOM)).unwrap_err();
@@ -249,7 +250,7 @@ fn register_rejects_empty_endpoint_and_upstream() {
     let mut suite = Suite::new();
     let op = suite.addr("op1");
     let mut msg = proxy_msg("endpoint", key("k"), vec![GPT]);
-    if let ExecuteMsg::Register { endpoint, .. } = &mut msg {
+    if let ExecuteMsg::Register(RegisterMsg { endpoint, .. }) = &mut msg {
         *endpoint = String::new();
     }
     let err = suite.exec(&op, &msg, &coins(MIN_BOND, DENOM)).unwrap_err();
@@ -258,7 +259,7 @@ fn register_rejects_empty_endpoint_and_upstream() {
         "{err:?}"
     );
     let mut msg = proxy_msg("upstream", key("k"), vec![GPT]);
-    if let ExecuteMsg::Register { kind, .. } = &mut msg {
+    if let ExecuteMsg::Register(RegisterMsg { kind, .. }) = &mut msg {
         *kind = NodeKind::Proxy {
             upstream: "u".repeat(257),
         };
@@ -348,11 +349,11 @@ fn register_rejects_bad_model_lists() {
     let ids: Vec<String> = (0..65).map(|i| format!("vendor/model-{i:02}")).collect();
     for id in &ids {
         suite
-            .sudo(&SudoMsg::AddModel {
+            .sudo(&SudoMsg::AddModel(AddModelMsg {
                 id: id.clone(),
                 provenance: Provenance::Commercial,
                 weights_digest: None,
-            })
+            }))
             .unwrap();
     }
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -2,6 +2,9 @@
 use cosmwasm_std::coins;
 use cw_utils::PaymentError;
 use opg_core::msg::registry::ExecuteMsg;
+use opg_core::msg::registry::{
+    AddAttesterMsg, DeregisterMsg, RemoveAttesterMsg, RenewAttestationMsg,
+};
 use opg_core::sign::{EvmSigner, NodeSigner};
 use opg_core::types::NodeKey;
 
@@ -274,9 +277,9 @@ fn update_rejected_while_unbonding() {
     suite
         .exec(
             &op,
-            &ExecuteMsg::Deregister {
+            &ExecuteMsg::Deregister(DeregisterMsg {
                 node_id: "proxy".to_string(),
-            },
+            }),
             &[],
         )
         .unwrap();
@@ -301,10 +304,10 @@ fn renew_attestation() {
     let res = suite
         .exec(
             &op,
-            &ExecuteMsg::RenewAttestation {
+            &ExecuteMsg::RenewAttestation(RenewAttestationMsg {
                 node_id: "local".to_string(),
                 attestation: renewed.clone(),
-            },
+            }),
             &[],
         )
         .unwrap();
@@ -323,9 +326,11 @@ fn renew_attestation_errors() {
     let stranger = suite.addr("op2");
     let signer = suite.register_local(&op, "local");
     let proxy = suite.register_proxy(&op, "proxy");
-    let renew = |node_id: &str, attestation| ExecuteMsg::RenewAttestation {
-        node_id: node_id.to_string(),
-        attestation,
+    let renew = |node_id: &str, attestation| {
+        ExecuteMsg::RenewAttestation(RenewAttestationMsg {
+            node_id: node_id.to_string(),
+            attestation,
+        })
     };
 
     let att = suite.attest(&op, &signer.key());
@@ -357,9 +362,9 @@ fn renew_attestation_errors() {
     let att = suite.attest(&op, &signer.key());
     let attester = suite.attester.address();
     suite
-        .gov_exec(&ExecuteMsg::RemoveAttester {
+        .gov_exec(&ExecuteMsg::RemoveAttester(RemoveAttesterMsg {
             address: attester.clone(),
-        })
+        }))
         .unwrap();
     let err = suite.exec(&op, &renew("local", att), &[]).unwrap_err();
     assert_eq!(err, ContractError::AttesterNotAllowed { address: attester });
@@ -367,9 +372,9 @@ fn renew_attestation_errors() {
     // A second attester works.
     let second = EvmSigner::derive(b"update", "second-attester");
     suite
-        .gov_exec(&ExecuteMsg::AddAttester {
+        .gov_exec(&ExecuteMsg::AddAttester(AddAttesterMsg {
             address: second.address(),
-        })
+        }))
         .unwrap();
     let att = suite.attest_by(&second, &op, &signer.key(), 1000);
     suite.exec(&op, &renew("local", att.clone()), &[]).unwrap();

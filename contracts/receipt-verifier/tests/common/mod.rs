@@ -24,6 +24,7 @@ use opg_core::msg::verifier::{
     ExecuteMsg, InstantiateMsg, QueryMsg, ReceiptStatusResponse, ReceiptVerdict,
     SubmitReceiptsResponse,
 };
+use opg_core::msg::verifier::{PruneNoncesMsg, SubmitReceiptsMsg};
 use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
 use opg_core::sign::{
     make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
@@ -627,10 +628,10 @@ impl Suite {
             .execute_contract(
                 sender,
                 self.verifier.clone(),
-                &ExecuteMsg::SubmitReceipts {
+                &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts,
                     heartbeats,
-                },
+                }),
                 &[],
             )
             .map_err(contract_error)?;
@@ -648,9 +649,35 @@ impl Suite {
             .map_err(contract_error)
     }
 
+    /// Chain governance moves `max_batch` to `target` one allowed step (x2 or /2) at a time.
+    pub fn set_max_batch(&mut self, target: u32) {
+        loop {
+            let cfg: opg_core::msg::verifier::ConfigResponse = self
+                .app
+                .wrap()
+                .query_wasm_smart(&self.verifier, &QueryMsg::Config {})
+                .unwrap();
+            if cfg.max_batch == target {
+                return;
+            }
+            let next = target.clamp(cfg.max_batch / 2, cfg.max_batch * 2);
+            self.app
+                .wasm_sudo(
+                    self.verifier.clone(),
+                    &opg_core::msg::verifier::SudoMsg::UpdateConfig(
+                        opg_core::msg::verifier::UpdateConfigMsg {
+                            max_batch: Some(next),
+                            ..Default::default()
+                        },
+                    ),
+                )
+                .unwrap();
+        }
+    }
+
     pub fn prune(&mut self, limit: u32) -> Result<AppResponse, ContractError> {
         let sender = self.app.api().addr_make("anyone");
-        self.execute(&sender, &ExecuteMsg::PruneNonces { limit })
+        self.execute(&sender, &ExecuteMsg::PruneNonces(PruneNoncesMsg { limit }))
     }
 
     /// Sets the mock pool's `v_cap` (micro-USD) from `from_epoch` on.

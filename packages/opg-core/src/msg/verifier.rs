@@ -9,6 +9,7 @@ use crate::types::{NetworkConfig, Provenance};
 /// Instantiate the verifier. The epoch clock is read from the reward pool at instantiation, so the
 /// two can never disagree.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// Governance address.
     pub governance: String,
@@ -18,7 +19,8 @@ pub struct InstantiateMsg {
     pub reward_pool: String,
     /// Accepted x402 networks and assets (with decimals).
     pub networks: Vec<NetworkConfig>,
-    /// Allow-listed facilitator EVM addresses (`0x` + 40 hex) whose settlement attestations count.
+    /// Allow-listed facilitator EVM addresses (`0x` + 40 hex, at most 32) whose settlement
+    /// attestations count.
     pub facilitators: Vec<String>,
     /// Whether receipts need a facilitator settlement attestation (default policy: on).
     pub require_settlement: bool,
@@ -26,56 +28,64 @@ pub struct InstantiateMsg {
     pub max_batch: u32,
 }
 
-/// Execute messages of the verifier.
+/// Execute messages of the verifier. Each variant wraps a struct with
+/// `#[serde(deny_unknown_fields)]` (serde cannot deny unknown fields of an enum's struct variant),
+/// so a misspelled or extra field is an error naming it. The JSON is unchanged:
+/// `{"submit_receipts":{"receipts":[...],"heartbeats":[...]}}`.
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Permissionless: verifies each receipt and heartbeat. A bad one never fails the batch: each gets
     /// `accepted` or a named reason in the response data ([`SubmitReceiptsResponse`]) and in events.
-    /// Accepted usage goes to the pool in one `RecordUsage` message aggregated per (node, payer).
+    /// Accepted usage goes to the pool in one `RecordUsage` message.
     /// Errors only for the batch as a whole: `BatchTooLarge`, `EmptyBatch`.
-    SubmitReceipts {
-        /// Receipts to verify.
-        receipts: Vec<SignedReceipt>,
-        /// Heartbeats of local nodes.
-        heartbeats: Vec<Heartbeat>,
-    },
+    SubmitReceipts(SubmitReceiptsMsg),
     /// Permissionless: removes up to `limit` consumed nonces of epochs that can no longer accept
     /// receipts (their replay is impossible because `epoch_closed` rejects them first).
-    PruneNonces {
-        /// Maximum nonces removed (1..=1000).
-        limit: u32,
-    },
+    PruneNonces(PruneNoncesMsg),
     /// Governance: updates the config; `None` leaves a field unchanged.
-    UpdateConfig {
-        /// New governance address.
-        governance: Option<String>,
-        /// Replaces the network/asset allow-list.
-        networks: Option<Vec<NetworkConfig>>,
-        /// Replaces the facilitator allow-list.
-        facilitators: Option<Vec<String>>,
-        /// Settlement policy.
-        require_settlement: Option<bool>,
-        /// Batch bound.
-        max_batch: Option<u32>,
-    },
+    UpdateConfig(UpdateConfigMsg),
 }
 
 /// Sudo (chain governance): same as `ExecuteMsg::UpdateConfig`.
 #[cw_serde]
 pub enum SudoMsg {
     /// Same as `ExecuteMsg::UpdateConfig`.
-    UpdateConfig {
-        /// New governance address.
-        governance: Option<String>,
-        /// Networks.
-        networks: Option<Vec<NetworkConfig>>,
-        /// Facilitators.
-        facilitators: Option<Vec<String>>,
-        /// Settlement policy.
-        require_settlement: Option<bool>,
-        /// Batch bound.
-        max_batch: Option<u32>,
-    },
+    UpdateConfig(UpdateConfigMsg),
+}
+
+/// Body of `SubmitReceipts`.
+#[cw_serde]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReceiptsMsg {
+    /// Receipts to verify.
+    pub receipts: Vec<SignedReceipt>,
+    /// Heartbeats of local nodes.
+    pub heartbeats: Vec<Heartbeat>,
+}
+
+/// Body of `PruneNonces`.
+#[cw_serde]
+#[serde(deny_unknown_fields)]
+pub struct PruneNoncesMsg {
+    /// Maximum nonces removed (1..=1000).
+    pub limit: u32,
+}
+
+/// Body of `UpdateConfig`: `None` leaves a field unchanged.
+#[cw_serde]
+#[derive(Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConfigMsg {
+    /// New governance address.
+    pub governance: Option<String>,
+    /// Replaces the network/asset allow-list.
+    pub networks: Option<Vec<NetworkConfig>>,
+    /// Replaces the facilitator allow-list (at most 32 addresses).
+    pub facilitators: Option<Vec<String>>,
+    /// Settlement policy.
+    pub require_settlement: Option<bool>,
+    /// Batch bound (1..=500); moves at most one step per change (`old / 2 <= new <= 2 * old`).
+    pub max_batch: Option<u32>,
 }
 
 /// Queries of the verifier.

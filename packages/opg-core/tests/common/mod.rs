@@ -126,7 +126,11 @@ impl World {
         VerifierPolicy {
             domain_separator: self.domain,
             networks: &self.networks,
-            facilitators: &self.facilitators,
+            facilitators: self
+                .facilitators
+                .iter()
+                .filter_map(|f| opg_core::verify::parse_evm_address(f))
+                .collect(),
             require_settlement: self.require_settlement,
             clock: self.clock,
         }
