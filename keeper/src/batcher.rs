@@ -157,6 +157,20 @@ impl PaceMeter {
     }
 }
 
+/// The seconds a recorded batch counts for in the pace estimate. `round_trip`: from writing it
+/// to the outbox to its recorded verdicts. `since_busy`: seconds since the previous recorded
+/// batch, if the keeper had more work due right away after that one (then everything in
+/// between was submission time: building the tx, reconciliation, a round lost to a kill and the
+/// restart that followed; counting it lets the estimate see what a crash-looping or stalling
+/// keeper really delivers). A gap longer than `max_gap_secs` is an outage rather than a pace and
+/// counts as the round trip alone. Never less than `round_trip`. Pure.
+pub fn batch_secs(round_trip: f64, since_busy: Option<f64>, max_gap_secs: f64) -> f64 {
+    match since_busy {
+        Some(gap) if gap.is_finite() && gap <= max_gap_secs => gap.max(round_trip),
+        _ => round_trip,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,7 +352,10 @@ mod tests {
         };
         // 1,500-byte receipts cost 165,000 gas: 20M gas fits 121, 1 MB fits 666; max_batch 40
         assert_eq!(receipts_per_tx(40, model, 1500, 20_000_000, 1_000_000), 40);
-        assert_eq!(receipts_per_tx(500, model, 1500, 20_000_000, 1_000_000), 121);
+        assert_eq!(
+            receipts_per_tx(500, model, 1500, 20_000_000, 1_000_000),
+            121
+        );
         assert_eq!(receipts_per_tx(500, model, 1500, 100_000_000, 300_000), 200);
         // an oversized receipt still goes, alone
         assert_eq!(receipts_per_tx(40, model, 1500, 1000, 1_000_000), 1);
@@ -387,5 +404,19 @@ mod tests {
         m.observe(3, f64::NAN, 40);
         m.observe(3, -1.0, 40);
         close(&m, 0.55);
+    }
+
+    #[test]
+    fn a_busy_gap_counts_restarts_and_lost_rounds_but_not_outages() {
+        // idle before: the round trip alone
+        assert_eq!(batch_secs(0.3, None, 3.0), 0.3);
+        // busy since the previous batch, a kill and restart in between: the whole gap
+        assert_eq!(batch_secs(0.3, Some(1.4), 3.0), 1.4);
+        // never less than the round trip (clock steps)
+        assert_eq!(batch_secs(0.3, Some(0.1), 3.0), 0.3);
+        assert_eq!(batch_secs(0.3, Some(-2.0), 3.0), 0.3);
+        // an outage longer than the bound is not a pace
+        assert_eq!(batch_secs(0.3, Some(3.5), 3.0), 0.3);
+        assert_eq!(batch_secs(0.3, Some(f64::NAN), 3.0), 0.3);
     }
 }

@@ -27,13 +27,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::batcher::{
-    chunk, landable_before, receipts_per_tx, retry_after_secs, CostModel, PaceMeter, SubmitPace,
+    batch_secs, chunk, landable_before, receipts_per_tx, retry_after_secs, CostModel, PaceMeter,
+    SubmitPace,
 };
 use crate::chain::{ChainBackend, ChainError, ChainStatus};
 use crate::config::KeeperConfig;
 use crate::metrics::{inc, inc_reason, DeadlineView, Metrics};
 use crate::store::{
-    Admission, GroupCommit, InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store,
+    Admission, GroupCommit, InsertOutcome, NewReceipt, PaceRecord, ReceiptKey, ReceiptState, Store,
     StoreError, Verdict,
 };
 
@@ -257,6 +258,19 @@ pub fn cached_chain_time(
     }
 }
 
+/// What the pace estimate needs to know about a batch besides its timing.
+#[derive(Clone, Copy, Debug)]
+struct PaceContext {
+    /// Receipts of a full tx.
+    full_tx: u64,
+    /// More batches follow in this round.
+    more_in_round: bool,
+    /// The epoch of the round's chain time.
+    current_epoch: Option<u64>,
+    /// Longest gap between recorded batches that counts as submission time (half the grace).
+    max_gap_secs: f64,
+}
+
 /// Whether the next round is due right away rather than after the interval: the last round
 /// was `cut_short`, or the `backlog` (receipts per epoch not yet recorded) holds a full tx
 /// (`receipts_per_tx`) or receipts of an epoch before `current_epoch` (ended, in its grace
@@ -297,12 +311,26 @@ pub struct Keeper {
     observed_below: Mutex<u64>,
     /// The chain's clock runs in real time (see [`Keeper::set_real_time`]).
     real_time: AtomicBool,
-    /// Measured seconds per full tx.
-    pace: Mutex<PaceMeter>,
+    /// Measured seconds per full tx, and when the last batch was recorded.
+    pace: Mutex<PaceState>,
     /// JSON bytes of a recent receipt (for the tx limits of the estimate).
     receipt_bytes: AtomicU64,
     /// Ingest wakes the background loop when a round is due before the interval.
     round_due: tokio::sync::Notify,
+}
+
+/// The pace estimate and the last recorded batch (wall-clock unix seconds, whether more work
+/// was due right away after it), as kept in the store's [`PaceRecord`].
+struct PaceState {
+    meter: PaceMeter,
+    last: Option<(f64, bool)>,
+}
+
+fn wall_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -318,8 +346,12 @@ impl Keeper {
         chain: Arc<dyn ChainBackend>,
     ) -> Result<Arc<Self>, KeeperError> {
         let store = Arc::new(store);
-        let pace = PaceMeter {
-            secs_per_tx: store.secs_per_tx()?,
+        let saved = store.pace()?;
+        let pace = PaceState {
+            meter: PaceMeter {
+                secs_per_tx: saved.map(|p| p.secs_per_tx),
+            },
+            last: saved.map(|p| (p.last_batch_at, p.busy)),
         };
         let committer = GroupCommit::start(store.clone()).map_err(|e| {
             KeeperError::Worker(format!("cannot start the group-commit writer: {e}"))
@@ -420,6 +452,7 @@ impl Keeper {
         let bytes = self.receipt_bytes.load(Ordering::Relaxed) as usize;
         SubmitPace {
             secs_per_tx: lock(&self.pace)
+                .meter
                 .secs_per_tx
                 .unwrap_or(self.config.batcher.batch_interval_secs.max(1) as f64),
             receipts_per_tx: self.full_tx(config, bytes),
@@ -439,11 +472,7 @@ impl Keeper {
     /// from the later of `now` and the wall clock (a chain's last block time lags real time).
     fn secs_left(config: &VerifierConfig, epoch: u64, now: u64) -> f64 {
         let closes = config.clock.end(epoch).saturating_add(config.clock.grace) as f64;
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        closes - wall.max(now as f64)
+        closes - wall_secs().max(now as f64)
     }
 
     /// The deadline limits for receipts of `epochs` at chain time `now`: per epoch, the receipts
@@ -494,7 +523,7 @@ impl Keeper {
             enabled: self.config.batcher.backpressure && self.is_real_time(),
             backlog,
             landable,
-            secs_per_tx: lock(&self.pace).secs_per_tx,
+            secs_per_tx: lock(&self.pace).meter.secs_per_tx,
             receipts_per_tx: pace.receipts_per_tx,
             margin_secs: margin,
         })
@@ -970,11 +999,18 @@ impl Keeper {
                 self.config.batcher.max_gas_per_tx,
                 self.config.batcher.max_tx_bytes,
             );
-            for range in ranges {
+            let last = ranges.len().saturating_sub(1);
+            for (i, range) in ranges.into_iter().enumerate() {
                 let keys: Vec<ReceiptKey> =
                     rows[range.clone()].iter().map(|r| r.key.clone()).collect();
+                let pace = PaceContext {
+                    full_tx,
+                    more_in_round: i < last,
+                    current_epoch: config.clock.epoch_of(now),
+                    max_gap_secs: config.clock.grace as f64 / 2.0,
+                };
                 let submitted =
-                    self.submit_batch(epoch, &keys, &receipts[range], now, full_tx, &mut report)?;
+                    self.submit_batch(epoch, &keys, &receipts[range], now, pace, &mut report)?;
                 if !submitted {
                     // the chain refused the whole tx; try this epoch again next round
                     refused.insert(epoch);
@@ -998,17 +1034,46 @@ impl Keeper {
         Ok(report)
     }
 
+    /// Feeds a recorded batch of `n` receipts whose round trip took `round_trip` seconds to the
+    /// pace estimate ([`batch_secs`]: the time since the previous recorded batch if the keeper
+    /// was busy since, restarts included) and saves it with the time of this batch and whether
+    /// more work is due right away (the round goes on, or [`round_due_now`]).
+    fn observe_pace(&self, n: u64, round_trip: f64, ctx: PaceContext) {
+        let at = wall_secs();
+        let backlog = self.store.backlog();
+        let busy = !backlog.is_empty()
+            && (ctx.more_in_round
+                || round_due_now(&backlog, ctx.current_epoch, ctx.full_tx, false));
+        let record = {
+            let mut p = lock(&self.pace);
+            let since_busy = p.last.filter(|(_, busy)| *busy).map(|(t, _)| at - t);
+            let secs = batch_secs(round_trip, since_busy, ctx.max_gap_secs);
+            p.meter.observe(n, secs, ctx.full_tx);
+            p.last = Some((at, busy));
+            p.meter.secs_per_tx.map(|secs_per_tx| PaceRecord {
+                secs_per_tx,
+                last_batch_at: at,
+                busy,
+            })
+        };
+        if let Some(r) = record {
+            // a lost write only means a restart begins from an older estimate
+            if let Err(err) = self.store.save_pace(&r) {
+                tracing::warn!(error = %err, "cannot save the submission pace");
+            }
+        }
+    }
+
     /// Writes one batch down, broadcasts it and records the verdicts. `Ok(false)` when the chain
     /// refused the tx as a whole (receipts back to pending).
-    /// The time from the outbox write to the recorded verdicts feeds the pace estimate
-    /// (`full_tx`: receipts of a full tx).
+    /// A recorded batch feeds the pace estimate ([`Keeper::observe_pace`]).
     fn submit_batch(
         &self,
         epoch: u64,
         keys: &[ReceiptKey],
         receipts: &[SignedReceipt],
         now: u64,
-        full_tx: u64,
+        pace: PaceContext,
         report: &mut BatchReport,
     ) -> Result<bool, KeeperError> {
         let round_trip = Instant::now();
@@ -1063,19 +1128,12 @@ impl Keeper {
                     verdicts.push((key.clone(), v));
                 }
                 self.store.record_batch(batch_id, out.height, &verdicts)?;
-                self.expired_loudly(epoch, too_late, "reached the chain after their window closed");
-                let secs = round_trip.elapsed().as_secs_f64();
-                let estimate = {
-                    let mut pace = lock(&self.pace);
-                    pace.observe(keys.len() as u64, secs, full_tx);
-                    pace.secs_per_tx
-                };
-                if let Some(e) = estimate {
-                    // a lost write only means a restart begins from an older estimate
-                    if let Err(err) = self.store.save_secs_per_tx(e) {
-                        tracing::warn!(error = %err, "cannot save the submission pace");
-                    }
-                }
+                self.expired_loudly(
+                    epoch,
+                    too_late,
+                    "reached the chain after their window closed",
+                );
+                self.observe_pace(keys.len() as u64, round_trip.elapsed().as_secs_f64(), pace);
                 report.batches += 1;
                 report.submitted += keys.len() as u64;
                 inc(&self.metrics.batches, 1);
@@ -1261,7 +1319,12 @@ mod tests {
         assert!(!round_due_now(&[(5, 39)].into(), Some(5), 40, false));
         // a full one does not
         assert!(round_due_now(&[(5, 40)].into(), Some(5), 40, false));
-        assert!(round_due_now(&[(5, 30), (6, 10)].into(), Some(5), 40, false));
+        assert!(round_due_now(
+            &[(5, 30), (6, 10)].into(),
+            Some(5),
+            40,
+            false
+        ));
         // receipts of an ended epoch (in its grace period) never wait
         assert!(round_due_now(&[(4, 1)].into(), Some(5), 40, false));
         // an empty entry is no backlog

@@ -271,8 +271,49 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 ";
 
-/// `meta` key of the measured seconds per full tx.
-const META_SECS_PER_TX: &str = "submit_secs_per_tx";
+/// `meta` key of the [`PaceRecord`].
+const META_PACE: &str = "submit_pace";
+
+/// The submission pace kept across restarts (`meta` row `submit_pace`, the three fields
+/// separated by spaces).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PaceRecord {
+    /// Measured seconds per full tx (> 0, finite).
+    pub secs_per_tx: f64,
+    /// Wall-clock time the last batch's verdicts were recorded, unix seconds.
+    pub last_batch_at: f64,
+    /// Whether more work was due right away after that batch (so the time until the next
+    /// recorded batch, a restart included, is submission time, not idle time).
+    pub busy: bool,
+}
+
+impl PaceRecord {
+    fn parse(v: &str) -> Option<Self> {
+        let mut it = v.split(' ');
+        let secs_per_tx = it.next()?.parse::<f64>().ok()?;
+        let last_batch_at = it.next()?.parse::<f64>().ok()?;
+        let busy = it.next()? == "1";
+        (secs_per_tx.is_finite() && secs_per_tx > 0.0 && last_batch_at.is_finite()).then_some(
+            PaceRecord {
+                secs_per_tx,
+                last_batch_at,
+                busy,
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for PaceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.secs_per_tx,
+            self.last_batch_at,
+            u8::from(self.busy)
+        )
+    }
+}
 
 /// The backlog (`pending` + `submitted`) of `epoch` as the database has it.
 fn count_backlog(conn: &Connection, epoch: u64) -> rusqlite::Result<u64> {
@@ -391,28 +432,28 @@ impl Store {
             .clone()
     }
 
-    /// The measured seconds per full tx saved by [`Store::save_secs_per_tx`], if any.
-    pub fn secs_per_tx(&self) -> Result<Option<f64>, StoreError> {
+    /// The submission pace saved by [`Store::save_pace`], if any (an unreadable value is none).
+    pub fn pace(&self) -> Result<Option<PaceRecord>, StoreError> {
         self.with(|conn| {
             let v: Option<String> = conn
                 .query_row(
                     "SELECT value FROM meta WHERE key = ?1",
-                    params![META_SECS_PER_TX],
+                    params![META_PACE],
                     |r| r.get(0),
                 )
                 .optional()?;
-            Ok(v.and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| v.is_finite() && *v > 0.0))
+            Ok(v.and_then(|v| PaceRecord::parse(&v)))
         })
     }
 
-    /// Saves the measured seconds per full tx, so a restarted keeper starts from it.
-    pub fn save_secs_per_tx(&self, secs: f64) -> Result<(), StoreError> {
+    /// Saves the submission pace, so a restarted keeper starts from it and measures the time
+    /// its restart took.
+    pub fn save_pace(&self, pace: &PaceRecord) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![META_SECS_PER_TX, secs.to_string()],
+                params![META_PACE, pace.to_string()],
             )?;
             Ok(())
         })
@@ -1426,7 +1467,8 @@ mod tests {
         assert_eq!(s.backlog(), [(1, 1)].into());
         // reconciliation: consumed -> accepted leaves the backlog
         let id = s.prepare_batch(1, &k3, b"tx", "H3", 5).unwrap();
-        s.reconcile_batch(id, &[(k3[0].clone(), Some(true))]).unwrap();
+        s.reconcile_batch(id, &[(k3[0].clone(), Some(true))])
+            .unwrap();
         assert!(s.backlog().is_empty());
         s.insert_receipts(&[rec(4, 2), rec(5, 2), rec(6, 3)], 6)
             .unwrap();
@@ -1478,7 +1520,10 @@ mod tests {
         let out = s
             .insert_admitted(&[(&[rec(4, 1)], 4, Some(&zero))])
             .unwrap();
-        assert_eq!(out[0], vec![InsertOutcome::Duplicate(ReceiptState::Pending)]);
+        assert_eq!(
+            out[0],
+            vec![InsertOutcome::Duplicate(ReceiptState::Pending)]
+        );
         // a group commit carries the limits to the writer
         let store = Arc::new(s);
         let gc = GroupCommit::start(store.clone()).unwrap();
@@ -1500,11 +1545,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
         let s = Store::open(&path, Durability::Normal).unwrap();
-        assert_eq!(s.secs_per_tx().unwrap(), None);
-        s.save_secs_per_tx(0.25).unwrap();
-        s.save_secs_per_tx(0.375).unwrap();
+        assert_eq!(s.pace().unwrap(), None);
+        let p = |secs_per_tx, busy| PaceRecord {
+            secs_per_tx,
+            last_batch_at: 1_765_000_000.125,
+            busy,
+        };
+        s.save_pace(&p(0.25, false)).unwrap();
+        s.save_pace(&p(0.375, true)).unwrap();
         drop(s);
         let s = Store::open(&path, Durability::Normal).unwrap();
-        assert_eq!(s.secs_per_tx().unwrap(), Some(0.375));
+        assert_eq!(s.pace().unwrap(), Some(p(0.375, true)));
+        // a value this version cannot read is no pace, not an error
+        for bad in ["", "0.5", "NaN 1 1", "-1 1 0", "x y z"] {
+            assert_eq!(PaceRecord::parse(bad), None, "{bad}");
+        }
     }
 }

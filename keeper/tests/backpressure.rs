@@ -64,7 +64,12 @@ fn keeper(backpressure: bool) -> (Arc<Keeper>, Arc<EmbeddedChain>, GenesisConfig
     (k, chain, g)
 }
 
-async fn call(app: &axum::Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, Option<u64>, String) {
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Option<u64>, String) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
@@ -81,15 +86,28 @@ async fn call(app: &axum::Router, method: &str, uri: &str, body: Vec<u8>) -> (St
     let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
         .await
         .unwrap();
-    (status, retry_after, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        retry_after,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn receipts(chain: &EmbeddedChain, g: &GenesisConfig, from: u64, n: u64) -> Vec<Value> {
     let served_at = chain.status().unwrap().time;
     (from..from + n)
         .map(|i| {
-            serde_json::to_value(receipt(chain, g, i % 3, i, "proxy-1", GPT, 1_000_000, served_at))
-                .unwrap()
+            serde_json::to_value(receipt(
+                chain,
+                g,
+                i % 3,
+                i,
+                "proxy-1",
+                GPT,
+                1_000_000,
+                served_at,
+            ))
+            .unwrap()
         })
         .collect()
 }
@@ -125,7 +143,10 @@ async fn ingest_answers_503_once_the_backlog_cannot_make_the_deadline() {
     let v: Value = serde_json::from_str(&text).unwrap();
     let deferred = &v["results"][9];
     assert_eq!(deferred["reason"], "window_closing", "{text}");
-    assert!(deferred["retry_after_secs"].as_u64().unwrap() >= 1, "{text}");
+    assert!(
+        deferred["retry_after_secs"].as_u64().unwrap() >= 1,
+        "{text}"
+    );
     assert!(retry_after.is_some_and(|s| s >= 1), "{retry_after:?}");
     assert_eq!(k.store().counts(Some(0)).unwrap().pending, 6);
 
@@ -147,8 +168,16 @@ async fn ingest_answers_503_once_the_backlog_cannot_make_the_deadline() {
     let (status, _, m) = call(&app, "GET", "/metrics", vec![]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(metric(&m, "opg_receipts_deferred_total"), Some(5.0), "{m}");
-    assert_eq!(metric(&m, "opg_backlog_receipts{epoch=\"0\"}"), Some(6.0), "{m}");
-    assert_eq!(metric(&m, "opg_deadline_landable_receipts{epoch=\"0\"}"), Some(6.0), "{m}");
+    assert_eq!(
+        metric(&m, "opg_backlog_receipts{epoch=\"0\"}"),
+        Some(6.0),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "opg_deadline_landable_receipts{epoch=\"0\"}"),
+        Some(6.0),
+        "{m}"
+    );
     assert_eq!(metric(&m, "opg_submit_receipts_per_tx"), Some(2.0), "{m}");
     assert_eq!(metric(&m, "opg_backpressure_enabled"), Some(1.0), "{m}");
     assert_eq!(metric(&m, "opg_receipts_expired_total"), Some(0.0), "{m}");
@@ -156,7 +185,10 @@ async fn ingest_answers_503_once_the_backlog_cannot_make_the_deadline() {
     // a submission round lands the backlog; measured txs (far faster than the assumed 10 s)
     // then let more receipts in
     let k2 = k.clone();
-    let report = tokio::task::spawn_blocking(move || k2.tick()).await.unwrap().unwrap();
+    let report = tokio::task::spawn_blocking(move || k2.tick())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.batches.accepted, 6, "{report:?}");
     let more = serde_json::to_vec(&receipts(&chain, &g, 200, 4)).unwrap();
     let (status, _, text) = call(&app, "POST", "/v1/receipts", more).await;

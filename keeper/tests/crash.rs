@@ -241,6 +241,14 @@ fn crash_run(run: &Run) -> Verdict {
             ));
         }
         during_ingest += usize::from(!load.is_finished());
+        let pace = get_text(&format!("{base}/metrics"))
+            .and_then(|m| {
+                m.lines().find_map(|l| {
+                    l.strip_prefix("opg_submit_seconds_per_tx ")
+                        .map(String::from)
+                })
+            })
+            .unwrap_or_default();
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         survived += 1;
@@ -251,7 +259,7 @@ fn crash_run(run: &Run) -> Verdict {
             caught_unrecorded += usize::from(unrecorded > 0);
             println!(
                 "kill {survived} at {:.1} s: pending {}, submitted {}, accepted {}, rejected {}, \
-                 unrecorded batches {unrecorded}",
+                 unrecorded batches {unrecorded}, estimate {pace} s per tx",
                 started.elapsed().as_secs_f64(),
                 c.pending,
                 c.submitted,
@@ -268,7 +276,10 @@ fn crash_run(run: &Run) -> Verdict {
         during_ingest >= 1,
         "no kill landed while receipts were being posted"
     );
-    assert_eq!(report.missing_retry_after, 0, "a 503/429 without Retry-After");
+    assert_eq!(
+        report.missing_retry_after, 0,
+        "a 503/429 without Retry-After"
+    );
     // Valid receipts the keeper did not acknowledge may only have been refused because their
     // epoch's window closed (they were deferred by the deadline backpressure until then).
     for reason in report.rejected_reasons.keys() {
@@ -379,6 +390,13 @@ fn crash_run(run: &Run) -> Verdict {
         acked_per_epoch,
         started.elapsed().as_secs_f64()
     );
+    if v.lost > 0 {
+        // what the keeper said about it
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        for l in text.lines().filter(|l| l.contains("ERROR")) {
+            println!("keeper log: {l}");
+        }
+    }
     v
 }
 
