@@ -9,7 +9,8 @@
 //! before it (which are submitted first) stays within that estimate; the others are answered
 //! [`IngestStatus::Deferred`] (`503` + `Retry-After` over HTTP), never acknowledged. Rounds
 //! submit the epoch whose window closes first, start right after start-up and follow each other
-//! without pause while a closing epoch's backlog or a full tx is waiting ([`TickReport::more`]).
+//! without pause while a closing epoch's backlog waits or waiting one more interval would put a
+//! window at risk ([`TickReport::more`], [`round_due_now`]).
 //! An acknowledged receipt that expires anyway is counted (`opg_receipts_expired_total`) and
 //! logged at ERROR.
 use std::collections::{BTreeMap, BTreeSet};
@@ -143,8 +144,6 @@ pub struct VerifiedBatch {
     pub admission: Option<Admission>,
     /// The pace the limits were computed from.
     pace: SubmitPace,
-    /// The epoch of `now`.
-    current_epoch: Option<u64>,
 }
 
 impl VerifiedBatch {
@@ -212,7 +211,8 @@ pub struct TickReport {
     /// Epochs finalized.
     pub finalized: Vec<u64>,
     /// The next round is due right away instead of after `batch_interval_secs`: the round was
-    /// cut short, or a full tx or receipts of an ended epoch (in its grace period) wait.
+    /// cut short, receipts of an ended epoch (in its grace period) wait, or waiting one more
+    /// interval would put a window at risk ([`round_due_now`]).
     pub more: bool,
 }
 
@@ -263,27 +263,31 @@ pub fn cached_chain_time(
 struct PaceContext {
     /// Receipts of a full tx.
     full_tx: u64,
-    /// More batches follow in this round.
-    more_in_round: bool,
-    /// The epoch of the round's chain time.
-    current_epoch: Option<u64>,
     /// Longest gap between recorded batches that counts as submission time (half the grace).
     max_gap_secs: f64,
 }
 
 /// Whether the next round is due right away rather than after the interval: the last round
-/// was `cut_short`, or the `backlog` (receipts per epoch not yet recorded) holds a full tx
-/// (`receipts_per_tx`) or receipts of an epoch before `current_epoch` (ended, in its grace
-/// period: its window is closing). Pure.
+/// was `cut_short`; or the `backlog` (receipts per epoch not yet recorded) holds receipts of an
+/// epoch before `current_epoch` (ended, in its grace period: its window is closing); or the
+/// backlog of some epoch and the epochs before it (submitted first) exceeds
+/// `landable_after_wait` of that epoch, what could still land before its window closes if the
+/// next round came only after one more interval (waiting would put it at risk). With time to
+/// spare rounds keep to the interval, so submission does not compete with ingest for the CPU
+/// and the store. Pure.
 pub fn round_due_now(
     backlog: &BTreeMap<u64, u64>,
     current_epoch: Option<u64>,
-    receipts_per_tx: u64,
+    landable_after_wait: &BTreeMap<u64, u64>,
     cut_short: bool,
 ) -> bool {
-    let total = backlog.values().fold(0u64, |a, n| a.saturating_add(*n));
     let closing = current_epoch.is_some_and(|c| backlog.range(..c).any(|(_, n)| *n > 0));
-    cut_short || closing || (total > 0 && total >= receipts_per_tx)
+    let mut upto = 0u64;
+    let tight = backlog.iter().any(|(e, n)| {
+        upto = upto.saturating_add(*n);
+        landable_after_wait.get(e).is_some_and(|l| upto > *l)
+    });
+    cut_short || closing || tight
 }
 
 fn wall_now() -> u64 {
@@ -423,9 +427,9 @@ impl Keeper {
         self.real_time.load(Ordering::Relaxed)
     }
 
-    /// Resolves when ingest finds a round due before the interval (a full tx waiting, a
-    /// deferred receipt, or receipts of an ended epoch); the background loop awaits it beside
-    /// its timer.
+    /// Resolves when ingest finds a round due before the interval (a deferred receipt, receipts
+    /// of an ended epoch, or a window at risk: [`round_due_now`]); the background loop awaits it
+    /// beside its timer.
     pub fn round_due(&self) -> &tokio::sync::Notify {
         &self.round_due
     }
@@ -498,6 +502,23 @@ impl Keeper {
                 })
                 .collect(),
         )
+    }
+
+    /// [`round_due_now`] for the store's backlog at chain time `now`, with the current pace and
+    /// one `batch_interval_secs` of waiting.
+    fn due_now(&self, config: &VerifierConfig, now: u64, cut_short: bool) -> bool {
+        let backlog = self.store.backlog();
+        let pace = self.submit_pace(config);
+        let wait = self.config.batcher.batch_interval_secs as f64;
+        let margin = self.margin_secs(config);
+        let after_wait = backlog
+            .keys()
+            .map(|&e| {
+                let left = Self::secs_left(config, e, now) - wait;
+                (e, landable_before(left, margin, pace))
+            })
+            .collect();
+        round_due_now(&backlog, config.clock.epoch_of(now), &after_wait, cut_short)
     }
 
     /// What `/metrics` shows of the deadline estimate: the backlog per epoch and, for those
@@ -826,7 +847,6 @@ impl Keeper {
             now,
             admission,
             pace,
-            current_epoch: config.clock.epoch_of(now),
         })
     }
 
@@ -861,17 +881,15 @@ impl Keeper {
             }
         }
         inc(&self.metrics.deferred, deferred);
-        if batch.admission.is_some() {
-            // a round is due now if a receipt had to wait, a full tx is ready, or an ended
-            // epoch (in its grace period) has a backlog
-            let backlog = self.store.backlog();
-            let total: u64 = backlog.values().sum();
-            let ended = batch
-                .current_epoch
-                .is_some_and(|current| backlog.keys().any(|e| *e < current));
-            if deferred > 0 || total >= batch.pace.receipts_per_tx || ended {
-                self.round_due.notify_one();
-            }
+        // a round is due now if a receipt had to wait, an ended epoch (in its grace period) has
+        // a backlog, or waiting the interval would put a window at risk
+        if batch.admission.is_some()
+            && (deferred > 0
+                || self
+                    .verifier_config()
+                    .is_ok_and(|c| self.due_now(&c, batch.now, false)))
+        {
+            self.round_due.notify_one();
         }
         results
     }
@@ -999,14 +1017,11 @@ impl Keeper {
                 self.config.batcher.max_gas_per_tx,
                 self.config.batcher.max_tx_bytes,
             );
-            let last = ranges.len().saturating_sub(1);
-            for (i, range) in ranges.into_iter().enumerate() {
+            for range in ranges {
                 let keys: Vec<ReceiptKey> =
                     rows[range.clone()].iter().map(|r| r.key.clone()).collect();
                 let pace = PaceContext {
                     full_tx,
-                    more_in_round: i < last,
-                    current_epoch: config.clock.epoch_of(now),
                     max_gap_secs: config.clock.grace as f64 / 2.0,
                 };
                 let submitted =
@@ -1037,13 +1052,11 @@ impl Keeper {
     /// Feeds a recorded batch of `n` receipts whose round trip took `round_trip` seconds to the
     /// pace estimate ([`batch_secs`]: the time since the previous recorded batch if the keeper
     /// was busy since, restarts included) and saves it with the time of this batch and whether
-    /// more work is due right away (the round goes on, or [`round_due_now`]).
+    /// the keeper is busy: receipts are still waiting, and a real-time round goes on until none
+    /// is (or its time budget is spent, and then the next round follows at once).
     fn observe_pace(&self, n: u64, round_trip: f64, ctx: PaceContext) {
         let at = wall_secs();
-        let backlog = self.store.backlog();
-        let busy = !backlog.is_empty()
-            && (ctx.more_in_round
-                || round_due_now(&backlog, ctx.current_epoch, ctx.full_tx, false));
+        let busy = self.is_real_time() && !self.store.backlog().is_empty();
         let record = {
             let mut p = lock(&self.pace);
             let since_busy = p.last.filter(|(_, busy)| *busy).map(|(t, _)| at - t);
@@ -1250,15 +1263,9 @@ impl Keeper {
         let reconciled = self.reconcile()?;
         let batches = self.submit_pending(now)?;
         let finalized = self.finalize_ready(now)?;
-        let more = self.is_real_time() && batches.failed_batches == 0 && {
-            let config = self.verifier_config()?;
-            round_due_now(
-                &self.store.backlog(),
-                config.clock.epoch_of(self.chain_time()?),
-                self.submit_pace(&config).receipts_per_tx,
-                batches.cut_short,
-            )
-        };
+        let more = self.is_real_time()
+            && batches.failed_batches == 0
+            && self.due_now(&self.verifier_config()?, self.chain_time()?, batches.cut_short);
         Ok(TickReport {
             now,
             reconciled,
@@ -1309,28 +1316,35 @@ mod tests {
     }
 
     #[test]
-    fn rounds_come_back_to_back_for_a_closing_epoch_or_a_full_tx() {
+    fn rounds_come_back_to_back_for_a_closing_epoch_or_a_tight_window() {
         let none = BTreeMap::new();
+        let roomy: BTreeMap<u64, u64> = [(4, 1000), (5, 1000), (6, 1000)].into();
         // nothing waiting: the interval
-        assert!(!round_due_now(&none, Some(5), 40, false));
+        assert!(!round_due_now(&none, Some(5), &roomy, false));
         // a round cut short by its time budget: again at once
-        assert!(round_due_now(&none, Some(5), 40, true));
-        // a partial tx of the current epoch waits for the interval
-        assert!(!round_due_now(&[(5, 39)].into(), Some(5), 40, false));
-        // a full one does not
-        assert!(round_due_now(&[(5, 40)].into(), Some(5), 40, false));
+        assert!(round_due_now(&none, Some(5), &roomy, true));
+        // receipts of the current epoch with time to spare wait for the interval, however many
+        assert!(!round_due_now(&[(5, 1000)].into(), Some(5), &roomy, false));
+        // but not once waiting would leave more than can land: epoch 6 counts epoch 5's backlog
+        assert!(round_due_now(&[(5, 1001)].into(), Some(5), &roomy, false));
         assert!(round_due_now(
-            &[(5, 30), (6, 10)].into(),
+            &[(5, 600), (6, 401)].into(),
             Some(5),
-            40,
+            &roomy,
+            false
+        ));
+        assert!(!round_due_now(
+            &[(5, 600), (6, 400)].into(),
+            Some(5),
+            &roomy,
             false
         ));
         // receipts of an ended epoch (in its grace period) never wait
-        assert!(round_due_now(&[(4, 1)].into(), Some(5), 40, false));
+        assert!(round_due_now(&[(4, 1)].into(), Some(5), &roomy, false));
         // an empty entry is no backlog
-        assert!(!round_due_now(&[(4, 0)].into(), Some(5), 40, false));
+        assert!(!round_due_now(&[(4, 0)].into(), Some(5), &roomy, false));
         // before genesis no epoch has ended
-        assert!(!round_due_now(&[(0, 1)].into(), None, 40, false));
+        assert!(!round_due_now(&[(0, 1)].into(), None, &roomy, false));
     }
 
     #[test]
