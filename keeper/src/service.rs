@@ -1265,7 +1265,11 @@ impl Keeper {
         let finalized = self.finalize_ready(now)?;
         let more = self.is_real_time()
             && batches.failed_batches == 0
-            && self.due_now(&self.verifier_config()?, self.chain_time()?, batches.cut_short);
+            && self.due_now(
+                &self.verifier_config()?,
+                self.chain_time()?,
+                batches.cut_short,
+            );
         Ok(TickReport {
             now,
             reconciled,
