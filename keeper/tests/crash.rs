@@ -434,8 +434,8 @@ fn kill_9_at_random_moments_loses_and_doubles_nothing() {
 ///
 /// The seeds fix the kill gaps and where the boundary falls; CI runs the seeds below (35-80 s
 /// each, debug build, loaded 2-core machine). `OPG_CRASH_SEED=N` runs one seed,
-/// `OPG_CRASH_SEEDS=a..b` a range of them (seeds 1..22: 62,145 acknowledged, 0 lost, 0 doubled;
-/// main's code before issue 17 lost 196-1,662 in each of seeds 1..6, see SECURITY.md).
+/// `OPG_CRASH_SEEDS=a..b` a range of them (`1..22`: 62,145 acknowledged, 0 lost, 0 doubled;
+/// main's code before issue 17 lost 196-1,662 in each run of `1..6`, see SECURITY.md).
 #[test]
 fn harsh_kill_9_with_an_epoch_boundary_mid_load_loses_nothing() {
     let seeds: Vec<u64> = match (seed_from_env(), std::env::var("OPG_CRASH_SEEDS").ok()) {
