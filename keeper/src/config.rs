@@ -54,6 +54,11 @@ pub struct ServerConfig {
     /// Maximum receipts in one `POST /v1/receipts`. Default 1000.
     #[serde(default = "default_max_receipts")]
     pub max_receipts_per_request: usize,
+    /// Longest time one request may take, from its head to its answer (a slow body included),
+    /// seconds; beyond it `408`. Bounds how long a client can hold one of the
+    /// `max_concurrent_requests` slots. Default 30.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
 }
 
 fn default_listen() -> SocketAddr {
@@ -74,6 +79,9 @@ fn default_burst() -> u32 {
 fn default_max_receipts() -> usize {
     1000
 }
+fn default_request_timeout() -> u64 {
+    30
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -84,6 +92,7 @@ impl Default for ServerConfig {
             requests_per_second: default_rps(),
             burst: default_burst(),
             max_receipts_per_request: default_max_receipts(),
+            request_timeout_secs: default_request_timeout(),
         }
     }
 }
@@ -126,6 +135,17 @@ pub struct BatcherConfig {
     /// `genesis.grace`, so a recovered chain still gets a round before an epoch's window closes.
     #[serde(default)]
     pub retry_max_secs: Option<u64>,
+    /// Deadline backpressure (issue 17): refuse (`503` + `Retry-After`) receipts that the keeper
+    /// estimates it could not land before their epoch's submission window closes, instead of
+    /// acknowledging them. Applies when the chain's clock runs in real time (`opg keeper run`).
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub backpressure: bool,
+    /// Seconds before a window closes that the deadline estimate keeps in reserve (a restart, a
+    /// slow block). Default (unset): a quarter of the chain's grace period. Must be shorter than
+    /// `genesis.grace`.
+    #[serde(default)]
+    pub deadline_margin_secs: Option<u64>,
 }
 
 /// Retry schedule of failed background rounds: `base * 2^(n-1)` after the `n`-th failure in a
@@ -198,6 +218,8 @@ impl Default for BatcherConfig {
             finalize: true,
             retry_base_ms: default_retry_base_ms(),
             retry_max_secs: None,
+            backpressure: true,
+            deadline_margin_secs: None,
         }
     }
 }
@@ -376,6 +398,9 @@ impl KeeperConfig {
         if s.max_receipts_per_request == 0 {
             return Err(invalid("server.max_receipts_per_request", "must be > 0"));
         }
+        if s.request_timeout_secs == 0 {
+            return Err(invalid("server.request_timeout_secs", "must be > 0"));
+        }
         let b = &self.batcher;
         if b.batch_interval_secs == 0 {
             return Err(invalid("batcher.batch_interval_secs", "must be > 0"));
@@ -434,6 +459,15 @@ impl KeeperConfig {
                     "batcher.retry_max_secs",
                     format!(
                         "{max} must be shorter than genesis.grace ({} s) so a recovered chain gets a round before an epoch's window closes",
+                        g.grace
+                    ),
+                ));
+            }
+            if let Some(m) = b.deadline_margin_secs.filter(|m| *m >= g.grace) {
+                return Err(invalid(
+                    "batcher.deadline_margin_secs",
+                    format!(
+                        "{m} must be shorter than genesis.grace ({} s), or no receipt could be acknowledged late in an epoch",
                         g.grace
                     ),
                 ));
@@ -572,6 +606,15 @@ hardware_weights = [{ class = "h100", weight = "10", stipend_cap = "100" }]
         let c = with("").unwrap();
         assert_eq!(c.batcher.retry_base_ms, 1000);
         assert_eq!(c.batcher.retry_max_secs, None);
+        assert!(c.batcher.backpressure);
+        assert_eq!(c.batcher.deadline_margin_secs, None);
+        assert_eq!(
+            with("deadline_margin_secs = 29\nbackpressure = false")
+                .unwrap()
+                .batcher
+                .deadline_margin_secs,
+            Some(29)
+        );
         assert_eq!(
             c.batcher.retry_backoff(),
             RetryBackoff {
@@ -589,6 +632,8 @@ hardware_weights = [{ class = "h100", weight = "10", stipend_cap = "100" }]
             ("retry_max_secs = 0", "batcher.retry_max_secs"),
             // grace is 30 s
             ("retry_max_secs = 30", "batcher.retry_max_secs"),
+            // the deadline margin must leave part of the grace period
+            ("deadline_margin_secs = 30", "batcher.deadline_margin_secs"),
             // above the default cap (batch_interval_secs = 10)
             ("retry_base_ms = 10001", "batcher.retry_base_ms"),
             (

@@ -1,9 +1,12 @@
 //! The keeper's HTTP API (axum):
 //!
 //! * `POST /v1/receipts`: one `SignedReceipt` or a JSON array of them. `202` with per-receipt
-//!   results when at least one was stored (or already was); `422` when all were rejected (each
-//!   with its reason); `400` for malformed JSON, a wrong type, a missing field or a duplicated
-//!   key, naming the path of the bad field.
+//!   results when at least one was stored (or already was); `503` with `Retry-After` when none
+//!   was and at least one was `deferred` (valid, but the keeper estimates it could not land it
+//!   before its epoch's submission window closes: nothing was stored, offer it again later);
+//!   `422` when all were rejected (each with its reason); `400` for malformed JSON, a wrong
+//!   type, a missing field or a duplicated key, naming the path of the bad field. A `202` that
+//!   also defers some receipts carries `Retry-After` too.
 //! * `GET /v1/receipts/{payer}/{nonce}`: the receipt's state (`404` if unknown).
 //! * `GET /v1/epochs/{epoch}`: the keeper's counts and finalize record ([`keeper_epoch_view`])
 //!   and the pool's `EpochReport`.
@@ -16,8 +19,12 @@
 //! per core), and the inserts of concurrent requests are committed together by the store's
 //! group-commit writer; a request is answered only after the commit that holds its receipts.
 //!
-//! Bounds: request body size (`413`), a token bucket on request rate (`429` + `Retry-After`) and
-//! a concurrency limit with load shedding (`503` + `Retry-After`).
+//! Bounds: request body size (`413`), a token bucket on request rate (`429` + `Retry-After`), a
+//! concurrency limit with load shedding (`503` + `Retry-After`) and a time limit per request
+//! (`408`, `server.request_timeout_secs`: a client sending its body slowly cannot hold a slot).
+//! Every route is read-only except `POST /v1/receipts`, which is idempotent (a receipt is stored
+//! once per `(payer, nonce)`) and bounded by the receipts per request and the deadline
+//! backpressure; `POST /settle` refuses (`501`).
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +42,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::service::{IngestStatus, Keeper, KeeperError};
@@ -244,13 +252,26 @@ async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
-    let any_ok = results.iter().any(|r| r.status != IngestStatus::Rejected);
-    let status = if any_ok {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let any_ok = results
+        .iter()
+        .any(|r| matches!(r.status, IngestStatus::Stored | IngestStatus::Duplicate));
+    // the earliest moment a deferred receipt may fit
+    let retry_after = results
+        .iter()
+        .filter(|r| r.status == IngestStatus::Deferred)
+        .filter_map(|r| r.retry_after_secs)
+        .min();
+    let status = match (any_ok, retry_after) {
+        (true, _) => StatusCode::ACCEPTED,
+        (false, Some(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        (false, None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    (status, Json(json!({ "results": results }))).into_response()
+    let mut resp = (status, Json(json!({ "results": results }))).into_response();
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    resp
 }
 
 async fn get_receipt(
@@ -323,11 +344,11 @@ async fn healthz(State(k): State<Arc<Keeper>>) -> Response {
 }
 
 async fn metrics(State(k): State<Arc<Keeper>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        k.metrics().render(),
-    )
-        .into_response()
+    // the deadline gauges may read the chain (time, cached verifier config)
+    match blocking(move || k.metrics_text()).await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(r) => r,
+    }
 }
 
 /// The router with all bounds applied.
@@ -347,6 +368,10 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .merge(pages)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(s.request_timeout_secs),
+        ))
         .layer(middleware::from_fn_with_state(bucket, rate_limit))
         .layer(
             ServiceBuilder::new()

@@ -1,5 +1,6 @@
 //! Prometheus metrics of the keeper, exported in the text format (version 0.0.4) by a small
-//! hand-written encoder: counters, labelled counters and two histograms.
+//! hand-written encoder: counters, labelled counters, two histograms and the gauges of the
+//! deadline estimate ([`DeadlineView`]).
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,6 +85,12 @@ pub struct Metrics {
     pub batch_failures: AtomicU64,
     /// Epochs finalized by this keeper.
     pub finalized: AtomicU64,
+    /// Valid receipts not acknowledged because they could not land before their epoch's window
+    /// closes (answered `deferred`, HTTP `503`).
+    pub deferred: AtomicU64,
+    /// Acknowledged receipts that missed their epoch's window anyway (expired before
+    /// submission, or refused by the chain as `epoch_closed`). Should stay 0.
+    pub expired: AtomicU64,
     /// Receipts per batch.
     pub batch_size: Histogram,
     /// Seconds from broadcast to result.
@@ -104,6 +111,8 @@ impl Default for Metrics {
             batches: AtomicU64::new(0),
             batch_failures: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
+            deferred: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
             batch_size: Histogram::new(&[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0]),
             submit_latency: Histogram::new(&[0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0]),
         }
@@ -209,6 +218,18 @@ impl Metrics {
             "Epochs finalized by this keeper.",
             l(&self.finalized),
         );
+        counter(
+            &mut out,
+            "opg_receipts_deferred_total",
+            "Valid receipts refused (503) because they could not land before their epoch's window closes.",
+            l(&self.deferred),
+        );
+        counter(
+            &mut out,
+            "opg_receipts_expired_total",
+            "Acknowledged receipts that missed their epoch's window and will not be counted.",
+            l(&self.expired),
+        );
         self.batch_size
             .render(&mut out, "opg_batch_size", "Receipts per batch.");
         self.submit_latency.render(
@@ -217,6 +238,78 @@ impl Metrics {
             "Seconds from broadcast to tx result.",
         );
         out
+    }
+}
+
+/// The deadline estimate as `/metrics` shows it (gauges, read at scrape time).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeadlineView {
+    /// Whether ingest applies the estimate (`batcher.backpressure` and a real-time clock).
+    pub enabled: bool,
+    /// Receipts stored but not yet counted or refused, per epoch.
+    pub backlog: BTreeMap<u64, u64>,
+    /// Receipts (of that epoch and earlier ones) that can still land before the epoch's window
+    /// closes, per epoch (the epochs with a backlog and the current one).
+    pub landable: BTreeMap<u64, u64>,
+    /// Measured seconds per full tx (`None` before the first measurement).
+    pub secs_per_tx: Option<f64>,
+    /// Receipts a full tx carries under the tx limits.
+    pub receipts_per_tx: u64,
+    /// Seconds of each window kept in reserve.
+    pub margin_secs: f64,
+}
+
+fn gauge_head(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
+impl DeadlineView {
+    /// Appends the gauges in the Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        gauge_head(
+            out,
+            "opg_backpressure_enabled",
+            "1 if ingest refuses receipts that could not land before their window closes.",
+        );
+        let _ = writeln!(out, "opg_backpressure_enabled {}", u8::from(self.enabled));
+        gauge_head(
+            out,
+            "opg_backlog_receipts",
+            "Receipts stored but not yet counted or refused on chain, by epoch.",
+        );
+        for (e, n) in &self.backlog {
+            let _ = writeln!(out, "opg_backlog_receipts{{epoch=\"{e}\"}} {n}");
+        }
+        gauge_head(
+            out,
+            "opg_deadline_landable_receipts",
+            "Receipts of this and earlier epochs that can still land before this epoch's window closes (estimate), by epoch.",
+        );
+        for (e, n) in &self.landable {
+            let _ = writeln!(out, "opg_deadline_landable_receipts{{epoch=\"{e}\"}} {n}");
+        }
+        gauge_head(
+            out,
+            "opg_submit_seconds_per_tx",
+            "Measured seconds from outbox write to recorded verdicts of a full tx (0: not measured yet).",
+        );
+        let _ = writeln!(
+            out,
+            "opg_submit_seconds_per_tx {}",
+            self.secs_per_tx.unwrap_or(0.0)
+        );
+        gauge_head(
+            out,
+            "opg_submit_receipts_per_tx",
+            "Receipts a full tx carries under the tx limits.",
+        );
+        let _ = writeln!(out, "opg_submit_receipts_per_tx {}", self.receipts_per_tx);
+        gauge_head(
+            out,
+            "opg_deadline_margin_seconds",
+            "Seconds before a window closes that the estimate keeps in reserve.",
+        );
+        let _ = writeln!(out, "opg_deadline_margin_seconds {}", self.margin_secs);
     }
 }
 
@@ -238,5 +331,32 @@ mod tests {
         assert!(t.contains("opg_batch_size_bucket{le=\"10\"} 1\n"));
         assert!(t.contains("opg_batch_size_count 1\n"));
         assert!(t.contains("# TYPE opg_submit_latency_seconds histogram"));
+        assert!(t.contains("opg_receipts_expired_total 0\n"));
+    }
+
+    #[test]
+    fn renders_the_deadline_gauges() {
+        let v = DeadlineView {
+            enabled: true,
+            backlog: [(4, 120), (5, 30)].into(),
+            landable: [(4, 80), (5, 2000)].into(),
+            secs_per_tx: Some(0.25),
+            receipts_per_tx: 40,
+            margin_secs: 1.5,
+        };
+        let mut t = String::new();
+        v.render(&mut t);
+        for line in [
+            "opg_backpressure_enabled 1\n",
+            "opg_backlog_receipts{epoch=\"4\"} 120\n",
+            "opg_backlog_receipts{epoch=\"5\"} 30\n",
+            "opg_deadline_landable_receipts{epoch=\"4\"} 80\n",
+            "opg_submit_seconds_per_tx 0.25\n",
+            "opg_submit_receipts_per_tx 40\n",
+            "opg_deadline_margin_seconds 1.5\n",
+            "# TYPE opg_backlog_receipts gauge\n",
+        ] {
+            assert!(t.contains(line), "{line} missing from\n{t}");
+        }
     }
 }

@@ -1,8 +1,20 @@
 //! The keeper pipeline (DESIGN §6), runtime-agnostic: verify -> store -> batch -> submit ->
 //! record -> finalize, plus start-up reconciliation. All methods are blocking; the HTTP layer
 //! ([`crate::ingest`]) and the background loop call them in `spawn_blocking`.
-use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+//!
+//! Deadline backpressure (issue 17): an acknowledged receipt must reach the chain before its
+//! epoch's submission window closes (`end(epoch) + grace`). The keeper measures how fast its txs
+//! land ([`PaceMeter`]), estimates how many receipts can still land before each window closes
+//! ([`landable_before`]) and admits a new receipt only if the backlog of its epoch and the epochs
+//! before it (which are submitted first) stays within that estimate; the others are answered
+//! [`IngestStatus::Deferred`] (`503` + `Retry-After` over HTTP), never acknowledged. Rounds
+//! submit the epoch whose window closes first, start right after start-up and follow each other
+//! without pause while a closing epoch's backlog waits or waiting one more interval would put a
+//! window at risk ([`TickReport::more`], [`round_due_now`]).
+//! An acknowledged receipt that expires anyway is counted (`opg_receipts_expired_total`) and
+//! logged at ERROR.
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,12 +27,16 @@ use opg_core::verify::{verify_receipt, RegistryView, Rejection, VerifierPolicy};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::batcher::{chunk, CostModel};
+use crate::batcher::{
+    batch_secs, chunk, landable_before, receipts_per_tx, retry_after_secs, CostModel, PaceMeter,
+    SubmitPace,
+};
 use crate::chain::{ChainBackend, ChainError, ChainStatus};
 use crate::config::KeeperConfig;
-use crate::metrics::{inc, inc_reason, Metrics};
+use crate::metrics::{inc, inc_reason, DeadlineView, Metrics};
 use crate::store::{
-    GroupCommit, InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, Store, StoreError, Verdict,
+    Admission, GroupCommit, InsertOutcome, NewReceipt, PaceRecord, ReceiptKey, ReceiptState, Store,
+    StoreError, Verdict,
 };
 
 /// Requests with fewer receipts are verified on the calling thread.
@@ -36,6 +52,8 @@ const MAX_OBSERVED_PER_CALL: usize = 1024;
 /// In wall-clock mode, a cached chain status older than this is read again from the chain
 /// (normally the background round refreshes it long before).
 const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
+/// The reason of an [`IngestStatus::Deferred`] answer.
+pub const DEFERRED_REASON: &str = "window_closing";
 
 /// Keeper errors.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +101,10 @@ pub enum IngestStatus {
     Duplicate,
     /// Failed verification; `reason` says why. Not stored.
     Rejected,
+    /// Valid, but not stored: the keeper estimates it could not land it on chain before its
+    /// epoch's submission window closes (`reason` `window_closing`). Offer it again after
+    /// `retry_after_secs`; once the window has closed it is rejected with `epoch_closed`.
+    Deferred,
 }
 
 /// Per-receipt answer of [`Keeper::ingest`] and `POST /v1/receipts`.
@@ -107,6 +129,9 @@ pub struct IngestResult {
     /// Current state of a duplicate (`pending`, `submitted`, `accepted`, `rejected`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Seconds to wait before offering a deferred receipt again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 /// Receipts verified by [`Keeper::verify_receipts`], waiting for their insert.
@@ -115,6 +140,10 @@ pub struct VerifiedBatch {
     to_store: Vec<(usize, NewReceipt)>,
     /// Chain time of the verification (the rows' `received_at`), unix seconds.
     pub now: u64,
+    /// The deadline limits of the rows' epochs (`None`: backpressure off).
+    pub admission: Option<Admission>,
+    /// The pace the limits were computed from.
+    pace: SubmitPace,
 }
 
 impl VerifiedBatch {
@@ -152,6 +181,9 @@ pub struct BatchReport {
     pub expired: u64,
     /// Txs the chain refused as a whole (their receipts went back to pending).
     pub failed_batches: u32,
+    /// The round stopped after its time budget (one `batch_interval_secs`) with receipts
+    /// still pending.
+    pub cut_short: bool,
 }
 
 /// What reconciliation did.
@@ -178,6 +210,10 @@ pub struct TickReport {
     pub batches: BatchReport,
     /// Epochs finalized.
     pub finalized: Vec<u64>,
+    /// The next round is due right away instead of after `batch_interval_secs`: the round was
+    /// cut short, receipts of an ended epoch (in its grace period) wait, or waiting one more
+    /// interval would put a window at risk ([`round_due_now`]).
+    pub more: bool,
 }
 
 struct PolicyCache {
@@ -222,6 +258,38 @@ pub fn cached_chain_time(
     }
 }
 
+/// What the pace estimate needs to know about a batch besides its timing.
+#[derive(Clone, Copy, Debug)]
+struct PaceContext {
+    /// Receipts of a full tx.
+    full_tx: u64,
+    /// Longest gap between recorded batches that counts as submission time (half the grace).
+    max_gap_secs: f64,
+}
+
+/// Whether the next round is due right away rather than after the interval: the last round
+/// was `cut_short`; or the `backlog` (receipts per epoch not yet recorded) holds receipts of an
+/// epoch before `current_epoch` (ended, in its grace period: its window is closing); or the
+/// backlog of some epoch and the epochs before it (submitted first) exceeds
+/// `landable_after_wait` of that epoch, what could still land before its window closes if the
+/// next round came only after one more interval (waiting would put it at risk). With time to
+/// spare rounds keep to the interval, so submission does not compete with ingest for the CPU
+/// and the store. Pure.
+pub fn round_due_now(
+    backlog: &BTreeMap<u64, u64>,
+    current_epoch: Option<u64>,
+    landable_after_wait: &BTreeMap<u64, u64>,
+    cut_short: bool,
+) -> bool {
+    let closing = current_epoch.is_some_and(|c| backlog.range(..c).any(|(_, n)| *n > 0));
+    let mut upto = 0u64;
+    let tight = backlog.iter().any(|(e, n)| {
+        upto = upto.saturating_add(*n);
+        landable_after_wait.get(e).is_some_and(|l| upto > *l)
+    });
+    cut_short || closing || tight
+}
+
 fn wall_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -245,6 +313,28 @@ pub struct Keeper {
     /// Epochs below this were checked for "finalized on chain, no record here" (see
     /// [`Keeper::finalize_ready`]).
     observed_below: Mutex<u64>,
+    /// The chain's clock runs in real time (see [`Keeper::set_real_time`]).
+    real_time: AtomicBool,
+    /// Measured seconds per full tx, and when the last batch was recorded.
+    pace: Mutex<PaceState>,
+    /// JSON bytes of a recent receipt (for the tx limits of the estimate).
+    receipt_bytes: AtomicU64,
+    /// Ingest wakes the background loop when a round is due before the interval.
+    round_due: tokio::sync::Notify,
+}
+
+/// The pace estimate and the last recorded batch (wall-clock unix seconds, whether more work
+/// was due right away after it), as kept in the store's [`PaceRecord`].
+struct PaceState {
+    meter: PaceMeter,
+    last: Option<(f64, bool)>,
+}
+
+fn wall_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -260,6 +350,13 @@ impl Keeper {
         chain: Arc<dyn ChainBackend>,
     ) -> Result<Arc<Self>, KeeperError> {
         let store = Arc::new(store);
+        let saved = store.pace()?;
+        let pace = PaceState {
+            meter: PaceMeter {
+                secs_per_tx: saved.map(|p| p.secs_per_tx),
+            },
+            last: saved.map(|p| (p.last_batch_at, p.busy)),
+        };
         let committer = GroupCommit::start(store.clone()).map_err(|e| {
             KeeperError::Worker(format!("cannot start the group-commit writer: {e}"))
         })?;
@@ -280,6 +377,10 @@ impl Keeper {
                 last: Mutex::new(None),
             },
             observed_below: Mutex::new(0),
+            real_time: AtomicBool::new(false),
+            pace: Mutex::new(pace),
+            receipt_bytes: AtomicU64::new(0),
+            round_due: tokio::sync::Notify::new(),
         });
         k.refresh_policy()?;
         Ok(k)
@@ -311,6 +412,167 @@ impl Keeper {
     /// asks the chain. Whoever built the backend knows its clock and sets this.
     pub fn set_clock_follows_wall(&self, on: bool) {
         self.clock.follows_wall.store(on, Ordering::Relaxed);
+    }
+
+    /// Declares whether the chain's clock runs in real time: a real chain (cosmos backend), or
+    /// the embedded chain in wall-clock mode, as `opg keeper run` opens them. Only then does the
+    /// keeper apply deadline backpressure (`batcher.backpressure`) and bound a round to one
+    /// `batch_interval_secs`: with a manual clock (tests, `opg simulate`) chain time does not
+    /// pass while the keeper works, so a wall-clock pace says nothing about it. Off by default.
+    pub fn set_real_time(&self, on: bool) {
+        self.real_time.store(on, Ordering::Relaxed);
+    }
+
+    fn is_real_time(&self) -> bool {
+        self.real_time.load(Ordering::Relaxed)
+    }
+
+    /// Resolves when ingest finds a round due before the interval (a deferred receipt, receipts
+    /// of an ended epoch, or a window at risk: [`round_due_now`]); the background loop awaits it
+    /// beside its timer.
+    pub fn round_due(&self) -> &tokio::sync::Notify {
+        &self.round_due
+    }
+
+    /// Receipts per full tx under the tx limits (keeper and verifier `max_batch`, gas and bytes
+    /// of a receipt of `receipt_bytes`).
+    fn full_tx(&self, config: &VerifierConfig, receipt_bytes: usize) -> u64 {
+        let b = &self.config.batcher;
+        receipts_per_tx(
+            b.max_batch.min(config.max_batch as usize).max(1),
+            CostModel {
+                gas_per_item: b.gas_per_receipt,
+                gas_per_byte: b.gas_per_byte,
+            },
+            receipt_bytes,
+            b.max_gas_per_tx,
+            b.max_tx_bytes,
+        )
+    }
+
+    /// The submission pace: the measured seconds per full tx (until the first measurement,
+    /// one tx per `batch_interval_secs`), and the receipts a full tx carries.
+    pub fn submit_pace(&self, config: &VerifierConfig) -> SubmitPace {
+        let bytes = self.receipt_bytes.load(Ordering::Relaxed) as usize;
+        SubmitPace {
+            secs_per_tx: lock(&self.pace)
+                .meter
+                .secs_per_tx
+                .unwrap_or(self.config.batcher.batch_interval_secs.max(1) as f64),
+            receipts_per_tx: self.full_tx(config, bytes),
+        }
+    }
+
+    /// Seconds of a window the estimate keeps in reserve: `batcher.deadline_margin_secs`, or a
+    /// quarter of the grace period.
+    fn margin_secs(&self, config: &VerifierConfig) -> f64 {
+        match self.config.batcher.deadline_margin_secs {
+            Some(m) => m as f64,
+            None => config.clock.grace as f64 / 4.0,
+        }
+    }
+
+    /// Seconds until the submission window of `epoch` closes, at chain time `now`: measured
+    /// from the later of `now` and the wall clock (a chain's last block time lags real time).
+    fn secs_left(config: &VerifierConfig, epoch: u64, now: u64) -> f64 {
+        let closes = config.clock.end(epoch).saturating_add(config.clock.grace) as f64;
+        closes - wall_secs().max(now as f64)
+    }
+
+    /// The deadline limits for receipts of `epochs` at chain time `now`: per epoch, the receipts
+    /// that can still land before its window closes ([`landable_before`]); `None` when
+    /// backpressure is off or the clock is not real time.
+    fn admission(
+        &self,
+        config: &VerifierConfig,
+        epochs: impl IntoIterator<Item = u64>,
+        now: u64,
+        pace: SubmitPace,
+    ) -> Option<Admission> {
+        if !self.config.batcher.backpressure || !self.is_real_time() {
+            return None;
+        }
+        let margin = self.margin_secs(config);
+        Some(
+            epochs
+                .into_iter()
+                .map(|e| {
+                    let left = Self::secs_left(config, e, now);
+                    (e, landable_before(left, margin, pace))
+                })
+                .collect(),
+        )
+    }
+
+    /// [`round_due_now`] for the store's backlog at chain time `now`, with the current pace and
+    /// one `batch_interval_secs` of waiting.
+    fn due_now(&self, config: &VerifierConfig, now: u64, cut_short: bool) -> bool {
+        let backlog = self.store.backlog();
+        let pace = self.submit_pace(config);
+        let wait = self.config.batcher.batch_interval_secs as f64;
+        let margin = self.margin_secs(config);
+        let after_wait = backlog
+            .keys()
+            .map(|&e| {
+                let left = Self::secs_left(config, e, now) - wait;
+                (e, landable_before(left, margin, pace))
+            })
+            .collect();
+        round_due_now(&backlog, config.clock.epoch_of(now), &after_wait, cut_short)
+    }
+
+    /// What `/metrics` shows of the deadline estimate: the backlog per epoch and, for those
+    /// epochs and the current one, the receipts that can still land before the window closes.
+    ///
+    /// Errors: the verifier config or chain time could not be read.
+    pub fn deadline_view(&self) -> Result<DeadlineView, KeeperError> {
+        let config = self.verifier_config()?;
+        let now = self.chain_time()?;
+        let pace = self.submit_pace(&config);
+        let backlog = self.store.backlog();
+        let margin = self.margin_secs(&config);
+        let mut epochs: BTreeSet<u64> = backlog.keys().copied().collect();
+        epochs.extend(config.clock.epoch_of(now));
+        let landable = epochs
+            .iter()
+            .map(|&e| {
+                let left = Self::secs_left(&config, e, now);
+                (e, landable_before(left, margin, pace))
+            })
+            .collect();
+        Ok(DeadlineView {
+            enabled: self.config.batcher.backpressure && self.is_real_time(),
+            backlog,
+            landable,
+            secs_per_tx: lock(&self.pace).meter.secs_per_tx,
+            receipts_per_tx: pace.receipts_per_tx,
+            margin_secs: margin,
+        })
+    }
+
+    /// The Prometheus text of `/metrics`: the counters of [`Metrics`] and the deadline gauges
+    /// of [`Keeper::deadline_view`] (left out if the chain cannot be read).
+    pub fn metrics_text(&self) -> String {
+        let mut out = self.metrics.render();
+        match self.deadline_view() {
+            Ok(v) => v.render(&mut out),
+            Err(e) => tracing::warn!(error = %e, "deadline gauges unavailable"),
+        }
+        out
+    }
+
+    /// Counts `n` acknowledged receipts of `epoch` that will not be counted because their
+    /// window closed, and says so at ERROR: the promise of DESIGN §6 was broken.
+    fn expired_loudly(&self, epoch: u64, n: u64, how: &str) {
+        if n == 0 {
+            return;
+        }
+        inc(&self.metrics.expired, n);
+        tracing::error!(
+            epoch,
+            count = n,
+            "{n} acknowledged receipts of epoch {epoch} {how}: they will not be counted"
+        );
     }
 
     /// Reads the chain's latest block from the chain and remembers it for
@@ -453,7 +715,8 @@ impl Keeper {
         let outcomes = if rows.is_empty() {
             Vec::new()
         } else {
-            self.committer.commit_blocking(rows, batch.now)?
+            self.committer
+                .commit_blocking_admitted(rows, batch.now, batch.admission.clone())?
         };
         Ok(self.finish_ingest(batch, outcomes))
     }
@@ -472,7 +735,7 @@ impl Keeper {
             Vec::new()
         } else {
             self.committer
-                .submit(rows, batch.now)
+                .submit_admitted(rows, batch.now, batch.admission.clone())
                 .await
                 .map_err(|_| StoreError::WriterStopped)??
         };
@@ -553,6 +816,7 @@ impl Keeper {
                         epoch: Some(row.epoch),
                         reason: None,
                         state: None,
+                        retry_after_secs: None,
                     });
                     to_store.push((index, row));
                 }
@@ -566,14 +830,23 @@ impl Keeper {
                         epoch: None,
                         reason: Some(rej.reason.as_str().to_string()),
                         state: None,
+                        retry_after_secs: None,
                     });
                 }
             }
         }
+        if let Some(len) = to_store.first().map(|(_, r)| r.raw.len()) {
+            self.receipt_bytes.store(len as u64, Ordering::Relaxed);
+        }
+        let pace = self.submit_pace(&config);
+        let epochs: BTreeSet<u64> = to_store.iter().map(|(_, r)| r.epoch).collect();
+        let admission = self.admission(&config, epochs, now, pace);
         Ok(VerifiedBatch {
             results,
             to_store,
             now,
+            admission,
+            pace,
         })
     }
 
@@ -585,15 +858,38 @@ impl Keeper {
         outcomes: Vec<InsertOutcome>,
     ) -> Vec<IngestResult> {
         let mut results = batch.results;
+        let mut deferred = 0u64;
         for ((index, _), outcome) in batch.to_store.iter().zip(outcomes) {
             match outcome {
                 InsertOutcome::Inserted => inc(&self.metrics.stored, 1),
                 InsertOutcome::Duplicate(state) => {
                     inc(&self.metrics.duplicates, 1);
-                    results[*index].status = IngestStatus::Duplicate;
-                    results[*index].state = Some(state.name().to_string());
+                    let r = &mut results[*index];
+                    r.status = IngestStatus::Duplicate;
+                    r.state = Some(state.name().to_string());
+                    if let ReceiptState::Rejected { reason, .. } = state {
+                        r.reason = Some(reason);
+                    }
+                }
+                InsertOutcome::Deferred { excess } => {
+                    deferred += 1;
+                    let r = &mut results[*index];
+                    r.status = IngestStatus::Deferred;
+                    r.reason = Some(DEFERRED_REASON.to_string());
+                    r.retry_after_secs = Some(retry_after_secs(excess, batch.pace));
                 }
             }
+        }
+        inc(&self.metrics.deferred, deferred);
+        // a round is due now if a receipt had to wait, an ended epoch (in its grace period) has
+        // a backlog, or waiting the interval would put a window at risk
+        if batch.admission.is_some()
+            && (deferred > 0
+                || self
+                    .verifier_config()
+                    .is_ok_and(|c| self.due_now(&c, batch.now, false)))
+        {
+            self.round_due.notify_one();
         }
         results
     }
@@ -653,8 +949,14 @@ impl Keeper {
     }
 
     /// Submits every pending receipt whose epoch is still open at `now` (unix seconds, chain
-    /// time), in batches sized by [`crate::batcher::chunk`]; expires pending receipts of closed
+    /// time), in batches sized by [`crate::batcher::chunk`], the epoch whose window closes first
+    /// first (checked again after every batch, so receipts of a closing epoch that arrive
+    /// meanwhile overtake a later epoch's backlog); expires, loudly, pending receipts of closed
     /// epochs. Reconciles first if an earlier round left an unrecorded batch.
+    ///
+    /// With a real-time clock ([`Keeper::set_real_time`]) the round re-reads the chain time as
+    /// it goes and stops after one `batch_interval_secs` (`cut_short`), so finalization and the
+    /// next round's reconciliation are not starved by a steady stream of receipts.
     ///
     /// Errors: a transport/timeout/decode failure stops the round and leaves the batch in the
     /// outbox for reconciliation.
@@ -674,53 +976,120 @@ impl Keeper {
             gas_per_item: self.config.batcher.gas_per_receipt,
             gas_per_byte: self.config.batcher.gas_per_byte,
         };
+        let real_time = self.is_real_time();
+        let budget = Duration::from_secs(self.config.batcher.batch_interval_secs.max(1));
+        let started = Instant::now();
+        let mut now = now;
         let mut report = BatchReport::default();
-        for epoch in self.store.pending_epochs()? {
-            if !config.clock.open_for_submission(epoch, now) {
-                report.expired += self
-                    .store
-                    .expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
-                continue;
+        // epochs whose tx the chain refused in this round: tried again next round
+        let mut refused = BTreeSet::new();
+        loop {
+            if real_time {
+                now = now.max(self.chain_time()?);
             }
-            'epoch: loop {
-                let rows = self.store.pending_in_epoch(epoch, max_batch * 10)?;
-                if rows.is_empty() {
+            let mut next = None;
+            for epoch in self.store.pending_epochs()? {
+                if !config.clock.open_for_submission(epoch, now) {
+                    let n = self
+                        .store
+                        .expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+                    self.expired_loudly(epoch, n, "expired before they could be submitted");
+                    report.expired += n;
+                } else if !refused.contains(&epoch) {
+                    next = Some(epoch);
                     break;
                 }
-                let receipts = rows
-                    .iter()
-                    .map(Self::decode)
-                    .collect::<Result<Vec<_>, _>>()?;
-                let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
-                let ranges = chunk(
-                    &costs,
-                    max_batch,
-                    self.config.batcher.max_gas_per_tx,
-                    self.config.batcher.max_tx_bytes,
-                );
-                for range in ranges {
-                    let keys: Vec<ReceiptKey> =
-                        rows[range.clone()].iter().map(|r| r.key.clone()).collect();
-                    if !self.submit_batch(epoch, &keys, &receipts[range], now, &mut report)? {
-                        // the chain refused the whole tx; try this epoch again next round
-                        break 'epoch;
-                    }
+            }
+            let Some(epoch) = next else { break };
+            let rows = self.store.pending_in_epoch(epoch, max_batch * 10)?;
+            if rows.is_empty() {
+                break;
+            }
+            let receipts = rows
+                .iter()
+                .map(Self::decode)
+                .collect::<Result<Vec<_>, _>>()?;
+            let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
+            let full_tx = self.full_tx(&config, rows[0].raw.len());
+            let ranges = chunk(
+                &costs,
+                max_batch,
+                self.config.batcher.max_gas_per_tx,
+                self.config.batcher.max_tx_bytes,
+            );
+            for range in ranges {
+                let keys: Vec<ReceiptKey> =
+                    rows[range.clone()].iter().map(|r| r.key.clone()).collect();
+                let pace = PaceContext {
+                    full_tx,
+                    max_gap_secs: config.clock.grace as f64 / 2.0,
+                };
+                let submitted =
+                    self.submit_batch(epoch, &keys, &receipts[range], now, pace, &mut report)?;
+                if !submitted {
+                    // the chain refused the whole tx; try this epoch again next round
+                    refused.insert(epoch);
+                    break;
                 }
+                // receipts of an earlier epoch (closing sooner) arrived meanwhile: they go first
+                let earlier = self
+                    .store
+                    .backlog()
+                    .range(..epoch)
+                    .any(|(e, _)| !refused.contains(e));
+                if earlier {
+                    break;
+                }
+            }
+            if real_time && started.elapsed() >= budget {
+                report.cut_short = !self.store.pending_epochs()?.is_empty();
+                break;
             }
         }
         Ok(report)
     }
 
+    /// Feeds a recorded batch of `n` receipts whose round trip took `round_trip` seconds to the
+    /// pace estimate ([`batch_secs`]: the time since the previous recorded batch if the keeper
+    /// was busy since, restarts included) and saves it with the time of this batch and whether
+    /// the keeper is busy: receipts are still waiting, and a real-time round goes on until none
+    /// is (or its time budget is spent, and then the next round follows at once).
+    fn observe_pace(&self, n: u64, round_trip: f64, ctx: PaceContext) {
+        let at = wall_secs();
+        let busy = self.is_real_time() && !self.store.backlog().is_empty();
+        let record = {
+            let mut p = lock(&self.pace);
+            let since_busy = p.last.filter(|(_, busy)| *busy).map(|(t, _)| at - t);
+            let secs = batch_secs(round_trip, since_busy, ctx.max_gap_secs);
+            p.meter.observe(n, secs, ctx.full_tx);
+            p.last = Some((at, busy));
+            p.meter.secs_per_tx.map(|secs_per_tx| PaceRecord {
+                secs_per_tx,
+                last_batch_at: at,
+                busy,
+            })
+        };
+        if let Some(r) = record {
+            // a lost write only means a restart begins from an older estimate
+            if let Err(err) = self.store.save_pace(&r) {
+                tracing::warn!(error = %err, "cannot save the submission pace");
+            }
+        }
+    }
+
     /// Writes one batch down, broadcasts it and records the verdicts. `Ok(false)` when the chain
     /// refused the tx as a whole (receipts back to pending).
+    /// A recorded batch feeds the pace estimate ([`Keeper::observe_pace`]).
     fn submit_batch(
         &self,
         epoch: u64,
         keys: &[ReceiptKey],
         receipts: &[SignedReceipt],
         now: u64,
+        pace: PaceContext,
         report: &mut BatchReport,
     ) -> Result<bool, KeeperError> {
+        let round_trip = Instant::now();
         let prepared = self.chain.prepare_submit(receipts, &[])?;
         let batch_id =
             self.store
@@ -752,6 +1121,7 @@ impl Keeper {
                     .into());
                 }
                 let mut verdicts = Vec::with_capacity(keys.len());
+                let mut too_late = 0u64;
                 for (key, r) in keys.iter().zip(&out.response.receipts) {
                     let v = match r.rejected.clone() {
                         None => {
@@ -762,12 +1132,21 @@ impl Keeper {
                         Some(reason) => {
                             report.rejected += 1;
                             inc_reason(&self.metrics.chain_rejected, &reason);
+                            if reason == RejectReason::EpochClosed.as_str() {
+                                too_late += 1;
+                            }
                             Verdict::Rejected(reason)
                         }
                     };
                     verdicts.push((key.clone(), v));
                 }
                 self.store.record_batch(batch_id, out.height, &verdicts)?;
+                self.expired_loudly(
+                    epoch,
+                    too_late,
+                    "reached the chain after their window closed",
+                );
+                self.observe_pace(keys.len() as u64, round_trip.elapsed().as_secs_f64(), pace);
                 report.batches += 1;
                 report.submitted += keys.len() as u64;
                 inc(&self.metrics.batches, 1);
@@ -815,8 +1194,10 @@ impl Keeper {
         let clock = pool.clock;
         let mut epoch = pool.next_to_finalize;
         while clock.finalizable(epoch, now) && done.len() < MAX_FINALIZE_PER_CALL {
-            self.store
+            let n = self
+                .store
                 .expire_pending(epoch, RejectReason::EpochClosed.as_str())?;
+            self.expired_loudly(epoch, n, "expired before they could be submitted");
             if self.store.counts(Some(epoch))?.submitted > 0 {
                 // an unrecorded batch of this epoch: reconcile before finalizing
                 break;
@@ -882,11 +1263,19 @@ impl Keeper {
         let reconciled = self.reconcile()?;
         let batches = self.submit_pending(now)?;
         let finalized = self.finalize_ready(now)?;
+        let more = self.is_real_time()
+            && batches.failed_batches == 0
+            && self.due_now(
+                &self.verifier_config()?,
+                self.chain_time()?,
+                batches.cut_short,
+            );
         Ok(TickReport {
             now,
             reconciled,
             batches,
             finalized,
+            more,
         })
     }
 }
@@ -928,6 +1317,38 @@ mod tests {
         assert_eq!(cached_chain_time(true, old, 130, max), None);
         assert_eq!(cached_chain_time(true, None, 130, max), None);
         assert_eq!(cached_chain_time(false, fresh, 130, max), None);
+    }
+
+    #[test]
+    fn rounds_come_back_to_back_for_a_closing_epoch_or_a_tight_window() {
+        let none = BTreeMap::new();
+        let roomy: BTreeMap<u64, u64> = [(4, 1000), (5, 1000), (6, 1000)].into();
+        // nothing waiting: the interval
+        assert!(!round_due_now(&none, Some(5), &roomy, false));
+        // a round cut short by its time budget: again at once
+        assert!(round_due_now(&none, Some(5), &roomy, true));
+        // receipts of the current epoch with time to spare wait for the interval, however many
+        assert!(!round_due_now(&[(5, 1000)].into(), Some(5), &roomy, false));
+        // but not once waiting would leave more than can land: epoch 6 counts epoch 5's backlog
+        assert!(round_due_now(&[(5, 1001)].into(), Some(5), &roomy, false));
+        assert!(round_due_now(
+            &[(5, 600), (6, 401)].into(),
+            Some(5),
+            &roomy,
+            false
+        ));
+        assert!(!round_due_now(
+            &[(5, 600), (6, 400)].into(),
+            Some(5),
+            &roomy,
+            false
+        ));
+        // receipts of an ended epoch (in its grace period) never wait
+        assert!(round_due_now(&[(4, 1)].into(), Some(5), &roomy, false));
+        // an empty entry is no backlog
+        assert!(!round_due_now(&[(4, 0)].into(), Some(5), &roomy, false));
+        // before genesis no epoch has ended
+        assert!(!round_due_now(&[(0, 1)].into(), None, &roomy, false));
     }
 
     #[test]

@@ -8,6 +8,14 @@
 //!   `prepared` at start-up was maybe broadcast: [`crate::service::Keeper::reconcile`] asks the
 //!   chain about each of its receipts.
 //! * `epochs`: which epochs this keeper finalized, with the tx.
+//! * `meta`: small keeper state kept across restarts (the measured submission pace).
+//!
+//! The store also keeps, in memory, the **backlog** per epoch: receipts stored but not yet
+//! counted or refused (`pending` or `submitted`). It is read from the database at open and
+//! updated under the same lock as every write that changes it, so it is exact. Inserts can be
+//! **admitted** against a per-epoch limit ([`Admission`], issue 17): a new receipt that would
+//! push the backlog of its epoch and the epochs before it (submitted first) above the limit is
+//! not stored ([`InsertOutcome::Deferred`]); a receipt already stored is still a duplicate.
 //!
 //! Durability: WAL journal with `synchronous=FULL` (the default [`Durability::Full`]): every
 //! commit fsyncs the WAL, so a receipt that was acknowledged (its insert committed) survives
@@ -15,6 +23,7 @@
 //! power loss, which would break the "acknowledged means stored" promise; it is offered for
 //! simulations only. The cost of `FULL` is one fsync per ingest request, amortized over the
 //! receipts of that request (one SQLite transaction per request).
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -140,7 +149,18 @@ pub enum InsertOutcome {
     Inserted,
     /// `(payer, nonce)` was already stored; its current state.
     Duplicate(ReceiptState),
+    /// Not stored: the backlog of its epoch and the epochs before it had reached the limit of
+    /// the [`Admission`].
+    Deferred {
+        /// Receipts of the backlog beyond what the limit allows, counting this one (>= 1).
+        excess: u64,
+    },
 }
+
+/// Admission limits of an insert, per epoch: the largest backlog (receipts `pending` or
+/// `submitted` in that epoch and all earlier ones, which are submitted first) that may exist
+/// after inserting a new receipt of that epoch. Epochs without a limit admit everything.
+pub type Admission = BTreeMap<u64, u64>;
 
 /// A stored receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -206,6 +226,9 @@ pub struct StateCounts {
 /// The keeper's SQLite store. Cheap to share behind an `Arc`; calls serialize on one connection.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Receipts `pending` or `submitted`, per epoch (no zero entries). Written only while `conn`
+    /// is held (lock order: `conn`, then `backlog`).
+    backlog: Mutex<BTreeMap<u64, u64>>,
 }
 
 const SCHEMA: &str = "
@@ -242,7 +265,71 @@ CREATE TABLE IF NOT EXISTS epochs (
     finalize_tx TEXT,
     finalized_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
+
+/// `meta` key of the [`PaceRecord`].
+const META_PACE: &str = "submit_pace";
+
+/// The submission pace kept across restarts (`meta` row `submit_pace`, the three fields
+/// separated by spaces).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PaceRecord {
+    /// Measured seconds per full tx (> 0, finite).
+    pub secs_per_tx: f64,
+    /// Wall-clock time the last batch's verdicts were recorded, unix seconds.
+    pub last_batch_at: f64,
+    /// Whether more work was due right away after that batch (so the time until the next
+    /// recorded batch, a restart included, is submission time, not idle time).
+    pub busy: bool,
+}
+
+impl PaceRecord {
+    fn parse(v: &str) -> Option<Self> {
+        let mut it = v.split(' ');
+        let secs_per_tx = it.next()?.parse::<f64>().ok()?;
+        let last_batch_at = it.next()?.parse::<f64>().ok()?;
+        let busy = it.next()? == "1";
+        (secs_per_tx.is_finite() && secs_per_tx > 0.0 && last_batch_at.is_finite()).then_some(
+            PaceRecord {
+                secs_per_tx,
+                last_batch_at,
+                busy,
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for PaceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.secs_per_tx,
+            self.last_batch_at,
+            u8::from(self.busy)
+        )
+    }
+}
+
+/// The backlog (`pending` + `submitted`) of `epoch` as the database has it.
+fn count_backlog(conn: &Connection, epoch: u64) -> rusqlite::Result<u64> {
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM receipts WHERE status IN ('pending','submitted') AND epoch = ?1",
+    )?
+    .query_row(params![epoch as i64], |r| r.get::<_, i64>(0))
+    .map(|n| n as u64)
+}
+
+/// The sum of `backlog` over epochs up to and including `epoch`.
+fn backlog_upto(backlog: &BTreeMap<u64, u64>, epoch: u64) -> u64 {
+    backlog
+        .range(..=epoch)
+        .fold(0u64, |a, (_, n)| a.saturating_add(*n))
+}
 
 fn parse_u128(s: String) -> rusqlite::Result<u128> {
     s.parse::<u128>().map_err(|e| {
@@ -309,8 +396,66 @@ impl Store {
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA)?;
+        let backlog = {
+            let mut stmt = conn.prepare(
+                "SELECT epoch, COUNT(*) FROM receipts WHERE status IN ('pending','submitted')
+                 GROUP BY epoch",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+            rows.map(|r| r.map(|(e, n)| (e as u64, n as u64)))
+                .collect::<Result<BTreeMap<_, _>, _>>()?
+        };
         Ok(Store {
             conn: Mutex::new(conn),
+            backlog: Mutex::new(backlog),
+        })
+    }
+
+    /// Re-reads the backlog of `epoch` from the database (call with `conn` held, after a
+    /// committed write that changed it).
+    fn recount(&self, conn: &Connection, epoch: u64) -> Result<(), StoreError> {
+        let n = count_backlog(conn, epoch)?;
+        let mut b = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
+        if n == 0 {
+            b.remove(&epoch);
+        } else {
+            b.insert(epoch, n);
+        }
+        Ok(())
+    }
+
+    /// Receipts stored but not yet counted or refused (`pending` or `submitted`), per epoch.
+    pub fn backlog(&self) -> BTreeMap<u64, u64> {
+        self.backlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The submission pace saved by [`Store::save_pace`], if any (an unreadable value is none).
+    pub fn pace(&self) -> Result<Option<PaceRecord>, StoreError> {
+        self.with(|conn| {
+            let v: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    params![META_PACE],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.and_then(|v| PaceRecord::parse(&v)))
+        })
+    }
+
+    /// Saves the submission pace, so a restarted keeper starts from it and measures the time
+    /// its restart took.
+    pub fn save_pace(&self, pace: &PaceRecord) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![META_PACE, pace.to_string()],
+            )?;
+            Ok(())
         })
     }
 
@@ -343,18 +488,46 @@ impl Store {
         &self,
         groups: &[(&[NewReceipt], u64)],
     ) -> Result<Vec<Vec<InsertOutcome>>, StoreError> {
+        let groups: Vec<_> = groups.iter().map(|(r, now)| (*r, *now, None)).collect();
+        self.insert_admitted(&groups)
+    }
+
+    /// [`Store::insert_receipt_groups`] where each group may carry an [`Admission`]: a new
+    /// receipt of an epoch with a limit is stored only if the backlog up to its epoch (the
+    /// committed one plus what this transaction added before it) stays within the limit, else it
+    /// is [`InsertOutcome::Deferred`] and nothing is written for it. A receipt already stored
+    /// is a duplicate whatever the limit.
+    pub fn insert_admitted(
+        &self,
+        groups: &[(&[NewReceipt], u64, Option<&Admission>)],
+    ) -> Result<Vec<Vec<InsertOutcome>>, StoreError> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let mut all = Vec::with_capacity(groups.len());
+            // the committed backlog plus this transaction's inserts
+            let mut backlog = self.backlog();
             {
                 let mut ins = tx.prepare_cached(
                     "INSERT INTO receipts (payer, nonce, epoch, node_id, model_id, value_micro_usd, status, raw, received_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)
                      ON CONFLICT (payer, nonce) DO NOTHING",
                 )?;
-                for (receipts, now) in groups {
+                for (receipts, now, admission) in groups {
                     let mut out = Vec::with_capacity(receipts.len());
                     for r in receipts.iter() {
+                        let limit = admission.and_then(|a| a.get(&r.epoch)).copied();
+                        if let Some(limit) = limit {
+                            let after = backlog_upto(&backlog, r.epoch).saturating_add(1);
+                            if after > limit {
+                                out.push(match get_state(&tx, &r.key)? {
+                                    Some(state) => InsertOutcome::Duplicate(state),
+                                    None => InsertOutcome::Deferred {
+                                        excess: after - limit,
+                                    },
+                                });
+                                continue;
+                            }
+                        }
                         let n = ins.execute(params![
                             r.key.payer,
                             r.key.nonce,
@@ -366,6 +539,7 @@ impl Store {
                             *now as i64
                         ])?;
                         if n == 1 {
+                            *backlog.entry(r.epoch).or_insert(0) += 1;
                             out.push(InsertOutcome::Inserted);
                         } else {
                             let state = get_state(&tx, &r.key)?.unwrap_or(ReceiptState::Pending);
@@ -376,6 +550,7 @@ impl Store {
                 }
             }
             tx.commit()?;
+            *self.backlog.lock().unwrap_or_else(|p| p.into_inner()) = backlog;
             Ok(all)
         })
     }
@@ -498,6 +673,7 @@ impl Store {
                 }
             }
             tx.commit()?;
+            self.recount_batch_epoch(conn, batch_id)?;
             Ok(())
         })
     }
@@ -592,6 +768,7 @@ impl Store {
                 }
             }
             tx.commit()?;
+            self.recount_batch_epoch(conn, batch_id)?;
             Ok(())
         })
     }
@@ -600,11 +777,31 @@ impl Store {
     /// before it could be submitted). Returns how many.
     pub fn expire_pending(&self, epoch: u64, reason: &str) -> Result<u64, StoreError> {
         self.with(|conn| {
-            Ok(conn.execute(
+            let n = conn.execute(
                 "UPDATE receipts SET status = 'rejected', reason = ?2 WHERE epoch = ?1 AND status = 'pending'",
                 params![epoch as i64, reason],
-            )? as u64)
+            )? as u64;
+            if n > 0 {
+                self.recount(conn, epoch)?;
+            }
+            Ok(n)
         })
+    }
+
+    /// Re-reads the backlog of the epoch of outbox batch `batch_id` (after its receipts left
+    /// `submitted`).
+    fn recount_batch_epoch(&self, conn: &Connection, batch_id: i64) -> Result<(), StoreError> {
+        let epoch: Option<i64> = conn
+            .query_row(
+                "SELECT epoch FROM outbox WHERE id = ?1",
+                params![batch_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match epoch {
+            Some(e) => self.recount(conn, e as u64),
+            None => Ok(()),
+        }
     }
 
     /// Per-state counts of `epoch` (`None`: all epochs).
@@ -732,6 +929,7 @@ impl ReplyTo {
 struct CommitJob {
     rows: Vec<NewReceipt>,
     now: u64,
+    admission: Option<Admission>,
     reply: ReplyTo,
 }
 
@@ -780,10 +978,22 @@ impl GroupCommit {
     /// receiver yields the outcomes after the commit (`.await` it, or `blocking_recv` outside
     /// an async context); it yields an error if the writer stopped.
     pub fn submit(&self, rows: Vec<NewReceipt>, now: u64) -> CommitReply {
+        self.submit_admitted(rows, now, None)
+    }
+
+    /// [`GroupCommit::submit`] with an [`Admission`]: the writer decides, in commit order, which
+    /// new receipts fit the limits ([`Store::insert_admitted`]).
+    pub fn submit_admitted(
+        &self,
+        rows: Vec<NewReceipt>,
+        now: u64,
+        admission: Option<Admission>,
+    ) -> CommitReply {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.enqueue(CommitJob {
             rows,
             now,
+            admission,
             reply: ReplyTo::Async(reply),
         });
         rx
@@ -794,10 +1004,23 @@ impl GroupCommit {
     ///
     /// Errors: the insert failed, or [`StoreError::WriterStopped`].
     pub fn commit_blocking(&self, rows: Vec<NewReceipt>, now: u64) -> CommitResult {
+        self.commit_blocking_admitted(rows, now, None)
+    }
+
+    /// [`GroupCommit::commit_blocking`] with an [`Admission`].
+    ///
+    /// Errors: the insert failed, or [`StoreError::WriterStopped`].
+    pub fn commit_blocking_admitted(
+        &self,
+        rows: Vec<NewReceipt>,
+        now: u64,
+        admission: Option<Admission>,
+    ) -> CommitResult {
         let (reply, rx) = std::sync::mpsc::sync_channel(1);
         self.enqueue(CommitJob {
             rows,
             now,
+            admission,
             reply: ReplyTo::Blocking(reply),
         });
         rx.recv().map_err(|_| StoreError::WriterStopped)?
@@ -851,9 +1074,11 @@ fn writer_loop(store: &Store, rx: &std::sync::mpsc::Receiver<CommitJob>, stats: 
                 Err(_) => break,
             }
         }
-        let parts: Vec<(&[NewReceipt], u64)> =
-            group.iter().map(|j| (j.rows.as_slice(), j.now)).collect();
-        let result = store.insert_receipt_groups(&parts);
+        let parts: Vec<(&[NewReceipt], u64, Option<&Admission>)> = group
+            .iter()
+            .map(|j| (j.rows.as_slice(), j.now, j.admission.as_ref()))
+            .collect();
+        let result = store.insert_admitted(&parts);
         drop(parts);
         inc(&stats.jobs, group.len() as u64);
         match result {
@@ -871,7 +1096,9 @@ fn writer_loop(store: &Store, rx: &std::sync::mpsc::Receiver<CommitJob>, stats: 
             Err(e) => {
                 tracing::warn!(error = %e, jobs = group.len(), "group commit failed; committing its requests one by one");
                 for job in group {
-                    let r = store.insert_receipts(&job.rows, job.now);
+                    let r = store
+                        .insert_admitted(&[(&job.rows, job.now, job.admission.as_ref())])
+                        .map(|mut o| o.pop().unwrap_or_default());
                     if r.is_ok() {
                         inc(&stats.transactions, 1);
                     }
@@ -1206,5 +1433,132 @@ mod tests {
             gc.commit_blocking(vec![rec(1, 0)], 1),
             Err(StoreError::WriterStopped)
         ));
+    }
+
+    /// The in-memory backlog follows every write that moves a receipt in or out of
+    /// `pending`/`submitted`, and is read back from the database at open.
+    #[test]
+    fn backlog_follows_inserts_batches_reconciliation_and_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let s = Store::open(&path, Durability::Normal).unwrap();
+        assert!(s.backlog().is_empty());
+        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 1), rec(1, 0)], 1)
+            .unwrap();
+        assert_eq!(s.backlog(), [(0, 2), (1, 1)].into());
+        let keys: Vec<_> = [1, 2].iter().map(|i| rec(*i, 0).key).collect();
+        // submitted is still backlog
+        let id = s.prepare_batch(0, &keys, b"tx", "H", 2).unwrap();
+        assert_eq!(s.backlog(), [(0, 2), (1, 1)].into());
+        s.record_batch(
+            id,
+            3,
+            &[
+                (keys[0].clone(), Verdict::Accepted),
+                (keys[1].clone(), Verdict::Rejected("node_jailed".into())),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.backlog(), [(1, 1)].into());
+        // a failed tx puts its receipts back to pending: still backlog
+        let k3 = vec![rec(3, 1).key];
+        let id = s.prepare_batch(1, &k3, b"tx", "H2", 4).unwrap();
+        s.fail_batch(id, "out of gas").unwrap();
+        assert_eq!(s.backlog(), [(1, 1)].into());
+        // reconciliation: consumed -> accepted leaves the backlog
+        let id = s.prepare_batch(1, &k3, b"tx", "H3", 5).unwrap();
+        s.reconcile_batch(id, &[(k3[0].clone(), Some(true))])
+            .unwrap();
+        assert!(s.backlog().is_empty());
+        s.insert_receipts(&[rec(4, 2), rec(5, 2), rec(6, 3)], 6)
+            .unwrap();
+        assert_eq!(s.expire_pending(2, "epoch_closed").unwrap(), 2);
+        assert_eq!(s.backlog(), [(3, 1)].into());
+        drop(s);
+        let s = Store::open(&path, Durability::Normal).unwrap();
+        assert_eq!(s.backlog(), [(3, 1)].into());
+    }
+
+    /// Admission: a new receipt is stored only while the backlog of its epoch and the earlier
+    /// ones stays within the limit (inserts earlier in the same transaction count); a receipt
+    /// already stored is a duplicate whatever the limit; epochs without a limit admit all.
+    #[test]
+    fn admission_defers_new_receipts_beyond_the_limit_only() {
+        let s = Store::in_memory().unwrap();
+        s.insert_receipts(&[rec(1, 0), rec(2, 0), rec(3, 1)], 1)
+            .unwrap();
+        // epoch 1 may have at most 5 receipts of epochs 0..=1 waiting: 3 are, 2 more fit
+        let limits: Admission = [(1, 5)].into();
+        let rows = [rec(4, 1), rec(5, 1), rec(6, 1), rec(1, 0), rec(7, 2)];
+        let out = s.insert_admitted(&[(&rows, 2, Some(&limits))]).unwrap();
+        assert_eq!(
+            out[0],
+            vec![
+                InsertOutcome::Inserted,
+                InsertOutcome::Inserted,
+                InsertOutcome::Deferred { excess: 1 },
+                InsertOutcome::Duplicate(ReceiptState::Pending),
+                InsertOutcome::Inserted,
+            ]
+        );
+        assert!(s.get_receipt(&rec(6, 1).key).unwrap().is_none());
+        assert_eq!(s.backlog(), [(0, 2), (1, 3), (2, 1)].into());
+        // epoch 0's backlog counts against epoch 1 (it is submitted first), not the other way
+        let tight: Admission = [(0, 2), (1, 5)].into();
+        let out = s
+            .insert_admitted(&[(&[rec(8, 0), rec(9, 1)], 3, Some(&tight))])
+            .unwrap();
+        assert_eq!(
+            out[0],
+            vec![
+                InsertOutcome::Deferred { excess: 1 },
+                InsertOutcome::Deferred { excess: 1 },
+            ]
+        );
+        // over the limit, a stored receipt is a duplicate (with its state), never deferred
+        let zero: Admission = [(1, 0)].into();
+        let out = s
+            .insert_admitted(&[(&[rec(4, 1)], 4, Some(&zero))])
+            .unwrap();
+        assert_eq!(
+            out[0],
+            vec![InsertOutcome::Duplicate(ReceiptState::Pending)]
+        );
+        // a group commit carries the limits to the writer
+        let store = Arc::new(s);
+        let gc = GroupCommit::start(store.clone()).unwrap();
+        let out = gc
+            .commit_blocking_admitted(vec![rec(10, 1), rec(11, 5)], 5, Some(zero))
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                InsertOutcome::Deferred { excess: 6 },
+                InsertOutcome::Inserted
+            ]
+        );
+        assert_eq!(store.backlog(), [(0, 2), (1, 3), (2, 1), (5, 1)].into());
+    }
+
+    #[test]
+    fn the_measured_pace_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let s = Store::open(&path, Durability::Normal).unwrap();
+        assert_eq!(s.pace().unwrap(), None);
+        let p = |secs_per_tx, busy| PaceRecord {
+            secs_per_tx,
+            last_batch_at: 1_765_000_000.125,
+            busy,
+        };
+        s.save_pace(&p(0.25, false)).unwrap();
+        s.save_pace(&p(0.375, true)).unwrap();
+        drop(s);
+        let s = Store::open(&path, Durability::Normal).unwrap();
+        assert_eq!(s.pace().unwrap(), Some(p(0.375, true)));
+        // a value this version cannot read is no pace, not an error
+        for bad in ["", "0.5", "NaN 1 1", "-1 1 0", "x y z"] {
+            assert_eq!(PaceRecord::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -209,8 +209,50 @@ fn receipts_of_a_closed_epoch_expire_instead_of_being_submitted() {
     .unwrap();
     keeper.ingest(epoch0_traffic(inner.as_ref(), &g)).unwrap();
     inner.set_time(T0 + 4200).unwrap();
-    let rep = keeper.submit_pending(T0 + 4200).unwrap();
+    // issue 17: acknowledged receipts that expire are an error, counted and logged as such
+    let log = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let log = log.clone();
+            move || log.clone()
+        })
+        .with_ansi(false)
+        .finish();
+    let rep =
+        tracing::subscriber::with_default(subscriber, || keeper.submit_pending(T0 + 4200).unwrap());
     assert_eq!((rep.submitted, rep.expired), (0, 4));
     assert_eq!(keeper.store().counts(Some(0)).unwrap().rejected, 4);
+    assert_eq!(keeper.metrics().expired.load(Ordering::Relaxed), 4);
+    assert!(keeper
+        .metrics()
+        .render()
+        .contains("opg_receipts_expired_total 4\n"));
+    let text = log.text();
+    assert!(
+        text.lines().any(
+            |l| l.contains("ERROR") && l.contains("4 acknowledged receipts of epoch 0 expired")
+        ),
+        "{text}"
+    );
     assert_eq!(keeper.finalize_ready(T0 + 4200).unwrap(), vec![0]);
+}
+
+/// Collects what a test's tracing subscriber writes.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

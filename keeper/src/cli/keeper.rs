@@ -78,6 +78,8 @@ pub fn open_keeper(config: KeeperConfig, home: &std::path::Path) -> anyhow::Resu
     let keeper = Keeper::new(config, store, chain)?;
     // ingest then reads the chain time without waiting for the chain thread
     keeper.set_clock_follows_wall(wall_clock);
+    // both backends' clocks run in real time here: deadline backpressure applies
+    keeper.set_real_time(true);
     let rec = keeper.reconcile()?;
     let dep = keeper.chain().deployment();
     tracing::info!(
@@ -151,12 +153,13 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// Serves the HTTP API on `listener` and, if `background`, runs [`Keeper::tick`] every
-/// `batcher.batch_interval_secs` until `shutdown` resolves; then stops accepting, finishes
-/// in-flight requests and the running round. After a failed round the next one comes after
-/// the retry backoff instead ([`crate::config::BatcherConfig::retry_backoff`]: `retry_base_ms`
-/// doubling per failure in a row up to `retry_max_secs`, jittered); a successful round resets
-/// it.
+/// Serves the HTTP API on `listener` and, if `background`, runs [`Keeper::tick`] right away
+/// and then at most `batcher.batch_interval_secs` apart until `shutdown` resolves; then stops
+/// accepting, finishes in-flight requests and the running round. A round comes sooner when the
+/// last one reported more work ([`crate::service::TickReport::more`]: back to back) or ingest
+/// signals one ([`Keeper::round_due`]). After a failed round the next one comes after the retry
+/// backoff instead ([`crate::config::BatcherConfig::retry_backoff`]: `retry_base_ms` doubling
+/// per failure in a row up to `retry_max_secs`, jittered); a successful round resets it.
 pub async fn serve(
     keeper: Arc<Keeper>,
     listener: TcpListener,
@@ -172,17 +175,32 @@ pub async fn serve(
         Some(tokio::spawn(async move {
             // failed rounds in a row
             let mut failures: u32 = 0;
+            // the first round runs right after start-up (and reconciliation)
+            let mut more = true;
             loop {
-                let wait = next_round_in(interval, &backoff, failures, rand::random::<f64>());
+                let wait = if more {
+                    Duration::ZERO
+                } else {
+                    next_round_in(interval, &backoff, failures, rand::random::<f64>())
+                };
+                let woken = async {
+                    if failures == 0 {
+                        k.round_due().notified().await
+                    } else {
+                        // a failing chain gets the backoff, whatever ingest wants
+                        std::future::pending::<()>().await
+                    }
+                };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {},
+                    _ = woken => {},
                     _ = stop.changed() => break,
                 }
                 let k2 = k.clone();
                 let outcome = tokio::task::spawn_blocking(move || k2.tick()).await;
-                failures = match &outcome {
-                    Ok(Ok(_)) => 0,
-                    _ => failures.saturating_add(1),
+                (failures, more) = match &outcome {
+                    Ok(Ok(r)) => (0, r.more),
+                    _ => (failures.saturating_add(1), false),
                 };
                 let retry_in = next_round_in(interval, &backoff, failures, 1.0);
                 match outcome {
