@@ -15,7 +15,6 @@
 //! * [`loadgen`]: `opg loadgen`, signed receipts against a running keeper;
 //! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
 //! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
-//! * [`devnet`]: `opg devnet`, a single-node development chain over the embedded chain.
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
 //! * [`tx`]: Cosmos SDK transactions offline: mnemonic keys, CosmWasm messages, SIGN_MODE_DIRECT.
 pub mod batcher;
@@ -23,7 +22,6 @@ pub mod bench;
 pub mod chain;
 pub mod cli;
 pub mod config;
-pub mod devnet;
 pub mod facilitator;
 pub mod genesis;
 pub mod ingest;

@@ -1,5 +1,5 @@
 //! The cosmos backend (issue 8): the three contracts on a real CosmWasm chain (wasmd and chains
-//! built on it, or `opg devnet`), over CometBFT JSON-RPC.
+//! built on it; tested against wasmd v0.61.14 from `scripts/localnet.sh`), over CometBFT JSON-RPC.
 //!
 //! Every execute is a SIGN_MODE_DIRECT tx signed by the keeper's mnemonic key ([`crate::tx`]):
 //! account number and sequence from `/cosmos.auth.v1beta1.Query/Account`, gas from
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     submit_msg_bytes, ChainBackend, ChainError, ChainStatus, ContractRole, Deployment, PreparedTx,
-    SubmitOutcome, TxOutcome,
+    Refusal, SubmitOutcome, TxOutcome,
 };
 use crate::tx::keys::{MnemonicSource, TxKey, DEFAULT_HD_PATH};
 use crate::tx::msgs::WasmMsg;
@@ -696,20 +696,14 @@ impl CosmosChain {
                 message: log.into(),
             };
         }
-        let hint = match (codespace, code) {
-            ("sdk", sdk_code::UNAUTHORIZED) => {
-                "signature refused: check the chain id, account number and sequence"
-            }
-            ("sdk", sdk_code::WRONG_SEQUENCE) => "wrong account sequence",
-            ("sdk", sdk_code::INSUFFICIENT_FEE) => "insufficient fee: raise gas_price (or --fees)",
-            ("sdk", sdk_code::OUT_OF_GAS) => "out of gas: raise gas_adjustment (or --gas)",
-            ("sdk", sdk_code::TX_TIMEOUT_HEIGHT) => "tx timed out (timeout height passed)",
-            _ => "tx refused",
-        };
-        ChainError::Backend(format!(
-            "chain {} refused the tx at {stage} ({codespace} code {code}): {hint}: {log}",
-            self.config.chain_id
-        ))
+        ChainError::Refused {
+            chain_id: self.config.chain_id.clone(),
+            stage: stage.into(),
+            codespace: codespace.into(),
+            code,
+            kind: Refusal::of(codespace, code),
+            log: log.into(),
+        }
     }
 
     /// Polls `tx` by hash until included. Errors: [`ChainError::Timeout`].
@@ -1167,8 +1161,16 @@ mod tests {
         let c = chain(r);
         let e = c.finalize_epoch(0).unwrap_err();
         assert!(e.to_string().contains("wrong account sequence"), "{e}");
+        assert!(
+            matches!(e, ChainError::Refused { kind: Refusal::WrongSequence, code: 32, .. }),
+            "{e:?}"
+        );
         let e = c.finalize_epoch(0).unwrap_err();
         assert!(e.to_string().contains("insufficient fee"), "{e}");
+        assert!(
+            matches!(e, ChainError::Refused { kind: Refusal::InsufficientFee, .. }),
+            "{e:?}"
+        );
         assert!(!e.is_retryable());
     }
 
