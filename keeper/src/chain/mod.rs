@@ -195,7 +195,9 @@ impl std::fmt::Display for Refusal {
         f.write_str(match self {
             Refusal::OutOfGas => "out of gas: raise gas_adjustment (or --gas)",
             Refusal::InsufficientFee => "insufficient fee: raise gas_price (or --fees)",
-            Refusal::WrongSequence => "wrong account sequence (another tx of this signer landed first)",
+            Refusal::WrongSequence => {
+                "wrong account sequence (another tx of this signer landed first)"
+            }
             Refusal::Unauthorized => {
                 "signature refused: check the chain id, account number and sequence"
             }
