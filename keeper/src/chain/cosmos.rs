@@ -291,6 +291,9 @@ pub struct CheckTxAnswer {
 /// A committed tx (`tx` by hash).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TxResult {
+    /// Transaction hash, uppercase hex (after [`CosmosChain::send`]: of the tx that was
+    /// included, which is the retry after a sequence mismatch).
+    pub hash: String,
     /// Inclusion height.
     pub height: u64,
     /// 0 on success.
@@ -434,6 +437,7 @@ impl CometRpc for HttpRpc {
             .map_err(|e| self.err("tx hash", format!("{hash}: {e}")))?;
         match self.block_on(self.client.tx(h, false)) {
             Ok(r) => Ok(Some(TxResult {
+                hash: r.hash.to_string(),
                 height: r.height.value(),
                 code: r.tx_result.code.value(),
                 codespace: r.tx_result.codespace,
@@ -681,7 +685,8 @@ impl CosmosChain {
 
     /// Broadcasts `tx` and waits for inclusion. On a sequence mismatch, rebuilds from `msgs`
     /// once with a fresh account query. Errors: [`ChainError::Contract`] (the tx failed in a
-    /// contract), [`ChainError::Backend`] (refused at CheckTx: fee, signature, sequence),
+    /// contract), [`ChainError::Refused`] (refused by the SDK at CheckTx or delivery: fee,
+    /// signature, sequence, out of gas),
     /// [`ChainError::Timeout`], [`ChainError::Transport`].
     pub fn send(&self, tx: SignedTx, msgs: &[WasmMsg], memo: &str) -> Result<TxResult, ChainError> {
         let _guard = self.sending.lock().unwrap_or_else(|p| p.into_inner());
@@ -696,7 +701,8 @@ impl CosmosChain {
             self.check_ok(&check)?;
             tx
         };
-        let result = self.wait_for(&tx.hash())?;
+        let mut result = self.wait_for(&tx.hash())?;
+        result.hash = tx.hash();
         if result.code != 0 {
             let contract = contract_of(msgs).unwrap_or_default();
             return Err(if result.codespace == "wasm" {
@@ -763,11 +769,10 @@ impl CosmosChain {
             funds: vec![],
         }];
         let tx = self.build_signed(msgs.clone(), "")?;
-        let hash = tx.hash();
         let r = self.send(tx, &msgs, "")?;
         let data = execute_response_data(&r.data)?;
         Ok(TxOutcome {
-            tx_hash: hash,
+            tx_hash: r.hash,
             height: r.height,
             gas_used: r.gas_used,
             data: data.map(Binary::from),
@@ -883,7 +888,6 @@ impl ChainBackend for CosmosChain {
             Some(tx) => tx,
             None => self.build_signed(msgs.clone(), "")?,
         };
-        let hash = tx.hash();
         let r = self.send(tx, &msgs, "")?;
         let data = execute_response_data(&r.data)?.ok_or_else(|| ChainError::Decode {
             what: "SubmitReceipts response".into(),
@@ -895,7 +899,7 @@ impl ChainBackend for CosmosChain {
                 message: e.to_string(),
             })?;
         Ok(SubmitOutcome {
-            tx_hash: hash,
+            tx_hash: r.hash,
             height: r.height,
             gas_used: r.gas_used,
             response,
@@ -989,6 +993,26 @@ mod tests {
         broadcasts: Mutex<Vec<Vec<u8>>>,
         result: Mutex<Option<TxResult>>,
         smart: Mutex<Option<AbciAnswer>>,
+        /// Account queries answered.
+        account_queries: Mutex<u32>,
+    }
+
+    /// A [`MockRpc`] the test keeps a handle on.
+    struct Shared(std::sync::Arc<MockRpc>);
+
+    impl CometRpc for Shared {
+        fn status(&self) -> Result<NodeStatus, ChainError> {
+            self.0.status()
+        }
+        fn abci_query(&self, p: &str, d: Vec<u8>) -> Result<AbciAnswer, ChainError> {
+            self.0.abci_query(p, d)
+        }
+        fn broadcast_tx_sync(&self, t: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
+            self.0.broadcast_tx_sync(t)
+        }
+        fn tx(&self, h: &str) -> Result<Option<TxResult>, ChainError> {
+            self.0.tx(h)
+        }
     }
 
     impl CometRpc for MockRpc {
@@ -1002,6 +1026,7 @@ mod tests {
         fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciAnswer, ChainError> {
             let value = match path {
                 ACCOUNT_PATH => {
+                    *self.account_queries.lock().unwrap() += 1;
                     let base = BaseAccount {
                         address: QueryAccountRequest::decode(data.as_slice())
                             .unwrap()
@@ -1036,7 +1061,12 @@ mod tests {
         }
         fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
             self.broadcasts.lock().unwrap().push(tx);
-            Ok(self.checks.lock().unwrap().pop_front().unwrap_or_default())
+            let answer = self.checks.lock().unwrap().pop_front().unwrap_or_default();
+            if answer.code == sdk_code::WRONG_SEQUENCE {
+                // another tx of this signer landed first: the account's sequence moved on
+                *self.sequence.lock().unwrap() += 1;
+            }
+            Ok(answer)
         }
         fn tx(&self, _hash: &str) -> Result<Option<TxResult>, ChainError> {
             Ok(self.result.lock().unwrap().clone())
@@ -1119,21 +1149,6 @@ mod tests {
             data: tx_msg_data(b""),
             ..Default::default()
         });
-        struct Shared(std::sync::Arc<MockRpc>);
-        impl CometRpc for Shared {
-            fn status(&self) -> Result<NodeStatus, ChainError> {
-                self.0.status()
-            }
-            fn abci_query(&self, p: &str, d: Vec<u8>) -> Result<AbciAnswer, ChainError> {
-                self.0.abci_query(p, d)
-            }
-            fn broadcast_tx_sync(&self, t: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
-                self.0.broadcast_tx_sync(t)
-            }
-            fn tx(&self, h: &str) -> Result<Option<TxResult>, ChainError> {
-                self.0.tx(h)
-            }
-        }
         let key = TxKey::from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, "wasm").unwrap();
         let c = CosmosChain::with_rpc(config(), Box::new(Shared(r.clone())), key).unwrap();
         let out = c.finalize_epoch(3).unwrap();
@@ -1158,7 +1173,9 @@ mod tests {
 
     #[test]
     fn sequence_mismatch_is_retried_once_after_requery() {
-        let r = rpc();
+        use cosmrs::proto::cosmos::tx::v1beta1::AuthInfo;
+        let r = std::sync::Arc::new(rpc());
+        *r.sequence.lock().unwrap() = 4;
         r.checks.lock().unwrap().push_back(CheckTxAnswer {
             code: sdk_code::WRONG_SEQUENCE,
             codespace: "sdk".into(),
@@ -1169,8 +1186,27 @@ mod tests {
             data: tx_msg_data(b""),
             ..Default::default()
         });
-        let c = chain(r);
-        c.finalize_epoch(0).unwrap();
+        let key = TxKey::from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, "wasm").unwrap();
+        let c = CosmosChain::with_rpc(config(), Box::new(Shared(r.clone())), key).unwrap();
+        let before = *r.account_queries.lock().unwrap();
+        let out = c.finalize_epoch(0).unwrap();
+        // the account was queried again after the mismatch, and exactly one retry was sent,
+        // signed at the re-queried sequence
+        assert_eq!(*r.account_queries.lock().unwrap() - before, 2);
+        let sent = r.broadcasts.lock().unwrap().clone();
+        assert_eq!(sent.len(), 2, "one broadcast and exactly one retry");
+        let sequences: Vec<u64> = sent
+            .iter()
+            .map(|t| {
+                let raw = TxRaw::decode(t.as_slice()).unwrap();
+                AuthInfo::decode(raw.auth_info_bytes.as_slice())
+                    .unwrap()
+                    .signer_infos[0]
+                    .sequence
+            })
+            .collect();
+        assert_eq!(sequences, vec![4, 5]);
+        assert_eq!(out.tx_hash, crate::chain::tx_hash(&sent[1]));
     }
 
     #[test]
