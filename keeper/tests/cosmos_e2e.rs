@@ -16,15 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use cosmwasm_std::Binary;
 use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::pool::{NodeRewardsResponse, ParamsResponse};
 use opg_core::msg::registry::{ModelsResponse, NodeInfo, NodesResponse, QueryMsg as RegistryQuery};
-use opg_core::receipt::{InferenceReceipt, SignedReceipt};
-use opg_core::sign::{make_signed_receipt, sign_attestation, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::receipt::SignedReceipt;
+use opg_core::sign::{sign_attestation, EvmSigner, NodeSigner};
 use opg_core::types::NodeStatus;
-use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
 use opg_keeper::chain::cosmos::{CosmosChain, CosmosConfig, DeployState, HttpRpc};
 use opg_keeper::chain::{ChainBackend, ChainError, Refusal};
 use opg_keeper::cli::common::{smart_query, ChainArgs, Reader};
@@ -428,13 +426,10 @@ fn deploy_governance_by_x_gov_register_query_and_clear_errors_on_wasmd() {
 const EPOCH: u64 = 90;
 /// Grace of the keeper flow's pool clock (seconds).
 const GRACE: u64 = 10;
-/// USDC on Base Sepolia (the example deploy config's only asset).
-const USDC: &str = "0x036cbd53842c5426634e7929541ec2318f3dcf7e";
 const GPT: &str = "openai/gpt-4.1";
 const LLAMA: &str = "meta-llama/llama-3.1-8b-instruct";
 
-/// One paid call: `payer` pays `value` USDC units (micro-USD) to the node whose x402 `payTo` is
-/// `pay_to`, settled by `facilitator`, in the verifier domain `domain`.
+/// One paid call (see [`support::paid_call`]), one per payer and node.
 #[allow(clippy::too_many_arguments)]
 fn paid_call(
     payer: &EvmSigner,
@@ -447,47 +442,17 @@ fn paid_call(
     value: u128,
     served_at: u64,
 ) -> SignedReceipt {
-    let requirements = PaymentRequirements {
-        scheme: "exact".into(),
-        network: "base-sepolia".into(),
-        max_amount_required: Some(value.to_string()),
-        amount: None,
-        resource: Some(format!("https://{node_id}.example/v1/chat/completions")),
-        description: Some("chat completion".into()),
-        mime_type: Some("application/json".into()),
-        pay_to: pay_to.into(),
-        max_timeout_seconds: Some(60),
-        asset: USDC.into(),
-        extra: Some(ExactEvmExtra {
-            name: Some("USDC".into()),
-            version: Some("2".into()),
-        }),
-    };
-    let nonce: [u8; 32] = Sha256::digest(format!("nonce/{}/{node_id}", payer.address())).into();
-    let params = PaymentParams {
-        x402_version: 1,
-        requirements,
-        value,
-        valid_after: served_at - 60,
-        valid_before: served_at + 3600,
-        nonce,
-    };
-    make_signed_receipt(
+    support::paid_call(
         payer,
         node,
-        Some(facilitator),
+        facilitator,
         domain,
-        &params,
-        InferenceReceipt {
-            node_id: node_id.into(),
-            model_id: model.into(),
-            request_digest: Binary::from(Sha256::digest(b"request").to_vec()),
-            response_digest: Binary::from(Sha256::digest(b"response").to_vec()),
-            prompt_tokens: 100,
-            completion_tokens: 200,
-            served_at,
-        },
-        Sha256::digest(format!("settlement/{}", payer.address())).into(),
+        node_id,
+        pay_to,
+        model,
+        value,
+        served_at,
+        "",
     )
 }
 

@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 
 use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
 use cosmrs::proto::prost::Message;
+use cosmwasm_std::Binary;
+use opg_core::receipt::{InferenceReceipt, SignedReceipt};
+use opg_core::sign::{make_signed_receipt, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::x402::{ExactEvmExtra, PaymentRequirements};
 use opg_keeper::chain::cosmos::{CometRpc, HttpRpc};
+use sha2::{Digest, Sha256};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -343,4 +348,68 @@ pub fn merge_proposals(parts: &[serde_json::Value], title: &str) -> serde_json::
     p["title"] = title.into();
     p["summary"] = format!("{title} ({} messages)", parts.len()).into();
     p
+}
+
+/// USDC on Base Sepolia (the example deploy config's only asset).
+pub const USDC: &str = "0x036cbd53842c5426634e7929541ec2318f3dcf7e";
+
+/// One paid call: `payer` pays `value` USDC units (micro-USD) to the node whose x402 `payTo` is
+/// `pay_to`, settled by `facilitator`, in the verifier domain `domain`; the EIP-3009 nonce is
+/// derived from the payer, the node and `tag` (distinct tags: distinct calls of one payer).
+#[allow(clippy::too_many_arguments)]
+pub fn paid_call(
+    payer: &EvmSigner,
+    node: &NodeSigner,
+    facilitator: &EvmSigner,
+    domain: &[u8; 32],
+    node_id: &str,
+    pay_to: &str,
+    model: &str,
+    value: u128,
+    served_at: u64,
+    tag: &str,
+) -> SignedReceipt {
+    let requirements = PaymentRequirements {
+        scheme: "exact".into(),
+        network: "base-sepolia".into(),
+        max_amount_required: Some(value.to_string()),
+        amount: None,
+        resource: Some(format!("https://{node_id}.example/v1/chat/completions")),
+        description: Some("chat completion".into()),
+        mime_type: Some("application/json".into()),
+        pay_to: pay_to.into(),
+        max_timeout_seconds: Some(60),
+        asset: USDC.into(),
+        extra: Some(ExactEvmExtra {
+            name: Some("USDC".into()),
+            version: Some("2".into()),
+        }),
+    };
+    let nonce: [u8; 32] =
+        Sha256::digest(format!("nonce/{}/{node_id}{tag}", payer.address())).into();
+    let params = PaymentParams {
+        x402_version: 1,
+        requirements,
+        value,
+        valid_after: served_at - 60,
+        valid_before: served_at + 3600,
+        nonce,
+    };
+    make_signed_receipt(
+        payer,
+        node,
+        Some(facilitator),
+        domain,
+        &params,
+        InferenceReceipt {
+            node_id: node_id.into(),
+            model_id: model.into(),
+            request_digest: Binary::from(Sha256::digest(b"request").to_vec()),
+            response_digest: Binary::from(Sha256::digest(b"response").to_vec()),
+            prompt_tokens: 100,
+            completion_tokens: 200,
+            served_at,
+        },
+        Sha256::digest(format!("settlement/{}", payer.address())).into(),
+    )
 }
