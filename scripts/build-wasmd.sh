@@ -17,6 +17,10 @@ MOD="$ROOT/chain/wasmd"
 BIN="${OPG_WASMD_BIN:-$MOD/bin/wasmd}"
 STAMP="$BIN.stamp"
 
+# Go's official tarball installs to /usr/local/go without touching PATH
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
 if ! command -v go >/dev/null 2>&1; then
   cat >&2 <<'MSG'
 error: `go` not found on PATH. The local chain is wasmd built from Go modules (chain/wasmd/go.mod):
