@@ -23,7 +23,7 @@ use opg_core::msg::registry::{ModelsResponse, NodeInfo, NodesResponse, QueryMsg 
 use opg_core::receipt::SignedReceipt;
 use opg_core::sign::{sign_attestation, EvmSigner, NodeSigner};
 use opg_core::types::NodeStatus;
-use opg_keeper::chain::cosmos::{CosmosChain, CosmosConfig, DeployState, HttpRpc};
+use opg_keeper::chain::cosmos::{CosmosChain, CosmosConfig, DeployState, FailoverRpc, HttpRpc};
 use opg_keeper::chain::{ChainBackend, ChainError, Refusal};
 use opg_keeper::cli::common::{smart_query, ChainArgs, Reader};
 use opg_keeper::cli::deploy::{deploy, write_state, DeployConfig};
@@ -638,8 +638,21 @@ fn keeper_over_cosmos_submits_finalizes_and_nodes_claim_on_wasmd() {
     let mut cosmos = CosmosConfig::new(&url, &chain_id, "0.025uopg");
     cosmos.deploy_state = Some(state_path.clone());
     cosmos.poll_interval_ms = 100;
+    // `rpc_url` with two nodes, the first one down (nothing listens on its port): every call of
+    // the keeper fails over to the live node
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let rpc_urls = format!("http://127.0.0.1:{dead},{url}");
+    cosmos.rpc_url = rpc_urls.clone();
     let chain = Arc::new(
-        CosmosChain::with_rpc(cosmos, Box::new(HttpRpc::new(&url).unwrap()), keeper_key).unwrap(),
+        CosmosChain::with_rpc(
+            cosmos,
+            Box::new(FailoverRpc::new(&rpc_urls).unwrap()),
+            keeper_key,
+        )
+        .unwrap(),
     );
     let (account_number, sequence) = chain.account(chain.address()).unwrap();
     let msgs = home.path().join("fund.json");

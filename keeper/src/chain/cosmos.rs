@@ -70,7 +70,8 @@ pub mod sdk_code {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosmosConfig {
-    /// CometBFT RPC URL, e.g. `http://127.0.0.1:26657`.
+    /// CometBFT RPC URL, e.g. `http://127.0.0.1:26657`; or several nodes of the chain,
+    /// comma-separated, used in turn when one is unreachable ([`FailoverRpc`]).
     pub rpc_url: String,
     /// Chain id; checked against the node's at start.
     pub chain_id: String,
@@ -156,11 +157,13 @@ impl CosmosConfig {
     /// Checks the fields that need no I/O; `Err((field, message))`.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let bad = |f: &str, m: String| Err((f.to_string(), m));
-        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
-            return bad(
-                "rpc_url",
-                format!("{:?} must be an http(s) URL", self.rpc_url),
-            );
+        for url in self.rpc_url.split(',').map(str::trim) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad(
+                    "rpc_url",
+                    format!("{url:?} must be an http(s) URL (several: comma-separated)"),
+                );
+            }
         }
         if self.chain_id.trim().is_empty() {
             return bad("chain_id", "must not be empty".into());
@@ -387,6 +390,83 @@ impl HttpRpc {
     }
 }
 
+/// [`CometRpc`] over several nodes of one chain (`rpc_url = "http://a:26657,http://b:26657"`):
+/// every call goes to the current node; on a transport error (node down, connection refused,
+/// timeout) it moves to the next node and repeats the call there, each node at most once per call.
+/// Other errors (a refusal, a contract error) are the chain's answer and are returned as they are.
+/// Re-sending a tx is safe: the bytes and hash are the same, and a node that already has it
+/// answers "tx already in mempool" (sdk code 19), which counts as accepted.
+pub struct FailoverRpc {
+    nodes: Vec<HttpRpc>,
+    current: std::sync::atomic::AtomicUsize,
+}
+
+impl FailoverRpc {
+    /// Clients of the comma-separated `urls` (at least one). Errors: [`ChainError::Transport`]
+    /// (a bad URL, none given).
+    pub fn new(urls: &str) -> Result<Self, ChainError> {
+        let nodes = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(HttpRpc::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        if nodes.is_empty() {
+            return Err(ChainError::Transport {
+                chain_id: String::new(),
+                message: format!("no RPC URL in {urls:?}"),
+            });
+        }
+        Ok(FailoverRpc {
+            nodes,
+            current: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// The URL calls go to now.
+    pub fn current_url(&self) -> &str {
+        &self.nodes[self.current.load(std::sync::atomic::Ordering::Relaxed)].url
+    }
+
+    fn call<T>(&self, f: impl Fn(&HttpRpc) -> Result<T, ChainError>) -> Result<T, ChainError> {
+        use std::sync::atomic::Ordering;
+        let n = self.nodes.len();
+        let start = self.current.load(Ordering::Relaxed);
+        let mut last = None;
+        for k in 0..n {
+            let i = (start + k) % n;
+            match f(&self.nodes[i]) {
+                Ok(v) => {
+                    if k > 0 {
+                        tracing::warn!(from = %self.nodes[start].url, to = %self.nodes[i].url,
+                            "RPC node unreachable; failed over");
+                        self.current.store(i, Ordering::Relaxed);
+                    }
+                    return Ok(v);
+                }
+                Err(e @ ChainError::Transport { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("at least one node"))
+    }
+}
+
+impl CometRpc for FailoverRpc {
+    fn status(&self) -> Result<NodeStatus, ChainError> {
+        self.call(|r| r.status())
+    }
+    fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciAnswer, ChainError> {
+        self.call(|r| r.abci_query(path, data.clone()))
+    }
+    fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
+        self.call(|r| r.broadcast_tx_sync(tx.clone()))
+    }
+    fn tx(&self, hash: &str) -> Result<Option<TxResult>, ChainError> {
+        self.call(|r| r.tx(hash))
+    }
+}
+
 fn unreachable_runtime() -> ! {
     // `runtime` is only taken in `drop`
     panic!("HttpRpc used after drop")
@@ -490,7 +570,7 @@ impl CosmosChain {
     /// `config.chain_id`. Errors: [`ChainError::Backend`] (config, key, wrong chain id),
     /// [`ChainError::Transport`] (node unreachable).
     pub fn connect(config: CosmosConfig) -> Result<Self, ChainError> {
-        let rpc = HttpRpc::new(&config.rpc_url)?;
+        let rpc = FailoverRpc::new(&config.rpc_url)?;
         let key = config
             .mnemonic_source()
             .ok_or_else(|| ChainError::Backend("no mnemonic_file or mnemonic_env".into()))
