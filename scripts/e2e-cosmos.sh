@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# End-to-end test of `opg deploy` + node/gov/query CLIs against `opg devnet` (issue 8).
-# Needs the wasm artifacts: run scripts/build-wasm.sh first.
+# End-to-end tests on a real wasmd (issue 12): `opg deploy` / node / gov (x/gov proposals) / query,
+# the keeper on the cosmos backend, and CosmJS (keeper/tests/cosmos_e2e.rs, keeper/tests/cosmjs.rs;
+# `#[ignore]`d in a plain `cargo test`, which has no chain).
+#
+#   scripts/e2e-cosmos.sh [cargo test args...]
+#
+# Uses the chain of a running `scripts/localnet.sh start` when OPG_LOCALNET_HOME names its home
+# (.ci/run does so); otherwise each test binary starts its own chain in a temp home on free ports
+# and stops it when it exits. Needs the wasm artifacts (scripts/build-wasm.sh), Go + gcc (wasmd),
+# Node.js + npm (CosmJS: `npm ci --prefix scripts/cosmjs` if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f artifacts/checksums.txt ]; then
   echo "artifacts/checksums.txt missing: run scripts/build-wasm.sh first" >&2
   exit 1
 fi
-exec cargo test -p opg-keeper --features e2e-artifacts --test cosmos_e2e "$@"
+exec cargo test -p opg-keeper --test cosmos_e2e --test cosmjs "$@" -- --ignored --test-threads 2

@@ -15,7 +15,6 @@
 //! * [`loadgen`]: `opg loadgen`, signed receipts against a running keeper;
 //! * [`cli`]: one file per subcommand; [`simulate`]: `opg simulate`.
 //! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
-//! * [`devnet`]: `opg devnet`, a single-node development chain over the embedded chain.
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
 //! * [`report`]: the pool's transparency figures: `opg report`, the keeper's page, charts.
 //! * [`tx`]: Cosmos SDK transactions offline: mnemonic keys, CosmWasm messages, SIGN_MODE_DIRECT.
@@ -24,7 +23,6 @@ pub mod bench;
 pub mod chain;
 pub mod cli;
 pub mod config;
-pub mod devnet;
 pub mod facilitator;
 pub mod genesis;
 pub mod ingest;

@@ -1,5 +1,5 @@
 //! The cosmos backend (issue 8): the three contracts on a real CosmWasm chain (wasmd and chains
-//! built on it, or `opg devnet`), over CometBFT JSON-RPC.
+//! built on it; tested against wasmd v0.61.14 from `scripts/localnet.sh`), over CometBFT JSON-RPC.
 //!
 //! Every execute is a SIGN_MODE_DIRECT tx signed by the keeper's mnemonic key ([`crate::tx`]):
 //! account number and sequence from `/cosmos.auth.v1beta1.Query/Account`, gas from
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     submit_msg_bytes, ChainBackend, ChainError, ChainStatus, ContractRole, Deployment, PreparedTx,
-    SubmitOutcome, TxOutcome,
+    Refusal, SubmitOutcome, TxOutcome,
 };
 use crate::tx::keys::{MnemonicSource, TxKey, DEFAULT_HD_PATH};
 use crate::tx::msgs::WasmMsg;
@@ -70,7 +70,8 @@ pub mod sdk_code {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosmosConfig {
-    /// CometBFT RPC URL, e.g. `http://127.0.0.1:26657`.
+    /// CometBFT RPC URL, e.g. `http://127.0.0.1:26657`; or several nodes of the chain,
+    /// comma-separated, used in turn when one is unreachable ([`FailoverRpc`]).
     pub rpc_url: String,
     /// Chain id; checked against the node's at start.
     pub chain_id: String,
@@ -82,6 +83,11 @@ pub struct CosmosConfig {
     /// Simulated gas is multiplied by this (default `"1.3"`, a decimal string).
     #[serde(default = "default_gas_adjustment")]
     pub gas_adjustment: Decimal,
+    /// A fixed gas limit for every tx instead of simulation × `gas_adjustment` (as wasmd's
+    /// `--gas N`); unset (the default) simulates. A limit below what the tx needs makes the chain
+    /// refuse it with out of gas (at delivery the fee is taken).
+    #[serde(default)]
+    pub gas_limit: Option<u64>,
     /// HD path of the key (default `m/44'/118'/0'/0/0`).
     #[serde(default = "default_hd_path")]
     pub hd_path: String,
@@ -136,6 +142,7 @@ impl CosmosConfig {
             prefix: default_prefix(),
             gas_price: gas_price.into(),
             gas_adjustment: default_gas_adjustment(),
+            gas_limit: None,
             hd_path: default_hd_path(),
             mnemonic_file: None,
             mnemonic_env: None,
@@ -150,11 +157,13 @@ impl CosmosConfig {
     /// Checks the fields that need no I/O; `Err((field, message))`.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let bad = |f: &str, m: String| Err((f.to_string(), m));
-        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
-            return bad(
-                "rpc_url",
-                format!("{:?} must be an http(s) URL", self.rpc_url),
-            );
+        for url in self.rpc_url.split(',').map(str::trim) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad(
+                    "rpc_url",
+                    format!("{url:?} must be an http(s) URL (several: comma-separated)"),
+                );
+            }
         }
         if self.chain_id.trim().is_empty() {
             return bad("chain_id", "must not be empty".into());
@@ -164,6 +173,9 @@ impl CosmosConfig {
         }
         if self.gas_adjustment < Decimal::one() {
             return bad("gas_adjustment", "must be >= 1.0".into());
+        }
+        if self.gas_limit == Some(0) {
+            return bad("gas_limit", "must be > 0 (or unset to simulate)".into());
         }
         if self.mnemonic_file.is_none() && self.mnemonic_env.is_none() {
             return bad(
@@ -282,6 +294,9 @@ pub struct CheckTxAnswer {
 /// A committed tx (`tx` by hash).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TxResult {
+    /// Transaction hash, uppercase hex (after [`CosmosChain::send`]: of the tx that was
+    /// included, which is the retry after a sequence mismatch).
+    pub hash: String,
     /// Inclusion height.
     pub height: u64,
     /// 0 on success.
@@ -331,11 +346,22 @@ impl HttpRpc {
             chain_id: String::new(),
             message: m,
         };
+        // CometBFT's RPC server (Go net/http, `read_timeout` 10 s) closes idle keep-alive
+        // connections; a request sent on one it just closed fails with "connection closed before
+        // message completed" (seen on wasmd after a 6 s gov voting period). Dropping pooled
+        // connections after 3 s idle keeps requests off connections the server is closing.
+        let http = reqwest_rpc::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(3))
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("opg/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| transport(format!("HTTP client: {e}")))?;
         let client = tendermint_rpc::HttpClient::builder(
             url.parse()
                 .map_err(|e| transport(format!("invalid RPC URL {url}: {e}")))?,
         )
         .compat_mode(tendermint_rpc::client::CompatMode::V0_38)
+        .client(http)
         .build()
         .map_err(|e| transport(format!("RPC client for {url}: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -361,6 +387,83 @@ impl HttpRpc {
             chain_id: String::new(),
             message: format!("{what} at {}: {e}", self.url),
         }
+    }
+}
+
+/// [`CometRpc`] over several nodes of one chain (`rpc_url = "http://a:26657,http://b:26657"`):
+/// every call goes to the current node; on a transport error (node down, connection refused,
+/// timeout) it moves to the next node and repeats the call there, each node at most once per call.
+/// Other errors (a refusal, a contract error) are the chain's answer and are returned as they are.
+/// Re-sending a tx is safe: the bytes and hash are the same, and a node that already has it
+/// answers "tx already in mempool" (sdk code 19), which counts as accepted.
+pub struct FailoverRpc {
+    nodes: Vec<HttpRpc>,
+    current: std::sync::atomic::AtomicUsize,
+}
+
+impl FailoverRpc {
+    /// Clients of the comma-separated `urls` (at least one). Errors: [`ChainError::Transport`]
+    /// (a bad URL, none given).
+    pub fn new(urls: &str) -> Result<Self, ChainError> {
+        let nodes = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(HttpRpc::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        if nodes.is_empty() {
+            return Err(ChainError::Transport {
+                chain_id: String::new(),
+                message: format!("no RPC URL in {urls:?}"),
+            });
+        }
+        Ok(FailoverRpc {
+            nodes,
+            current: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// The URL calls go to now.
+    pub fn current_url(&self) -> &str {
+        &self.nodes[self.current.load(std::sync::atomic::Ordering::Relaxed)].url
+    }
+
+    fn call<T>(&self, f: impl Fn(&HttpRpc) -> Result<T, ChainError>) -> Result<T, ChainError> {
+        use std::sync::atomic::Ordering;
+        let n = self.nodes.len();
+        let start = self.current.load(Ordering::Relaxed);
+        let mut last = None;
+        for k in 0..n {
+            let i = (start + k) % n;
+            match f(&self.nodes[i]) {
+                Ok(v) => {
+                    if k > 0 {
+                        tracing::warn!(from = %self.nodes[start].url, to = %self.nodes[i].url,
+                            "RPC node unreachable; failed over");
+                        self.current.store(i, Ordering::Relaxed);
+                    }
+                    return Ok(v);
+                }
+                Err(e @ ChainError::Transport { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("at least one node"))
+    }
+}
+
+impl CometRpc for FailoverRpc {
+    fn status(&self) -> Result<NodeStatus, ChainError> {
+        self.call(|r| r.status())
+    }
+    fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciAnswer, ChainError> {
+        self.call(|r| r.abci_query(path, data.clone()))
+    }
+    fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
+        self.call(|r| r.broadcast_tx_sync(tx.clone()))
+    }
+    fn tx(&self, hash: &str) -> Result<Option<TxResult>, ChainError> {
+        self.call(|r| r.tx(hash))
     }
 }
 
@@ -414,6 +517,7 @@ impl CometRpc for HttpRpc {
             .map_err(|e| self.err("tx hash", format!("{hash}: {e}")))?;
         match self.block_on(self.client.tx(h, false)) {
             Ok(r) => Ok(Some(TxResult {
+                hash: r.hash.to_string(),
                 height: r.height.value(),
                 code: r.tx_result.code.value(),
                 codespace: r.tx_result.codespace,
@@ -466,7 +570,7 @@ impl CosmosChain {
     /// `config.chain_id`. Errors: [`ChainError::Backend`] (config, key, wrong chain id),
     /// [`ChainError::Transport`] (node unreachable).
     pub fn connect(config: CosmosConfig) -> Result<Self, ChainError> {
-        let rpc = HttpRpc::new(&config.rpc_url)?;
+        let rpc = FailoverRpc::new(&config.rpc_url)?;
         let key = config
             .mnemonic_source()
             .ok_or_else(|| ChainError::Backend("no mnemonic_file or mnemonic_env".into()))
@@ -604,8 +708,12 @@ impl CosmosChain {
         })
     }
 
-    /// Simulated gas of `spec` signed at `sequence` × `gas_adjustment`.
+    /// `gas_limit` if set, else the simulated gas of `spec` signed at `sequence` ×
+    /// `gas_adjustment`.
     fn estimate_gas(&self, spec: &TxSpec, sequence: u64) -> Result<u64, ChainError> {
+        if let Some(limit) = self.config.gas_limit {
+            return Ok(limit);
+        }
         let sim = TxRaw {
             body_bytes: spec.body_bytes(),
             auth_info_bytes: spec.auth_info_bytes(&self.key.public_key(), sequence),
@@ -630,9 +738,15 @@ impl CosmosChain {
     pub fn build_signed(&self, msgs: Vec<WasmMsg>, memo: &str) -> Result<SignedTx, ChainError> {
         let (account_number, sequence) = self.account(self.key.address())?;
         let height = self.rpc.status()?.height;
+        // Simulate with a non-zero fee: the SDK's DeductFeeDecorator skips a zero fee, so a
+        // simulation at fee 0 leaves out the fee's bank transfer, which the real tx pays (on
+        // wasmd v0.61.14 ~14,400 gas: `prune_nonces` simulated at 47,025 gas used 61,462, out of
+        // gas at x1.3). The smallest fee of the gas price (>= 1 base unit) costs the same.
+        let mut sim_fee = self.gas_price.fee(1).map_err(tx_err)?;
+        sim_fee.gas_limit = 0;
         let mut spec = TxSpec {
             msgs,
-            fee: self.gas_price.fee(0).map_err(tx_err)?,
+            fee: sim_fee,
             memo: memo.into(),
             timeout_height: height.saturating_add(self.config.timeout_blocks),
         };
@@ -651,7 +765,8 @@ impl CosmosChain {
 
     /// Broadcasts `tx` and waits for inclusion. On a sequence mismatch, rebuilds from `msgs`
     /// once with a fresh account query. Errors: [`ChainError::Contract`] (the tx failed in a
-    /// contract), [`ChainError::Backend`] (refused at CheckTx: fee, signature, sequence),
+    /// contract), [`ChainError::Refused`] (refused by the SDK at CheckTx or delivery: fee,
+    /// signature, sequence, out of gas),
     /// [`ChainError::Timeout`], [`ChainError::Transport`].
     pub fn send(&self, tx: SignedTx, msgs: &[WasmMsg], memo: &str) -> Result<TxResult, ChainError> {
         let _guard = self.sending.lock().unwrap_or_else(|p| p.into_inner());
@@ -666,7 +781,8 @@ impl CosmosChain {
             self.check_ok(&check)?;
             tx
         };
-        let result = self.wait_for(&tx.hash())?;
+        let mut result = self.wait_for(&tx.hash())?;
+        result.hash = tx.hash();
         if result.code != 0 {
             let contract = contract_of(msgs).unwrap_or_default();
             return Err(if result.codespace == "wasm" {
@@ -696,20 +812,14 @@ impl CosmosChain {
                 message: log.into(),
             };
         }
-        let hint = match (codespace, code) {
-            ("sdk", sdk_code::UNAUTHORIZED) => {
-                "signature refused: check the chain id, account number and sequence"
-            }
-            ("sdk", sdk_code::WRONG_SEQUENCE) => "wrong account sequence",
-            ("sdk", sdk_code::INSUFFICIENT_FEE) => "insufficient fee: raise gas_price (or --fees)",
-            ("sdk", sdk_code::OUT_OF_GAS) => "out of gas: raise gas_adjustment (or --gas)",
-            ("sdk", sdk_code::TX_TIMEOUT_HEIGHT) => "tx timed out (timeout height passed)",
-            _ => "tx refused",
-        };
-        ChainError::Backend(format!(
-            "chain {} refused the tx at {stage} ({codespace} code {code}): {hint}: {log}",
-            self.config.chain_id
-        ))
+        ChainError::Refused {
+            chain_id: self.config.chain_id.clone(),
+            stage: stage.into(),
+            codespace: codespace.into(),
+            code,
+            kind: Refusal::of(codespace, code),
+            log: log.into(),
+        }
     }
 
     /// Polls `tx` by hash until included. Errors: [`ChainError::Timeout`].
@@ -739,11 +849,10 @@ impl CosmosChain {
             funds: vec![],
         }];
         let tx = self.build_signed(msgs.clone(), "")?;
-        let hash = tx.hash();
         let r = self.send(tx, &msgs, "")?;
         let data = execute_response_data(&r.data)?;
         Ok(TxOutcome {
-            tx_hash: hash,
+            tx_hash: r.hash,
             height: r.height,
             gas_used: r.gas_used,
             data: data.map(Binary::from),
@@ -859,7 +968,6 @@ impl ChainBackend for CosmosChain {
             Some(tx) => tx,
             None => self.build_signed(msgs.clone(), "")?,
         };
-        let hash = tx.hash();
         let r = self.send(tx, &msgs, "")?;
         let data = execute_response_data(&r.data)?.ok_or_else(|| ChainError::Decode {
             what: "SubmitReceipts response".into(),
@@ -871,7 +979,7 @@ impl ChainBackend for CosmosChain {
                 message: e.to_string(),
             })?;
         Ok(SubmitOutcome {
-            tx_hash: hash,
+            tx_hash: r.hash,
             height: r.height,
             gas_used: r.gas_used,
             response,
@@ -965,6 +1073,26 @@ mod tests {
         broadcasts: Mutex<Vec<Vec<u8>>>,
         result: Mutex<Option<TxResult>>,
         smart: Mutex<Option<AbciAnswer>>,
+        /// Account queries answered.
+        account_queries: Mutex<u32>,
+    }
+
+    /// A [`MockRpc`] the test keeps a handle on.
+    struct Shared(std::sync::Arc<MockRpc>);
+
+    impl CometRpc for Shared {
+        fn status(&self) -> Result<NodeStatus, ChainError> {
+            self.0.status()
+        }
+        fn abci_query(&self, p: &str, d: Vec<u8>) -> Result<AbciAnswer, ChainError> {
+            self.0.abci_query(p, d)
+        }
+        fn broadcast_tx_sync(&self, t: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
+            self.0.broadcast_tx_sync(t)
+        }
+        fn tx(&self, h: &str) -> Result<Option<TxResult>, ChainError> {
+            self.0.tx(h)
+        }
     }
 
     impl CometRpc for MockRpc {
@@ -978,6 +1106,7 @@ mod tests {
         fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciAnswer, ChainError> {
             let value = match path {
                 ACCOUNT_PATH => {
+                    *self.account_queries.lock().unwrap() += 1;
                     let base = BaseAccount {
                         address: QueryAccountRequest::decode(data.as_slice())
                             .unwrap()
@@ -1012,7 +1141,12 @@ mod tests {
         }
         fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
             self.broadcasts.lock().unwrap().push(tx);
-            Ok(self.checks.lock().unwrap().pop_front().unwrap_or_default())
+            let answer = self.checks.lock().unwrap().pop_front().unwrap_or_default();
+            if answer.code == sdk_code::WRONG_SEQUENCE {
+                // another tx of this signer landed first: the account's sequence moved on
+                *self.sequence.lock().unwrap() += 1;
+            }
+            Ok(answer)
         }
         fn tx(&self, _hash: &str) -> Result<Option<TxResult>, ChainError> {
             Ok(self.result.lock().unwrap().clone())
@@ -1095,21 +1229,6 @@ mod tests {
             data: tx_msg_data(b""),
             ..Default::default()
         });
-        struct Shared(std::sync::Arc<MockRpc>);
-        impl CometRpc for Shared {
-            fn status(&self) -> Result<NodeStatus, ChainError> {
-                self.0.status()
-            }
-            fn abci_query(&self, p: &str, d: Vec<u8>) -> Result<AbciAnswer, ChainError> {
-                self.0.abci_query(p, d)
-            }
-            fn broadcast_tx_sync(&self, t: Vec<u8>) -> Result<CheckTxAnswer, ChainError> {
-                self.0.broadcast_tx_sync(t)
-            }
-            fn tx(&self, h: &str) -> Result<Option<TxResult>, ChainError> {
-                self.0.tx(h)
-            }
-        }
         let key = TxKey::from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, "wasm").unwrap();
         let c = CosmosChain::with_rpc(config(), Box::new(Shared(r.clone())), key).unwrap();
         let out = c.finalize_epoch(3).unwrap();
@@ -1134,7 +1253,9 @@ mod tests {
 
     #[test]
     fn sequence_mismatch_is_retried_once_after_requery() {
-        let r = rpc();
+        use cosmrs::proto::cosmos::tx::v1beta1::AuthInfo;
+        let r = std::sync::Arc::new(rpc());
+        *r.sequence.lock().unwrap() = 4;
         r.checks.lock().unwrap().push_back(CheckTxAnswer {
             code: sdk_code::WRONG_SEQUENCE,
             codespace: "sdk".into(),
@@ -1145,8 +1266,27 @@ mod tests {
             data: tx_msg_data(b""),
             ..Default::default()
         });
-        let c = chain(r);
-        c.finalize_epoch(0).unwrap();
+        let key = TxKey::from_mnemonic(MNEMONIC, DEFAULT_HD_PATH, "wasm").unwrap();
+        let c = CosmosChain::with_rpc(config(), Box::new(Shared(r.clone())), key).unwrap();
+        let before = *r.account_queries.lock().unwrap();
+        let out = c.finalize_epoch(0).unwrap();
+        // the account was queried again after the mismatch, and exactly one retry was sent,
+        // signed at the re-queried sequence
+        assert_eq!(*r.account_queries.lock().unwrap() - before, 2);
+        let sent = r.broadcasts.lock().unwrap().clone();
+        assert_eq!(sent.len(), 2, "one broadcast and exactly one retry");
+        let sequences: Vec<u64> = sent
+            .iter()
+            .map(|t| {
+                let raw = TxRaw::decode(t.as_slice()).unwrap();
+                AuthInfo::decode(raw.auth_info_bytes.as_slice())
+                    .unwrap()
+                    .signer_infos[0]
+                    .sequence
+            })
+            .collect();
+        assert_eq!(sequences, vec![4, 5]);
+        assert_eq!(out.tx_hash, crate::chain::tx_hash(&sent[1]));
     }
 
     #[test]
@@ -1167,8 +1307,29 @@ mod tests {
         let c = chain(r);
         let e = c.finalize_epoch(0).unwrap_err();
         assert!(e.to_string().contains("wrong account sequence"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ChainError::Refused {
+                    kind: Refusal::WrongSequence,
+                    code: 32,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = c.finalize_epoch(0).unwrap_err();
         assert!(e.to_string().contains("insufficient fee"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ChainError::Refused {
+                    kind: Refusal::InsufficientFee,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(!e.is_retryable());
     }
 

@@ -116,33 +116,6 @@ impl ChainRuntime {
         }
     }
 
-    /// Opens a new block for a tx (`opg devnet`): moves block time to the wall clock
-    /// ([`ClockMode::Wall`]) and the height by one; returns the new height. Follow with
-    /// [`ChainRuntime::commit`] (or [`ChainRuntime::rollback`]).
-    pub fn begin_block(&mut self) -> u64 {
-        self.tick_clock();
-        self.app.update_block(|b| b.height += 1);
-        self.app.block_info().height
-    }
-
-    /// Persists every write since the last commit together with height and time, in one SQLite
-    /// transaction (no-op in memory). Errors: the database failure (the writes are dropped).
-    pub fn commit(&mut self) -> Result<(), ChainError> {
-        self.persist()
-    }
-
-    /// Drops every write since the last commit (`opg devnet`'s `Simulate`). Only a persisted
-    /// chain keeps the committed state apart from the pending writes, so an in-memory chain is an
-    /// error ([`ChainError::Backend`]) and nothing is dropped.
-    pub fn rollback(&mut self) -> Result<(), ChainError> {
-        if !self.app.storage().is_persistent() {
-            return Err(ChainError::Backend(
-                "rollback needs a persisted chain (open it with a home directory)".into(),
-            ));
-        }
-        self.app.storage_mut().discard_dirty().map_err(backend)
-    }
-
     fn persist(&mut self) -> Result<(), ChainError> {
         let b = self.app.block_info();
         let meta = [
@@ -576,7 +549,7 @@ impl EmbeddedChain {
     }
 
     /// [`EmbeddedChain::open_with_clock`] with addresses under another bech32 `prefix`
-    /// (`opg devnet` uses `wasm`, as wasmd does). The prefix is not stored: reopen a home with the
+    /// (`wasm`, as wasmd uses). The prefix is not stored: reopen a home with the
     /// prefix it was created with.
     pub fn open_with_prefix(
         home: &Path,

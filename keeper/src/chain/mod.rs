@@ -135,9 +135,78 @@ pub enum ChainError {
         /// Decoder error.
         message: String,
     },
+    /// The chain refused the tx for a reason of the Cosmos SDK (not a contract's verdict): at
+    /// `CheckTx` (nothing happened, the fee was not taken) or at delivery (the fee was taken).
+    #[error("chain {chain_id} refused the tx at {stage} ({codespace} code {code}): {kind}: {log}")]
+    Refused {
+        /// Chain id.
+        chain_id: String,
+        /// `CheckTx` or `delivery`.
+        stage: String,
+        /// ABCI codespace (`sdk` for the Cosmos SDK's own errors).
+        codespace: String,
+        /// ABCI code within the codespace.
+        code: u32,
+        /// What the code means and what to change.
+        kind: Refusal,
+        /// The chain's log text.
+        log: String,
+    },
     /// The backend's own state (database, genesis) is broken.
     #[error("chain backend state error: {0}")]
     Backend(String),
+}
+
+/// Why the Cosmos SDK refused a tx (from its codespace and code, `types/errors` of cosmos-sdk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `sdk` 11 `ErrOutOfGas`: the gas limit was too low.
+    OutOfGas,
+    /// `sdk` 13 `ErrInsufficientFee`: the fee is below the node's minimum gas price.
+    InsufficientFee,
+    /// `sdk` 32 `ErrWrongSequence`: the account sequence moved (another tx of the same signer).
+    WrongSequence,
+    /// `sdk` 4 `ErrUnauthorized`: signature refused (chain id, account number or sequence).
+    Unauthorized,
+    /// `sdk` 5 `ErrInsufficientFunds`: the signer cannot pay the fee or the coins sent.
+    InsufficientFunds,
+    /// `sdk` 30 `ErrTxTimeoutHeight`: the tx's timeout height passed.
+    TimeoutHeight,
+    /// Any other code.
+    Other,
+}
+
+impl Refusal {
+    /// The refusal of ABCI `codespace`/`code`.
+    pub fn of(codespace: &str, code: u32) -> Self {
+        match (codespace, code) {
+            ("sdk", 11) => Refusal::OutOfGas,
+            ("sdk", 13) => Refusal::InsufficientFee,
+            ("sdk", 32) => Refusal::WrongSequence,
+            ("sdk", 4) => Refusal::Unauthorized,
+            ("sdk", 5) => Refusal::InsufficientFunds,
+            ("sdk", 30) => Refusal::TimeoutHeight,
+            _ => Refusal::Other,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::OutOfGas => "out of gas: raise gas_adjustment (or --gas)",
+            Refusal::InsufficientFee => "insufficient fee: raise gas_price (or --fees)",
+            Refusal::WrongSequence => {
+                "wrong account sequence (another tx of this signer landed first)"
+            }
+            Refusal::Unauthorized => {
+                "signature refused: check the chain id, account number and sequence"
+            }
+            Refusal::InsufficientFunds => "insufficient funds to pay the fee or the coins sent",
+            Refusal::TimeoutHeight => "tx timed out (timeout height passed)",
+            Refusal::Other => "tx refused",
+        })
+    }
 }
 
 impl ChainError {

@@ -219,11 +219,10 @@ impl Sent {
 /// error, timeout).
 pub fn send(chain: &CosmosChain, msgs: Vec<WasmMsg>) -> anyhow::Result<Sent> {
     let tx = chain.build_signed(msgs.clone(), "")?;
-    let tx_hash = tx.hash();
     let r = chain.send(tx, &msgs, "")?;
     let d = TxMsgData::decode(r.data.as_slice()).context("cannot decode the tx result data")?;
     Ok(Sent {
-        tx_hash,
+        tx_hash: r.hash,
         height: r.height,
         gas_used: r.gas_used,
         responses: d.msg_responses,

@@ -29,11 +29,13 @@ pub struct GovArgs {
     /// Proposal title.
     #[arg(long, global = true, default_value = "opg governance")]
     pub title: String,
-    /// Proposal summary.
-    #[arg(long, global = true, default_value = "")]
-    pub summary: String,
-    /// Proposal deposit, e.g. `10000000uopg`.
-    #[arg(long, global = true, default_value = "")]
+    /// Proposal summary (x/gov refuses an empty one). Default: what the proposal executes, e.g.
+    /// `add_model on the node-registry wasm1…`.
+    #[arg(long, global = true)]
+    pub summary: Option<String>,
+    /// Proposal deposit: the chain's x/gov `min_deposit` puts it straight into voting
+    /// (`wasmd q gov params`); `scripts/localnet.sh`'s is `10000000uopg`.
+    #[arg(long, global = true, default_value = "10000000uopg")]
     pub deposit: String,
     /// Subcommand.
     #[command(subcommand)]
@@ -96,6 +98,13 @@ pub enum GovCommand {
         #[arg(long)]
         fraction: Decimal,
     },
+    /// Pin the deployed codes in the VM cache (`MsgPinCodes`; contract entry then costs 2,000 SDK
+    /// gas instead of 60,000). Only x/gov may pin: needs `--proposal`.
+    PinCodes {
+        /// Code ids (comma-separated). Default: the three codes of the deploy state.
+        #[arg(long, value_delimiter = ',')]
+        code_ids: Vec<u64>,
+    },
 }
 
 /// Which contract a governance action goes to, with its execute and sudo JSON.
@@ -109,7 +118,7 @@ pub struct Action {
     pub sudo: Vec<u8>,
 }
 
-/// The governance action of `cmd` (`None` for `params`).
+/// The contract governance action of `cmd` (`None` for `params` and `pin-codes`).
 pub fn action(cmd: &GovCommand) -> anyhow::Result<Option<Action>> {
     use registry::{AddAttesterMsg, AddModelMsg, ExecuteMsg as E, JailMsg, SlashMsg, SudoMsg as S};
     let reg = |e: E, s: S| -> anyhow::Result<Option<Action>> {
@@ -120,7 +129,7 @@ pub fn action(cmd: &GovCommand) -> anyhow::Result<Option<Action>> {
         }))
     };
     match cmd {
-        GovCommand::Params => Ok(None),
+        GovCommand::Params | GovCommand::PinCodes { .. } => Ok(None),
         GovCommand::SetParams { file } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -198,8 +207,48 @@ pub fn proposal_json(
     ))?)
 }
 
+/// The default proposal summary: which message of which contract the proposal runs, e.g.
+/// `execute add_model on wasm1…` (x/gov refuses an empty summary).
+///
+/// Errors: `msg` is not a JSON object with one key (not expected from [`action`]).
+pub fn default_summary(msg: &WasmMsg) -> anyhow::Result<String> {
+    let (kind, contract, body) = match msg {
+        WasmMsg::Sudo { contract, msg, .. } => ("sudo", contract, msg),
+        WasmMsg::Execute { contract, msg, .. } => ("execute", contract, msg),
+        other => anyhow::bail!("no summary for {other:?}"),
+    };
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    let variant = value
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .context("a contract message is a JSON object with one key")?;
+    Ok(format!("{kind} {variant} on {contract}"))
+}
+
 /// Runs `opg gov`.
 pub fn run(args: GovArgs) -> anyhow::Result<()> {
+    if let GovCommand::PinCodes { code_ids } = &args.command {
+        anyhow::ensure!(
+            args.proposal,
+            "pin-codes: only the x/gov module account may pin codes; add --proposal and submit it"
+        );
+        let code_ids = if code_ids.is_empty() {
+            let c = args.chain.deploy_state()?.code_ids;
+            vec![c.registry, c.pool, c.verifier]
+        } else {
+            code_ids.clone()
+        };
+        let msg = WasmMsg::PinCodes {
+            authority: gov_module_address(&args.chain.prefix)?,
+            code_ids: code_ids.clone(),
+        };
+        let summary = match &args.summary {
+            Some(s) if !s.trim().is_empty() => s.clone(),
+            Some(_) => anyhow::bail!("--summary: x/gov refuses an empty proposal summary"),
+            None => format!("pin codes {code_ids:?} in the wasm VM cache"),
+        };
+        return print_json(&proposal_json(&msg, &args.title, &summary, &args.deposit)?);
+    }
     let Some(act) = action(&args.command)? else {
         let r = Reader::open(&args.chain)?;
         let config: registry::ConfigResponse =
@@ -226,12 +275,12 @@ pub fn run(args: GovArgs) -> anyhow::Result<()> {
                 funds: vec![],
             }
         };
-        return print_json(&proposal_json(
-            &msg,
-            &args.title,
-            &args.summary,
-            &args.deposit,
-        )?);
+        let summary = match &args.summary {
+            Some(s) if !s.trim().is_empty() => s.clone(),
+            Some(_) => anyhow::bail!("--summary: x/gov refuses an empty proposal summary"),
+            None => default_summary(&msg)?,
+        };
+        return print_json(&proposal_json(&msg, &args.title, &summary, &args.deposit)?);
     }
     let msg = WasmMsg::Execute {
         sender: args.chain.sender()?,

@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub mod bench;
 pub mod common;
 pub mod deploy;
-pub mod devnet;
 pub mod gov;
 pub mod keeper;
 pub mod loadgen;
@@ -54,8 +53,6 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Drive a running keeper with signed receipts; print throughput, latency and errors.
     Loadgen(loadgen::LoadgenArgs),
-    /// A single-node development chain (CometBFT JSON-RPC over the embedded chain).
-    Devnet(devnet::DevnetArgs),
     /// Cosmos transactions: sign offline (SIGN_MODE_DIRECT, byte-identical to CosmJS), broadcast.
     Tx(tx::TxArgs),
     /// Store, instantiate and wire the three contracts on a cosmos chain; write the deploy state.
@@ -106,9 +103,5 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gov(args) => gov::run(args),
         Command::Query(args) => query::run(args),
         Command::Report(args) => report::run(args),
-        Command::Devnet(args) => {
-            init_logging(cli.log_format);
-            devnet::run(args)
-        }
     }
 }

@@ -1,7 +1,7 @@
-// Drives a running `opg devnet` with CosmJS, unchanged: connect, getAccount, getBalance,
-// queryContractSmart, execute with fee "auto", getTx.
+// Drives a real wasmd chain (scripts/localnet.sh) with CosmJS, unchanged: connect, getAccount,
+// getBalance, queryContractSmart, simulate, execute with fee "auto", getTx.
 // Usage: node test.mjs <rpc-url> <mnemonic> <reward-pool-contract>
-// Exits 0 and prints "cosmjs-devnet: ok" on success; any failure throws (exit 1).
+// Exits 0 and prints "cosmjs: ok" on success; any failure throws (exit 1).
 import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 // GasPrice must come from the @cosmjs/stargate that cosmwasm-stargate itself uses (0.38.1 here).
@@ -39,7 +39,19 @@ const poolBefore = await client.getBalance(pool, "uopg");
 const config = await client.queryContractSmart(pool, { config: {} });
 check(config.denom === "uopg", `pool config denom ${JSON.stringify(config)}`);
 
-const res = await client.execute(address, pool, { fund: {} }, "auto", "cosmjs devnet test", [
+const fundMsg = {
+  typeUrl: "/cosmwasm.wasm.v1.MsgExecuteContract",
+  value: {
+    sender: address,
+    contract: pool,
+    msg: new TextEncoder().encode(JSON.stringify({ fund: {} })),
+    funds: [{ denom: "uopg", amount: "4321" }],
+  },
+};
+const simulated = await client.simulate(address, [fundMsg], "");
+check(simulated > 0, `simulated gas ${simulated}`);
+
+const res = await client.execute(address, pool, { fund: {} }, "auto", "cosmjs test", [
   { denom: "uopg", amount: "4321" },
 ]);
 check(res.transactionHash.length === 64, "tx hash");
@@ -70,4 +82,4 @@ try {
 check(refused, "Fund without funds is refused");
 
 client.disconnect();
-console.log("cosmjs-devnet: ok");
+console.log("cosmjs: ok");
