@@ -823,10 +823,12 @@ fn keeper_over_cosmos_submits_finalizes_and_nodes_claim_on_wasmd() {
     let out = direct
         .execute(
             &d.verifier,
-            serde_json::to_vec(&opg_core::msg::verifier::ExecuteMsg::SubmitReceipts {
-                receipts: vec![traffic[1].clone()],
-                heartbeats: vec![],
-            })
+            serde_json::to_vec(&opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+                opg_core::msg::verifier::SubmitReceiptsMsg {
+                    receipts: vec![traffic[1].clone()],
+                    heartbeats: vec![],
+                },
+            ))
             .unwrap(),
         )
         .unwrap();
