@@ -35,27 +35,12 @@ use opg_keeper::service::Keeper;
 use opg_keeper::store::Store;
 use opg_keeper::tx::keys::TxKey;
 use sha2::{Digest, Sha256};
-use support::{artifacts_dir, dev_address, dev_mnemonic_file, localnet, merge_proposals};
+use support::{artifacts_dir, dev_address, dev_mnemonic_file, localnet, merge_proposals, opg_json};
 
 fn opg(args: &[&str]) -> anyhow::Result<()> {
     let mut argv = vec!["opg"];
     argv.extend_from_slice(args);
     run(Cli::try_parse_from(argv)?)
-}
-
-/// `opg <args>` run as the binary (its stdout parsed as JSON), for commands whose printed output
-/// is the product (`gov … --proposal`).
-fn opg_json(args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opg"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "opg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `keeper/deploy.example.toml` pointed at the chain at `url`, signed by the mnemonic in

@@ -26,26 +26,12 @@ use opg_keeper::cli::deploy::{deploy, write_state, DeployConfig};
 use opg_keeper::cli::node::read_key_file;
 use opg_keeper::tx::keys::TxKey;
 use serde_json::json;
-use support::{artifacts_dir, dev_mnemonic_file, localnet, paid_call, root};
+use support::{artifacts_dir, dev_mnemonic_file, localnet, opg_json, paid_call, root};
 
 const EPOCH: u64 = 150;
 const GRACE: u64 = 5;
 const GPT: &str = "openai/gpt-4.1";
 const PAY_TO: &str = "0x1111111111111111111111111111111111111111";
-
-/// `opg <args>` as the binary; its stdout as JSON.
-fn opg_json(args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opg"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "opg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn signer(url: &str, chain_id: &str, key: &Path, d: &opg_keeper::chain::Deployment) -> CosmosChain {
     let key = TxKey::from_file(key, "m/44'/118'/0'/0/0", "wasm").unwrap();

@@ -413,3 +413,18 @@ pub fn paid_call(
         Sha256::digest(format!("settlement/{}", payer.address())).into(),
     )
 }
+
+/// `opg <args>` run as the binary (its stdout parsed as JSON), for commands whose printed output
+/// is the product (`gov … --proposal`, `deploy`); panics with opg's stderr if it fails.
+pub fn opg_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_opg"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "opg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
