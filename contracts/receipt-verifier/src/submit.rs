@@ -2,16 +2,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cosmwasm_std::{
-    to_json_binary, DepsMut, Env, MessageInfo, Response, StdError, Uint128, WasmMsg,
+    to_json_binary, Addr, DepsMut, Env, MessageInfo, QuerierWrapper, Response, StdResult, Uint128,
+    WasmMsg,
 };
-use opg_core::crypto::ApiCrypto;
+use opg_core::crypto::{ApiCrypto, Crypto};
 use opg_core::msg::pool::{
     ExecuteMsg as PoolExecuteMsg, LiveNode, QueryMsg as PoolQueryMsg, RewardParams, UsageEntry,
 };
-use opg_core::msg::verifier::{HeartbeatResult, ReceiptResult, SubmitReceiptsResponse};
+use opg_core::msg::verifier::{
+    AcceptedReceipt, HeartbeatResult, ReceiptResult, SubmitReceiptsResponse,
+};
 use opg_core::reason::RejectReason;
 use opg_core::receipt::{Heartbeat, SignedReceipt};
-use opg_core::verify::{verify_heartbeat, KeyBook};
+use opg_core::verify::{verify_heartbeat, KeyBook, RegistryView, VerifierPolicy};
 
 use crate::error::ContractError;
 use crate::receipts::{check_receipt, load_registry_view};
@@ -79,37 +82,8 @@ pub fn execute_submit_receipts(
             Ok(c) => {
                 let a = c.verified.accepted;
                 writes.push((c.expiry_epoch, c.slot, a.epoch));
-                let v_cap = match v_caps.get(&a.epoch) {
-                    Some(v) => *v,
-                    None => {
-                        let params: RewardParams = deps.querier.query_wasm_smart(
-                            &cfg.reward_pool,
-                            &PoolQueryMsg::EpochParams { epoch: a.epoch },
-                        )?;
-                        v_caps.insert(a.epoch, params.v_cap);
-                        params.v_cap
-                    }
-                };
-                let entry = usage
-                    .entry((a.epoch, a.node_id.clone()))
-                    .or_insert_with(|| UsageEntry {
-                        epoch: a.epoch,
-                        node_id: a.node_id.clone(),
-                        provenance: a.provenance,
-                        calls: 0,
-                        value: Uint128::zero(),
-                        counted_value: Uint128::zero(),
-                    });
-                entry.calls = entry.calls.saturating_add(1);
-                entry.value = entry
-                    .value
-                    .checked_add(a.value_micro_usd)
-                    .map_err(StdError::from)?;
-                // Counted value per call: `min(value, v_cap)` (DESIGN §4).
-                entry.counted_value = entry
-                    .counted_value
-                    .checked_add(a.value_micro_usd.min(v_cap))
-                    .map_err(StdError::from)?;
+                let v_cap = epoch_v_cap(&deps.querier, &cfg.reward_pool, &mut v_caps, a.epoch)?;
+                add_usage(&mut usage, &a, v_cap)?;
                 if let Some(l) = c.verified.live {
                     live.entry((l.epoch, l.node_id.clone())).or_insert(l);
                 }
@@ -133,10 +107,96 @@ pub fn execute_submit_receipts(
         }
     }
 
+    let heartbeat_results = check_heartbeats(
+        &crypto,
+        &policy,
+        &view,
+        &heartbeats,
+        now,
+        &mut live,
+        &mut rejected_attrs,
+    );
+
+    // The one storage write per accepted receipt.
+    for (expiry_epoch, slot, epoch) in &writes {
+        consume_nonce(deps.storage, *expiry_epoch, slot, *epoch)?;
+    }
+
+    let usage_msg = record_usage_msg(&cfg.reward_pool, usage, live)?;
+    submit_response(
+        writes.len() as u32,
+        results,
+        heartbeat_results,
+        rejected_attrs,
+        &accepted_nodes,
+        usage_msg,
+    )
+}
+
+// The helpers below are `#[inline(never)]`: inlined into `execute_submit_receipts`, LLVM made one
+// wasm function with 120 locals, over the VM's static limit of 100 per function, and the
+// artifact was refused (`wasm-check`, wasmd's store). Keeping them apart keeps every function under it.
+
+/// `v_cap` (micro-USD) of `epoch`, from the pool's `EpochParams`: one query per epoch and batch,
+/// cached in `v_caps`.
+#[inline(never)]
+fn epoch_v_cap(
+    querier: &QuerierWrapper,
+    pool: &Addr,
+    v_caps: &mut BTreeMap<u64, Uint128>,
+    epoch: u64,
+) -> StdResult<Uint128> {
+    if let Some(v) = v_caps.get(&epoch) {
+        return Ok(*v);
+    }
+    let params: RewardParams =
+        querier.query_wasm_smart(pool, &PoolQueryMsg::EpochParams { epoch })?;
+    v_caps.insert(epoch, params.v_cap);
+    Ok(params.v_cap)
+}
+
+/// Adds one accepted call to its `(epoch, node)` usage entry: `calls + 1`, `value + v`,
+/// `counted_value + min(v, v_cap)` (DESIGN §4); checked, errors on `Uint128` overflow.
+#[inline(never)]
+fn add_usage(
+    usage: &mut BTreeMap<(u64, String), UsageEntry>,
+    a: &AcceptedReceipt,
+    v_cap: Uint128,
+) -> StdResult<()> {
+    let entry = usage
+        .entry((a.epoch, a.node_id.clone()))
+        .or_insert_with(|| UsageEntry {
+            epoch: a.epoch,
+            node_id: a.node_id.clone(),
+            provenance: a.provenance,
+            calls: 0,
+            value: Uint128::zero(),
+            counted_value: Uint128::zero(),
+        });
+    entry.calls = entry.calls.saturating_add(1);
+    entry.value = entry.value.checked_add(a.value_micro_usd)?;
+    entry.counted_value = entry
+        .counted_value
+        .checked_add(a.value_micro_usd.min(v_cap))?;
+    Ok(())
+}
+
+/// Verifies each heartbeat; an accepted one marks its node live for its epoch, a rejected one
+/// adds a `rejected_heartbeat_{index}` attribute.
+#[inline(never)]
+fn check_heartbeats<C: Crypto>(
+    crypto: &C,
+    policy: &VerifierPolicy,
+    view: &RegistryView,
+    heartbeats: &[Heartbeat],
+    now: u64,
+    live: &mut BTreeMap<(u64, String), LiveNode>,
+    rejected_attrs: &mut Vec<(String, &'static str)>,
+) -> Vec<HeartbeatResult> {
     let mut heartbeat_results = Vec::with_capacity(heartbeats.len());
     for (index, heartbeat) in heartbeats.iter().enumerate() {
         let index = index as u32;
-        match verify_heartbeat(&crypto, &policy, &view, heartbeat, now) {
+        match verify_heartbeat(crypto, policy, view, heartbeat, now) {
             Ok(l) => {
                 live.entry((l.epoch, l.node_id.clone())).or_insert(l);
                 heartbeat_results.push(HeartbeatResult {
@@ -153,13 +213,39 @@ pub fn execute_submit_receipts(
             }
         }
     }
+    heartbeat_results
+}
 
-    // The one storage write per accepted receipt.
-    for (expiry_epoch, slot, epoch) in &writes {
-        consume_nonce(deps.storage, *expiry_epoch, slot, *epoch)?;
+/// The pool's `RecordUsage` for the batch, or `None` when nothing was accepted and no node is live.
+#[inline(never)]
+fn record_usage_msg(
+    pool: &Addr,
+    usage: BTreeMap<(u64, String), UsageEntry>,
+    live: BTreeMap<(u64, String), LiveNode>,
+) -> StdResult<Option<WasmMsg>> {
+    if usage.is_empty() && live.is_empty() {
+        return Ok(None);
     }
+    Ok(Some(WasmMsg::Execute {
+        contract_addr: pool.to_string(),
+        msg: to_json_binary(&PoolExecuteMsg::RecordUsage {
+            entries: usage.into_values().collect(),
+            live: live.into_values().collect(),
+        })?,
+        funds: vec![],
+    }))
+}
 
-    let accepted = writes.len() as u32;
+/// The batch's attributes, its `RecordUsage` message and its [`SubmitReceiptsResponse`] data.
+#[inline(never)]
+fn submit_response(
+    accepted: u32,
+    results: Vec<ReceiptResult>,
+    heartbeat_results: Vec<HeartbeatResult>,
+    rejected_attrs: Vec<(String, &'static str)>,
+    accepted_nodes: &BTreeMap<String, u32>,
+    usage_msg: Option<WasmMsg>,
+) -> Result<Response, ContractError> {
     let rejected = results.len() as u32 - accepted;
     let heartbeats_accepted = heartbeat_results
         .iter()
@@ -185,15 +271,8 @@ pub fn execute_submit_receipts(
             .join(",");
         response = response.add_attribute("accepted_nodes", summary);
     }
-    if !usage.is_empty() || !live.is_empty() {
-        response = response.add_message(WasmMsg::Execute {
-            contract_addr: cfg.reward_pool.to_string(),
-            msg: to_json_binary(&PoolExecuteMsg::RecordUsage {
-                entries: usage.into_values().collect(),
-                live: live.into_values().collect(),
-            })?,
-            funds: vec![],
-        });
+    if let Some(msg) = usage_msg {
+        response = response.add_message(msg);
     }
     Ok(response.set_data(to_json_binary(&SubmitReceiptsResponse {
         receipts: results,
