@@ -74,9 +74,11 @@ fn per_receipt_gas_is_bounded_and_amortized_by_batching() {
         hundred.msg_bytes,
         recovered.msg_bytes
     );
-    // One consumed-nonce write per receipt in the verifier; three contract entries per batch.
+    // One consumed-nonce write per receipt in the verifier; four contract entries per batch: the
+    // verifier, its registry query, its pool `EpochParams` query (one per epoch in the batch, for
+    // `v_cap`) and the pool's `RecordUsage`.
     assert_eq!(verifier.kv.writes, 100);
-    assert_eq!(hundred.total().entries, 3);
+    assert_eq!(hundred.total().entries, 4);
     assert!(hundred.total().vm_gas / VM_GAS_PER_SDK_GAS > 0);
 }
 

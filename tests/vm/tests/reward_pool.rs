@@ -35,9 +35,9 @@ fn record_usage_is_verifier_only() {
             epoch: 1,
             node_id: PROXY_ED.to_string(),
             provenance: Provenance::Commercial,
-            payer: payer(0).address(),
             calls: 1_000,
             value: Uint128::new(1_000_000_000),
+            counted_value: Uint128::new(1_000_000_000),
         }],
         live: vec![],
     };
