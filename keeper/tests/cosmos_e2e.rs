@@ -876,15 +876,18 @@ fn keeper_over_cosmos_submits_finalizes_and_nodes_claim_on_wasmd() {
     };
     assert_eq!(keeper.finalize_ready(after).unwrap(), vec![0]);
 
-    // --- opg node status shows the rewards. Hand computation: B = min(emission 1e9, pool
-    // 1e10) = 1e9 uopg; stipend alpha*B = 2e8 all to local-1 (the only live local node); usage
-    // (1-alpha)*B = 8e8 by m*eff: proxy 0.5 * 2e6 = 1e6, local 3 * 5e5 = 1.5e6 (S(-1) = 0, so
-    // m_community = M = 3) -> proxy 3.2e8, local 4.8e8 + 2e8 = 6.8e8. (The directly submitted
-    // receipt counts once, for its node, as the keeper's would have.)
+    // --- opg node status shows the rewards. Hand computation (DESIGN §4, the params of
+    // keeper/deploy.example.toml): B = min(emission 1e9, pool 1e10) = 1e9 uopg. Counted value
+    // (v_cap 1e6): proxy 2 x 1e6, local 5e5; m*eff: proxy 0.5 * 2e6 = 1e6, local 3 * 5e5 = 1.5e6
+    // (S(-1) = 0, so m_community = M = 3 = m_max), D = 2.5e6. Rate rho = min((1-alpha)B/D = 320,
+    // c_call/(m_max v_cap) = 1e5/3e6): the per-call cap binds -> proxy floor(1e6/30) = 33,333,
+    // local 1.5e6/30 = 50,000. Stipend: alpha*B = 2e8 all to local-1 (the only live local node),
+    // capped at the h100 stipend_cap 1e8. So proxy 33,333, local 100,050,000; the rest stays in
+    // the pool. (The directly submitted receipt counts once, for its node, as the keeper's would.)
     let reader = Reader::open(&ChainArgs::try_parse_from_state(&url, &state_s)).unwrap();
     for (node, key, account, expected) in [
-        ("proxy-1", &proxy_op, 3usize, 320_000_000u128),
-        ("local-1", &local_op, 4, 680_000_000),
+        ("proxy-1", &proxy_op, 3usize, 33_333u128),
+        ("local-1", &local_op, 4, 100_050_000),
     ] {
         let status = opg_keeper::cli::node::status(&reader, node).unwrap();
         let owed = unclaimed(&status);
