@@ -241,6 +241,7 @@ pub fn search(
             s,
             *mode,
             p.candidate.calls_per_epoch > 0,
+            false,
             &p.bodies,
             heartbeats,
             bar,

@@ -170,7 +170,7 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     let bodies = pipeline::request_bodies(&signed)?;
     let modes = [Mode::VolumeOnly, Mode::Provenance];
     let mut runs = par_map(&modes, opts.threads, |mode| {
-        pipeline::run_mode(s, *mode, false, &bodies, &heartbeats, &bar)
+        pipeline::run_mode(s, *mode, false, true, &bodies, &heartbeats, &bar)
     })?
     .into_iter();
     drop(bodies);

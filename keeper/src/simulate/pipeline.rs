@@ -370,11 +370,14 @@ fn pool_query<T: serde::de::DeserializeOwned>(
 /// Runs one traffic variant under `mode` on a fresh chain, over as many epochs as `bodies` has
 /// (from epoch 0): `bodies` are its request bodies per epoch ([`epoch_bodies`]; `with_attack`
 /// says whether they include self-paid calls), `heartbeats` the local nodes' heartbeats per
-/// epoch (at least as many epochs).
+/// epoch (at least as many epochs). `figures`: read the pool's transparency figures after the
+/// last claim into [`ModeRun::pool`] (for `report.html`; the attacker's and the sweep's many
+/// candidate runs skip that read of every epoch's reports).
 pub fn run_mode(
     s: &Scenario,
     mode: Mode,
     with_attack: bool,
+    figures: bool,
     bodies: &[Vec<RequestBody>],
     heartbeats: &[Vec<Heartbeat>],
     bar: &ProgressBar,
@@ -514,7 +517,9 @@ pub fn run_mode(
             run.receipts_accepted
         );
     }
-    run.pool = Some(crate::report::simulated(chain.as_ref(), epochs)?);
+    if figures {
+        run.pool = Some(crate::report::simulated(chain.as_ref(), epochs)?);
+    }
     Ok(run)
 }
 

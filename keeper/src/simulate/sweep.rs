@@ -208,6 +208,7 @@ pub fn sweep(s: &Scenario, opts: &RunOptions) -> anyhow::Result<SweepReport> {
             sc,
             Mode::Provenance,
             j.candidate.calls_per_epoch > 0,
+            false,
             bodies,
             &heartbeats,
             &bar,
