@@ -45,7 +45,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::service::{IngestStatus, Keeper, KeeperError};
+use crate::service::{IngestResult, IngestStatus, Keeper, KeeperError};
 use crate::store::ReceiptKey;
 
 /// A token bucket: `rate` tokens per second, at most `burst`.
@@ -105,7 +105,13 @@ async fn overloaded(_: BoxError) -> Response {
 }
 
 fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    (
+        status,
+        Json(ErrorBody {
+            error: message.into(),
+        }),
+    )
+        .into_response()
 }
 
 fn internal(e: KeeperError) -> Response {
@@ -266,7 +272,7 @@ async fn post_receipts(State(k): State<Arc<Keeper>>, body: Bytes) -> Response {
         (false, Some(_)) => StatusCode::SERVICE_UNAVAILABLE,
         (false, None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let mut resp = (status, Json(json!({ "results": results }))).into_response();
+    let mut resp = (status, Json(ReceiptsResponse { results })).into_response();
     if let Some(secs) = retry_after {
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
@@ -288,56 +294,216 @@ async fn get_receipt(
 }
 
 async fn get_epoch(State(k): State<Arc<Keeper>>, Path(epoch): Path<u64>) -> Response {
-    let res = blocking(move || -> Result<serde_json::Value, KeeperError> {
-        let counts = k.store().counts(Some(epoch))?;
-        let finalized = k.store().finalized(epoch)?;
-        let report = k.chain().epoch_report(epoch)?;
-        Ok(json!({
-            "epoch": epoch,
-            "keeper": keeper_epoch_view(&counts, finalized),
-            "pool": report,
-        }))
-    })
+    let res = blocking(
+        move || -> Result<Result<EpochResponse, String>, KeeperError> {
+            let clock = k.verifier_config()?.clock;
+            let current = clock.epoch_of(k.chain_time()?);
+            if current.is_none_or(|c| epoch > c) {
+                let now = match current {
+                    Some(c) => format!("the current epoch is {c}"),
+                    None => "the chain is before genesis".to_string(),
+                };
+                return Ok(Err(format!("epoch {epoch} has not started: {now}")));
+            }
+            let counts = k.store().counts(Some(epoch))?;
+            let finalized = k.store().finalized(epoch)?;
+            let pool_finalized = k.chain().pool_config()?.next_to_finalize > epoch;
+            let report = k.chain().epoch_report(epoch)?;
+            Ok(Ok(EpochResponse {
+                epoch,
+                keeper: keeper_epoch_view(&counts, finalized, pool_finalized),
+                pool: report,
+            }))
+        },
+    )
     .await;
     match res {
-        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Ok(Ok(v))) => Json(v).into_response(),
+        Ok(Ok(Err(msg))) => error_response(StatusCode::NOT_FOUND, msg),
         Ok(Err(e)) => internal(e),
         Err(r) => r,
     }
 }
 
 /// The `keeper` part of `GET /v1/epochs/{epoch}`, from the store's counts and finalize record
-/// ([`crate::store::Store::finalized`]):
+/// ([`crate::store::Store::finalized`]) and whether the pool has finalized the epoch:
 ///
-/// * `receipts`: the keeper's receipt counts of the epoch by state.
+/// * `receipts`: the keeper's receipt counts of the epoch by state. `submitted` counts receipts
+///   broadcast whose outcome is not recorded yet (in flight); the keeper finalizes an epoch only
+///   once it is 0, so after finalization it stays 0 (reconciliation settles any left by a crash).
+/// * `finalized`: the pool has finalized the epoch (its `next_to_finalize` is past it): the
+///   chain's word, whoever finalized it.
 /// * `finalized_by_keeper`: this keeper's own `FinalizeEpoch` tx finalized the epoch and its hash
 ///   is `finalize_tx`.
-/// * `finalize_observed`: the keeper recorded the epoch as finalized on chain without a tx answer
-///   of its own: another party finalized it, or this keeper's tx landed but its answer was lost
-///   (the pool's report is the authority either way).
+/// * `finalize_observed`: the epoch is finalized (`finalized`) and this keeper has no finalize tx
+///   of its own for it: another party finalized it, this keeper's tx landed but its answer was
+///   lost, or the keeper has not written down its record yet (its next round does).
 /// * `finalize_tx`: the hash of this keeper's finalize tx, or `null`.
 ///
-/// Both flags `false`: the keeper has no finalize record of the epoch (not finalized yet, or the
-/// keeper holds no receipt of it).
+/// Once `finalized` is `true`, exactly one of `finalized_by_keeper` and `finalize_observed` is
+/// `true`; before, both are `false`.
 pub fn keeper_epoch_view(
     counts: &crate::store::StateCounts,
     finalized: Option<Option<String>>,
-) -> serde_json::Value {
-    let observed = matches!(finalized, Some(None));
+    pool_finalized: bool,
+) -> KeeperEpochView {
     let tx = finalized.flatten();
-    json!({
-        "receipts": counts,
-        "finalized_by_keeper": tx.is_some(),
-        "finalize_observed": observed,
-        "finalize_tx": tx,
-    })
+    let finalized = pool_finalized || tx.is_some();
+    KeeperEpochView {
+        receipts: counts.clone(),
+        finalized,
+        finalized_by_keeper: tx.is_some(),
+        finalize_observed: finalized && tx.is_none(),
+        finalize_tx: tx,
+    }
+}
+
+/// The keeper's side of an epoch ([`keeper_epoch_view`] says what each field means).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct KeeperEpochView {
+    /// The keeper's receipts of the epoch by state (`submitted`: broadcast, outcome not recorded
+    /// yet; 0 once the epoch is finalized).
+    pub receipts: crate::store::StateCounts,
+    /// The pool has finalized the epoch (whoever finalized it).
+    pub finalized: bool,
+    /// This keeper's own `FinalizeEpoch` tx (`finalize_tx`) finalized the epoch.
+    pub finalized_by_keeper: bool,
+    /// The epoch is finalized and this keeper has no finalize tx of its own for it.
+    pub finalize_observed: bool,
+    /// The hash of this keeper's finalize tx, or `null`.
+    pub finalize_tx: Option<String>,
+}
+
+/// Response of `GET /v1/epochs/{epoch}`.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct EpochResponse {
+    /// The epoch.
+    pub epoch: u64,
+    /// The keeper's receipts and finalize record of the epoch.
+    pub keeper: KeeperEpochView,
+    /// The reward pool's report of the epoch (zero until it is finalized).
+    pub pool: opg_core::msg::pool::EpochReport,
+}
+
+/// Response of `POST /v1/receipts`: one result per receipt, in request order.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ReceiptsResponse {
+    /// Per-receipt results.
+    pub results: Vec<IngestResult>,
+}
+
+/// Body of every error response: `{"error": "..."}`, a message naming the problem.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// What went wrong (for a malformed body: the JSON path of the bad field first).
+    pub error: String,
+}
+
+/// Response of `GET /healthz` (`200`; the chain's latest block).
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct HealthResponse {
+    /// Always `ok`.
+    pub status: String,
+    /// Height of the chain's latest block.
+    pub height: u64,
+    /// Its time, unix seconds.
+    pub time: u64,
+}
+
+/// `GET /supported` on the keeper: the x402 kinds for the networks the verifier config accepts
+/// ([`crate::facilitator::supported_kinds`]).
+async fn get_supported(State(k): State<Arc<Keeper>>) -> Response {
+    match blocking(move || k.verifier_config()).await {
+        Ok(Ok(c)) => {
+            let networks: Vec<(String, u64)> = c
+                .networks
+                .iter()
+                .map(|n| (n.name.clone(), n.chain_id))
+                .collect();
+            Json(crate::facilitator::supported_kinds(&networks)).into_response()
+        }
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
+}
+
+/// `GET /openapi.json`: the OpenAPI 3 document of every route ([`crate::openapi::document`]).
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}
+
+/// Unknown routes: `404` with a JSON error naming the path.
+async fn not_found(req: Request) -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.uri().path()),
+    )
+}
+
+/// Whether a `Content-Type` value is JSON (`application/json`, with parameters or not).
+fn is_json(value: &HeaderValue) -> bool {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// `POST` bodies must be JSON: `415` otherwise, naming the header.
+async fn require_json(req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST
+        && !req.headers().get(header::CONTENT_TYPE).is_some_and(is_json)
+    {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type: application/json is required on POST",
+        );
+    }
+    next.run(req).await
+}
+
+/// Longest plain-text error body kept as the JSON error's message.
+const MAX_ERROR_TEXT: usize = 1024;
+
+/// Every response counted by status ([`crate::metrics::Metrics::http_responses`]), and every
+/// error answered in JSON: an error response that is not JSON (or HTML, the transparency
+/// pages') is rewritten to `{"error": <its text, or the status's reason>}` with its status and
+/// headers kept: axum's rejections (a bad path parameter: `400`), the body limit (`413`), the
+/// request timeout (`408`), a wrong method (`405`).
+async fn json_errors(State(k): State<Arc<Keeper>>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    crate::metrics::inc_status(&k.metrics().http_responses, resp.status().as_u16());
+    let status = resp.status();
+    let keep = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || keep {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    let mut out = error_response(status, text);
+    out.headers_mut().extend(parts.headers);
+    out
 }
 
 async fn healthz(State(k): State<Arc<Keeper>>) -> Response {
     match blocking(move || k.chain().status()).await {
-        Ok(Ok(s)) => {
-            Json(json!({ "status": "ok", "height": s.height, "time": s.time })).into_response()
-        }
+        Ok(Ok(s)) => Json(HealthResponse {
+            status: "ok".into(),
+            height: s.height,
+            time: s.time,
+        })
+        .into_response(),
         Ok(Err(e)) => error_response(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(r) => r,
     }
@@ -371,9 +537,13 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .route("/v1/epochs/{epoch}", get(get_epoch))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .with_state(keeper)
-        .merge(crate::facilitator::routes())
+        .route("/supported", get(get_supported))
+        .route("/openapi.json", get(openapi))
+        .with_state(keeper.clone())
+        .merge(crate::facilitator::verify_routes())
         .merge(pages)
+        .fallback(not_found)
+        .layer(middleware::from_fn(require_json))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -387,6 +557,7 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
                 .layer(LoadShedLayer::new())
                 .layer(GlobalConcurrencyLimitLayer::new(s.max_concurrent_requests)),
         )
+        .layer(middleware::from_fn_with_state(keeper, json_errors))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -457,18 +628,33 @@ mod tests {
     #[test]
     fn epoch_view_tells_own_finalize_from_observed() {
         let c = crate::store::StateCounts::default();
-        let own = keeper_epoch_view(&c, Some(Some("AB".into())));
+        let own =
+            serde_json::to_value(keeper_epoch_view(&c, Some(Some("AB".into())), true)).unwrap();
+        assert_eq!(own["finalized"], true);
         assert_eq!(own["finalized_by_keeper"], true);
         assert_eq!(own["finalize_observed"], false);
         assert_eq!(own["finalize_tx"], "AB");
-        let seen = keeper_epoch_view(&c, Some(None));
+        let seen = serde_json::to_value(keeper_epoch_view(&c, Some(None), true)).unwrap();
+        assert_eq!(seen["finalized"], true);
         assert_eq!(seen["finalized_by_keeper"], false);
         assert_eq!(seen["finalize_observed"], true);
         assert!(seen["finalize_tx"].is_null());
-        let none = keeper_epoch_view(&c, None);
+        let none = serde_json::to_value(keeper_epoch_view(&c, None, false)).unwrap();
+        assert_eq!(none["finalized"], false);
         assert_eq!(none["finalized_by_keeper"], false);
         assert_eq!(none["finalize_observed"], false);
         assert!(none["receipts"].is_object());
+    }
+
+    /// Issue 16: an epoch the pool finalized while the keeper had no record of it yet read
+    /// `finalize_observed: false` (as if not finalized).
+    #[test]
+    fn an_epoch_finalized_on_chain_without_a_record_here_is_observed() {
+        let c = crate::store::StateCounts::default();
+        let v = serde_json::to_value(keeper_epoch_view(&c, None, true)).unwrap();
+        assert_eq!(v["finalized"], true);
+        assert_eq!(v["finalize_observed"], true);
+        assert_eq!(v["finalized_by_keeper"], false);
     }
 
     #[test]

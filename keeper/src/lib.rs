@@ -28,6 +28,7 @@ pub mod genesis;
 pub mod ingest;
 pub mod loadgen;
 pub mod metrics;
+pub mod openapi;
 pub mod report;
 pub mod service;
 pub mod simulate;

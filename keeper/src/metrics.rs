@@ -95,6 +95,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Seconds from broadcast to result.
     pub submit_latency: Histogram,
+    /// HTTP responses by status code (every route, errors included).
+    pub http_responses: Mutex<BTreeMap<u16, u64>>,
 }
 
 impl Default for Metrics {
@@ -115,6 +117,7 @@ impl Default for Metrics {
             expired: AtomicU64::new(0),
             batch_size: Histogram::new(&[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0]),
             submit_latency: Histogram::new(&[0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0]),
+            http_responses: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -145,6 +148,74 @@ fn labelled(out: &mut String, name: &str, help: &str, m: &Mutex<BTreeMap<String,
         // reason strings are `[a-z0-9_]`, no escaping needed
         let _ = writeln!(out, "{name}{{reason=\"{k}\"}} {v}");
     }
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, v: Option<f64>) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    if let Some(v) = v {
+        let _ = writeln!(out, "{name} {v}");
+    }
+}
+
+/// The keeper's state as `/metrics` shows it in gauges an operator alerts on (read at scrape
+/// time). A gauge whose value is unknown (no epoch finalized yet, no batch recorded since
+/// start-up, the chain not read yet) is written without a sample.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatusGauges {
+    /// Receipts stored but not yet recorded on chain (`pending` and `submitted`).
+    pub pending_receipts: u64,
+    /// The epoch of the chain's current time (`None` before genesis).
+    pub current_epoch: Option<u64>,
+    /// The last epoch the pool finalized (`None` before the first).
+    pub last_finalized_epoch: Option<u64>,
+    /// The height of the last block the keeper read.
+    pub chain_height: Option<u64>,
+    /// Seconds since this process last recorded a batch on chain.
+    pub secs_since_last_submission: Option<f64>,
+}
+
+impl StatusGauges {
+    /// Appends the gauges to `out` (Prometheus text format).
+    pub fn render(&self, out: &mut String) {
+        gauge(
+            out,
+            "opg_receipts_pending",
+            "Receipts stored but not yet recorded on chain (pending or submitted).",
+            Some(self.pending_receipts as f64),
+        );
+        gauge(
+            out,
+            "opg_epoch_current",
+            "The epoch of the chain's current time.",
+            self.current_epoch.map(|e| e as f64),
+        );
+        gauge(
+            out,
+            "opg_epoch_last_finalized",
+            "The last epoch the reward pool finalized.",
+            self.last_finalized_epoch.map(|e| e as f64),
+        );
+        gauge(
+            out,
+            "opg_chain_height",
+            "Height of the last block the keeper read.",
+            self.chain_height.map(|h| h as f64),
+        );
+        gauge(
+            out,
+            "opg_seconds_since_last_submission",
+            "Seconds since this keeper last recorded a batch on chain.",
+            self.secs_since_last_submission,
+        );
+    }
+}
+
+/// Counts one HTTP response of `status`.
+pub fn inc_status(m: &Mutex<BTreeMap<u16, u64>>, status: u16) {
+    *m.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(status)
+        .or_insert(0) += 1;
 }
 
 impl Metrics {
@@ -237,6 +308,19 @@ impl Metrics {
             "opg_submit_latency_seconds",
             "Seconds from broadcast to tx result.",
         );
+        let name = "opg_http_responses_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} HTTP responses by status code.\n# TYPE {name} counter"
+        );
+        for (code, n) in self
+            .http_responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "{name}{{code=\"{code}\"}} {n}");
+        }
         out
     }
 }

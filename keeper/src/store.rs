@@ -70,7 +70,7 @@ pub enum StoreError {
 }
 
 /// Where a receipt stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ReceiptState {
     /// Stored, waiting for a batch.
@@ -107,7 +107,9 @@ impl ReceiptState {
 }
 
 /// The identity of a receipt: `(payer, nonce)`, both lowercase hex.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ReceiptKey {
     /// Payer, lowercase `0x` address.
     pub payer: String,
@@ -163,7 +165,7 @@ pub enum InsertOutcome {
 pub type Admission = BTreeMap<u64, u64>;
 
 /// A stored receipt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StoredReceipt {
     /// Identity.
     pub key: ReceiptKey,
@@ -209,7 +211,7 @@ pub enum Verdict {
 }
 
 /// Per-state counts of one epoch (or all epochs).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StateCounts {
     /// Pending receipts.
     pub pending: u64,

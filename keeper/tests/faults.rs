@@ -231,10 +231,12 @@ fn dropped_finalize_answer_is_recognised() {
     let view = opg_keeper::ingest::keeper_epoch_view(
         &keeper.store().counts(Some(0)).unwrap(),
         keeper.store().finalized(0).unwrap(),
+        inner.pool_config().unwrap().next_to_finalize > 0,
     );
-    assert_eq!(view["finalized_by_keeper"], false);
-    assert_eq!(view["finalize_observed"], true);
-    assert_eq!(view["receipts"]["accepted"], 5);
+    assert!(view.finalized);
+    assert!(!view.finalized_by_keeper);
+    assert!(view.finalize_observed);
+    assert_eq!(view.receipts.accepted, 5);
     let rep = inner.epoch_report(0).unwrap();
     assert_eq!(rep.commercial.calls + rep.community.calls, 5);
 }

@@ -193,6 +193,7 @@ async fn the_keepers_router_serves_the_facilitator_endpoints() {
     let request = Request::builder()
         .method(Method::POST)
         .uri("/settle")
+        .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{}"))
         .unwrap();
     let response = router.oneshot(request).await.unwrap();

@@ -107,6 +107,7 @@ fn response_json_is_the_facilitator_shape() {
         json!({
             "isValid": false,
             "invalidReason": "invalid_exact_evm_payload_authorization_valid_before",
+            "invalidMessage": "the authorization expires too soon (validBefore is not after now + 6 s)",
             "payer": FIXTURE_PAYER,
         })
     );

@@ -4,7 +4,7 @@
 //!   (valid or not; the verdict is in `isValid`), checked at the keeper's clock. A body that is not
 //!   JSON at all → `400` with `{"isValid": false, "invalidReason": "invalid_payload",
 //!   "invalidMessage": ...}` (the reference HTTP client reads a verdict from non-2xx bodies too).
-//! * `GET /supported`: `200` with a [`super::SupportedResponse`].
+//! * `GET /supported`: `200` with a [`super::SupportedResponse`] (x402 v2 shape).
 //! * `POST /settle`: `501` with a JSON `SettleResponse`-shaped explanation: the keeper verifies but
 //!   never settles (it holds no funds and submits no EVM transactions).
 use axum::body::Bytes;
@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use opg_core::reason::RejectReason;
-use serde_json::json;
 
 use super::{supported, unix_now, verify_json, VerifyResponse};
 
@@ -23,11 +22,17 @@ pub const SETTLE_NOT_SUPPORTED: &str =
 them: it holds no funds and submits no EVM transactions. Point your middleware's settle calls at a \
 settling facilitator and keep /verify here.";
 
-/// `POST /verify`, `GET /supported`, `POST /settle`, to be merged into the keeper's router.
+/// `POST /verify`, `GET /supported` (every kind the core accepts, [`super::supported`]),
+/// `POST /settle`: the stateless facilitator.
 pub fn routes() -> Router {
+    verify_routes().route("/supported", get(get_supported))
+}
+
+/// `POST /verify` and `POST /settle`, merged into the keeper's router (which serves its own
+/// `GET /supported`, limited to the verifier config's networks).
+pub fn verify_routes() -> Router {
     Router::new()
         .route("/verify", post(post_verify))
-        .route("/supported", get(get_supported))
         .route("/settle", post(post_settle))
 }
 
@@ -49,16 +54,32 @@ async fn get_supported() -> Json<super::SupportedResponse> {
     Json(supported())
 }
 
+/// Response of `POST /settle` (`501`), in the x402 `SettleResponse` shape.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleResponse {
+    /// Always `false`: the keeper does not settle.
+    pub success: bool,
+    /// `settle_not_supported`.
+    pub error_reason: String,
+    /// [`SETTLE_NOT_SUPPORTED`].
+    pub error_message: String,
+    /// Empty: no transaction.
+    pub transaction: String,
+    /// Empty: no network.
+    pub network: String,
+}
+
 async fn post_settle() -> Response {
     (
         StatusCode::NOT_IMPLEMENTED,
-        Json(json!({
-            "success": false,
-            "errorReason": "settle_not_supported",
-            "errorMessage": SETTLE_NOT_SUPPORTED,
-            "transaction": "",
-            "network": "",
-        })),
+        Json(SettleResponse {
+            success: false,
+            error_reason: "settle_not_supported".into(),
+            error_message: SETTLE_NOT_SUPPORTED.into(),
+            transaction: String::new(),
+            network: String::new(),
+        }),
     )
         .into_response()
 }

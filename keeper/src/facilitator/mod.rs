@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 mod http;
 
-pub use http::{routes, SETTLE_NOT_SUPPORTED};
+pub use http::{routes, verify_routes, SettleResponse, SETTLE_NOT_SUPPORTED};
 
 /// Protocol versions this verifier accepts.
 pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
@@ -36,7 +36,7 @@ pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
 pub const SCHEME_EXACT: &str = "exact";
 
 /// Body of the facilitator's `POST /verify` (and of `opg x402 verify` on stdin).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyRequest {
     /// Protocol version of the request (1 or 2); must equal `paymentPayload.x402Version`.
@@ -48,7 +48,7 @@ pub struct VerifyRequest {
 }
 
 /// Response of the facilitator's `POST /verify`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyResponse {
     /// Whether the payment passed every offline check.
@@ -57,8 +57,9 @@ pub struct VerifyResponse {
     /// `invalid_network`, ...; see [`RejectReason::as_str`] and `docs/x402.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_reason: Option<String>,
-    /// When the request could not be decoded: what was wrong with it, for humans (the `@x402/core`
-    /// `invalidMessage` field). Absent otherwise.
+    /// When invalid: what was wrong, for humans (the `@x402/core` `invalidMessage` field): the
+    /// offending field when the request could not be decoded, else what the reason means
+    /// ([`reason_message`]). Absent on a valid verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_message: Option<String>,
     /// The payer (`authorization.from`, lowercase `0x` address). On a valid response it is the
@@ -79,12 +80,12 @@ impl VerifyResponse {
         }
     }
 
-    /// An invalid verdict.
+    /// An invalid verdict, with the reason's [`reason_message`] as `invalidMessage`.
     pub fn invalid(reason: RejectReason, payer: Option<String>) -> Self {
         VerifyResponse {
             is_valid: false,
             invalid_reason: Some(reason.as_str().to_string()),
-            invalid_message: None,
+            invalid_message: Some(reason_message(reason).to_string()),
             payer,
         }
     }
@@ -100,8 +101,8 @@ impl VerifyResponse {
     }
 }
 
-/// One kind of payment the verifier accepts.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// One kind of payment the verifier accepts (x402 v2 `SupportedKind`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SupportedKind {
     /// Protocol version (1 or 2).
@@ -112,12 +113,24 @@ pub struct SupportedKind {
     pub network: String,
 }
 
-/// Response of the facilitator's `GET /supported`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// Response of the facilitator's `GET /supported`, in the x402 v2 shape (`@x402/core`
+/// `SupportedResponse`): `{"kinds": [...], "extensions": [], "signers": {}}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
 pub struct SupportedResponse {
     /// Every (version, scheme, network) the verifier accepts.
     pub kinds: Vec<SupportedKind>,
+    /// Protocol extensions the facilitator implements: none.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Settlement signer addresses per CAIP-2 family (`"eip155:*"`): none, the keeper verifies
+    /// but never settles (it signs no EVM transaction).
+    #[serde(default)]
+    pub signers: std::collections::BTreeMap<String, Vec<String>>,
 }
+
+/// The payment schemes the verifier implements and the protocol versions of each: the one table
+/// `/supported` is built from (a new scheme is one line here).
+pub const SCHEMES: &[(&str, &[u32])] = &[(SCHEME_EXACT, &SUPPORTED_VERSIONS)];
 
 /// v1 network names of the reference packages (`@x402/evm` `EVM_NETWORK_CHAIN_ID_MAP`, a superset
 /// of `x402@1` `EvmNetworkToChainId`). [`supported`] lists those the verification core resolves.
@@ -147,30 +160,86 @@ const V1_NETWORK_CANDIDATES: &[&str] = &[
     "flare",
 ];
 
-/// The kinds the verifier accepts: `exact` on every v1 network name the core knows, and on the
-/// CAIP-2 id (`eip155:<chain id>`) of each of those chains for v2. (The core accepts any
-/// `eip155:<id>` in v2; the list names the chains with a known v1 name.)
-pub fn supported() -> SupportedResponse {
-    let mut kinds = Vec::new();
-    let mut chains = Vec::new();
-    for name in V1_NETWORK_CANDIDATES {
-        if let Some(chain_id) = network_chain_id(name) {
-            kinds.push(SupportedKind {
-                x402_version: 1,
-                scheme: SCHEME_EXACT.to_string(),
-                network: (*name).to_string(),
-            });
-            if !chains.contains(&chain_id) {
-                chains.push(chain_id);
+/// The kinds for `networks` (v1 name, EVM chain id): for each scheme of [`SCHEMES`] and each of
+/// its versions, the v1 name (version 1, only when the core resolves that name to that chain id)
+/// or the CAIP-2 id `eip155:<chain id>` (version 2). Order: v1 kinds, then v2 kinds, each in the
+/// order of `networks`; a chain listed twice appears once per version.
+pub fn supported_kinds(networks: &[(String, u64)]) -> SupportedResponse {
+    let mut kinds: Vec<SupportedKind> = Vec::new();
+    for version in SUPPORTED_VERSIONS {
+        for (scheme, versions) in SCHEMES {
+            if !versions.contains(&version) {
+                continue;
+            }
+            for (name, chain_id) in networks {
+                let network = match version {
+                    1 if network_chain_id(name) == Some(*chain_id) => name.clone(),
+                    1 => continue,
+                    _ => format!("eip155:{chain_id}"),
+                };
+                let kind = SupportedKind {
+                    x402_version: version,
+                    scheme: (*scheme).to_string(),
+                    network,
+                };
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
             }
         }
     }
-    kinds.extend(chains.into_iter().map(|id| SupportedKind {
-        x402_version: 2,
-        scheme: SCHEME_EXACT.to_string(),
-        network: format!("eip155:{id}"),
-    }));
-    SupportedResponse { kinds }
+    SupportedResponse {
+        kinds,
+        extensions: Vec::new(),
+        signers: Default::default(),
+    }
+}
+
+/// Every kind the verification core accepts, without a verifier config (`opg x402`, the
+/// stateless [`routes`]): `exact` on every v1 network name the core knows, and on the CAIP-2 id
+/// of each of those chains for v2. (The core accepts any `eip155:<id>` in v2; the list names the
+/// chains with a known v1 name.) The keeper's `/supported` lists only the networks of the
+/// verifier config ([`supported_kinds`]).
+pub fn supported() -> SupportedResponse {
+    let networks: Vec<(String, u64)> = V1_NETWORK_CANDIDATES
+        .iter()
+        .filter_map(|name| network_chain_id(name).map(|id| ((*name).to_string(), id)))
+        .collect();
+    supported_kinds(&networks)
+}
+
+/// The `invalidMessage` of an invalid verdict: what the reason means, for humans.
+pub fn reason_message(reason: RejectReason) -> &'static str {
+    use RejectReason::*;
+    match reason {
+        InvalidX402Version => "x402Version is not 1 or 2, or differs from the payload's",
+        InvalidScheme => {
+            "the scheme is not a supported one (exact), or differs from the requirements'"
+        }
+        InvalidNetwork => "the network is unknown, or the payload's and the requirements' differ",
+        InvalidPayload => "the payment payload does not decode",
+        InvalidPaymentRequirements => {
+            "the payment requirements are malformed (e.g. extra.name/extra.version missing)"
+        }
+        InvalidExactEvmPayloadSignature => {
+            "the EIP-3009 signature is malformed, high-s, or does not recover authorization.from"
+        }
+        InvalidExactEvmPayloadRecipientMismatch => "authorization.to differs from payTo",
+        InvalidExactEvmPayloadAuthorizationValidBefore => {
+            "the authorization expires too soon (validBefore is not after now + 6 s)"
+        }
+        InvalidExactEvmPayloadAuthorizationValidAfter => {
+            "the authorization is not valid yet (validAfter is after now)"
+        }
+        InvalidExactEvmPayloadAuthorizationValue => {
+            "authorization.value is below maxAmountRequired"
+        }
+        InvalidExactEvmPayloadAuthorizationValueMismatch => {
+            "authorization.value differs from the required amount"
+        }
+        UnsupportedAsset => "the asset is not an accepted token of the network",
+        _ => "the payment was refused",
+    }
 }
 
 /// The claimed payer of a payload: `authorization.from`, lowercase, if it is an address.
@@ -350,8 +419,45 @@ mod tests {
             .unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"isValid": false, "invalidReason": "invalid_network"})
+            serde_json::json!({
+                "isValid": false,
+                "invalidReason": "invalid_network",
+                "invalidMessage": reason_message(RejectReason::InvalidNetwork),
+            })
         );
+    }
+
+    /// Issue 16: an invalid verdict said only its reason code (no `invalidMessage`).
+    #[test]
+    fn every_invalid_verdict_carries_a_message() {
+        for reason in [
+            RejectReason::InvalidScheme,
+            RejectReason::InvalidExactEvmPayloadSignature,
+            RejectReason::UnsupportedAsset,
+        ] {
+            let v = VerifyResponse::invalid(reason, None);
+            assert!(!v.invalid_message.unwrap().is_empty());
+        }
+    }
+
+    /// Issue 16: `/supported` lists only the configured networks, in the x402 v2 shape.
+    #[test]
+    fn supported_kinds_follow_the_configured_networks() {
+        let s = supported_kinds(&[("base-sepolia".into(), 84532), ("no-such-name".into(), 7)]);
+        let kinds: Vec<(u32, &str)> = s
+            .kinds
+            .iter()
+            .map(|k| (k.x402_version, k.network.as_str()))
+            .collect();
+        // an unknown v1 name is offered only as its CAIP-2 id
+        assert_eq!(
+            kinds,
+            [(1, "base-sepolia"), (2, "eip155:84532"), (2, "eip155:7")]
+        );
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["extensions"], serde_json::json!([]));
+        assert_eq!(v["signers"], serde_json::json!({}));
+        assert!(supported_kinds(&[]).kinds.is_empty());
     }
 
     #[test]

@@ -168,10 +168,15 @@ impl Keeper {
         })
     }
 
-    /// The Prometheus text of `/metrics`: the counters of [`crate::metrics::Metrics`] and the deadline gauges
+    /// The Prometheus text of `/metrics`: the counters of [`crate::metrics::Metrics`], the state
+    /// gauges of [`Keeper::status_gauges`] and the deadline gauges
     /// of [`Keeper::deadline_view`] (left out if the chain cannot be read).
     pub fn metrics_text(&self) -> String {
         let mut out = self.metrics.render();
+        match self.status_gauges() {
+            Ok(g) => g.render(&mut out),
+            Err(e) => tracing::warn!(error = %e, "status gauges unavailable"),
+        }
         match self.deadline_view() {
             Ok(v) => v.render(&mut out),
             Err(e) => tracing::warn!(error = %e, "deadline gauges unavailable"),

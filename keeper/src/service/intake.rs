@@ -21,7 +21,7 @@ const PARALLEL_MIN: usize = 4;
 pub const DEFERRED_REASON: &str = "window_closing";
 
 /// Outcome of one receipt at ingest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestStatus {
     /// Verified and stored durably (acknowledged).
@@ -37,7 +37,7 @@ pub enum IngestStatus {
 }
 
 /// Per-receipt answer of [`Keeper::ingest`] and `POST /v1/receipts`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IngestResult {
     /// Index in the request.
     pub index: usize,

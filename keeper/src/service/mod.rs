@@ -20,7 +20,7 @@
 //! `reconcile.rs`, `finalize.rs`. The HTTP layer ([`crate::ingest`]) depends on this module, never the reverse.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use opg_core::verify::RegistryView;
 use serde::Serialize;
@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::batcher::PaceMeter;
 use crate::chain::{ChainBackend, ChainError};
 use crate::config::KeeperConfig;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StatusGauges};
 use crate::store::{GroupCommit, Store, StoreError};
 
 mod cache;
@@ -143,6 +143,8 @@ pub struct Keeper {
     receipt_bytes: AtomicU64,
     /// Ingest wakes the background loop when a round is due before the interval.
     round_due: tokio::sync::Notify,
+    /// When this process last recorded a batch on chain.
+    last_submission: Mutex<Option<Instant>>,
 }
 
 fn wall_secs() -> f64 {
@@ -196,6 +198,7 @@ impl Keeper {
             pace: Mutex::new(pace),
             receipt_bytes: AtomicU64::new(0),
             round_due: tokio::sync::Notify::new(),
+            last_submission: Mutex::new(None),
         });
         k.refresh_policy()?;
         Ok(k)
@@ -250,6 +253,29 @@ impl Keeper {
     /// beside its timer.
     pub fn round_due(&self) -> &tokio::sync::Notify {
         &self.round_due
+    }
+
+    /// What `/metrics` shows of the keeper's state ([`StatusGauges`]): the store's receipts not
+    /// yet recorded on chain, the current epoch and chain height (from the last status read,
+    /// [`Keeper::chain_status`]), the pool's last finalized epoch, and the seconds since the last
+    /// recorded batch.
+    ///
+    /// Errors: the store or the chain (verifier config, pool config) could not be read.
+    pub fn status_gauges(&self) -> Result<StatusGauges, KeeperError> {
+        let counts = self.store.counts(None)?;
+        let config = self.verifier_config()?;
+        let now = self.chain_time()?;
+        let height = lock(&self.clock.last).map(|(s, _)| s.height);
+        let next = self.chain.pool_config()?.next_to_finalize;
+        let last_finalized = next.checked_sub(1);
+        Ok(StatusGauges {
+            pending_receipts: counts.pending + counts.submitted,
+            current_epoch: config.clock.epoch_of(now),
+            last_finalized_epoch: last_finalized,
+            chain_height: height,
+            secs_since_last_submission: lock(&self.last_submission)
+                .map(|at| at.elapsed().as_secs_f64()),
+        })
     }
 
     /// One round at the chain's current time (read from the chain, which also refreshes the

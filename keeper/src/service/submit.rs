@@ -209,6 +209,7 @@ impl Keeper {
                     verdicts.push((key.clone(), v));
                 }
                 self.store.record_batch(batch_id, out.height, &verdicts)?;
+                *lock(&self.last_submission) = Some(Instant::now());
                 self.expired_loudly(
                     epoch,
                     too_late,
