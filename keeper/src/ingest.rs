@@ -1,19 +1,28 @@
-//! The keeper's HTTP API (axum):
+//! The keeper's HTTP API (axum). Its OpenAPI 3 document ([`crate::openapi`]) is served at
+//! `GET /openapi.json` and committed as `docs/openapi.json`.
 //!
 //! * `POST /v1/receipts`: one `SignedReceipt` or a JSON array of them. `202` with per-receipt
-//!   results when at least one was stored (or already was); `503` with `Retry-After` when none
-//!   was and at least one was `deferred` (valid, but the keeper estimates it could not land it
-//!   before its epoch's submission window closes: nothing was stored, offer it again later);
-//!   `422` when all were rejected (each with its reason); `400` for malformed JSON, a wrong
-//!   type, a missing field or a duplicated key, naming the path of the bad field. A `202` that
-//!   also defers some receipts carries `Retry-After` too.
+//!   results ([`ReceiptsResponse`]) when at least one was stored (or already was); `503` with
+//!   `Retry-After` when none was and at least one was `deferred` (valid, but the keeper estimates
+//!   it could not land it before its epoch's submission window closes: nothing was stored, offer
+//!   it again later); `422` when all were rejected (each with its reason); `400` for malformed
+//!   JSON, a wrong type, a missing field or a duplicated key, naming the path of the bad field. A
+//!   `202` that also defers some receipts carries `Retry-After` too.
 //! * `GET /v1/receipts/{payer}/{nonce}`: the receipt's state (`404` if unknown).
 //! * `GET /v1/epochs/{epoch}`: the keeper's counts and finalize record ([`keeper_epoch_view`])
-//!   and the pool's `EpochReport`.
+//!   and the pool's `EpochReport` ([`EpochResponse`]); `404` for an epoch that has not started.
 //! * `GET /healthz`: `200` with chain height/time, `503` when the chain does not answer.
-//! * `GET /metrics`: Prometheus text.
-//! * `POST /verify`, `GET /supported`, `POST /settle`: the x402 facilitator endpoints of
-//!   [`crate::facilitator`] (stateless, same bounds).
+//! * `GET /metrics`: Prometheus text (counters, and the gauges of
+//!   [`crate::metrics::StatusGauges`] and [`crate::metrics::DeadlineView`]).
+//! * `POST /verify`, `POST /settle`: the x402 facilitator endpoints of [`crate::facilitator`]
+//!   (stateless, same bounds); `GET /supported`: the x402 v2 kinds for the networks of the
+//!   verifier config.
+//! * `GET /openapi.json`: the OpenAPI document.
+//!
+//! Errors: every error answers [`ErrorBody`] `{"error": "..."}` (the facilitator's verdicts
+//! aside): unknown routes `404`, a bad path parameter `400`, a wrong method `405`, the body limit
+//! `413`, the time limit `408`; a `POST` without `Content-Type: application/json` is `415`.
+//! Every response is counted by status (`opg_http_responses_total{code}`).
 //!
 //! Throughput (issue 7): bodies are parsed and receipts verified on the rayon pool (one thread
 //! per core), and the inserts of concurrent requests are committed together by the store's
