@@ -15,4 +15,4 @@ if [ ! -f artifacts/checksums.txt ]; then
   echo "artifacts/checksums.txt missing: run scripts/build-wasm.sh first" >&2
   exit 1
 fi
-exec cargo test -p opg-keeper --test cosmos_e2e --test cosmjs "$@" -- --ignored --test-threads 2
+exec cargo test -p opg-keeper --test cosmos_e2e --test cosmos_faults --test cosmjs "$@" -- --ignored --test-threads 2

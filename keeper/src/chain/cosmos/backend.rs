@@ -209,6 +209,10 @@ impl ChainBackend for CosmosChain {
         Ok(prepared)
     }
 
+    fn tx_expiry_height(&self, tx_bytes: &[u8]) -> Option<u64> {
+        super::signer::timeout_height_of(tx_bytes)
+    }
+
     fn submit_receipts(
         &self,
         receipts: &[SignedReceipt],

@@ -28,7 +28,7 @@ mod tests;
 pub use backend::CosmosChain;
 pub use config::{CodeIds, CosmosConfig, DeployState};
 pub use rpc::{AbciAnswer, CheckTxAnswer, CometRpc, FailoverRpc, HttpRpc, NodeStatus, TxResult};
-pub use signer::{adjust_gas, execute_response_data};
+pub use signer::{adjust_gas, execute_response_data, timeout_height_of};
 
 use super::ChainError;
 

@@ -75,8 +75,26 @@ impl CosmosChain {
 
     /// Builds and signs a tx of `msgs` with the current account state.
     pub fn build_signed(&self, msgs: Vec<WasmMsg>, memo: &str) -> Result<SignedTx, ChainError> {
+        self.build_signed_until(msgs, memo, None)
+    }
+
+    /// [`CosmosChain::build_signed`] with a given timeout height (`None`: latest height +
+    /// `timeout_blocks`).
+    fn build_signed_until(
+        &self,
+        msgs: Vec<WasmMsg>,
+        memo: &str,
+        timeout_height: Option<u64>,
+    ) -> Result<SignedTx, ChainError> {
         let (account_number, sequence) = self.account(self.key.address())?;
-        let height = self.rpc.status()?.height;
+        let timeout_height = match timeout_height {
+            Some(h) => h,
+            None => self
+                .rpc
+                .status()?
+                .height
+                .saturating_add(self.config.timeout_blocks),
+        };
         // Simulate with a non-zero fee: the SDK's DeductFeeDecorator skips a zero fee, so a
         // simulation at fee 0 leaves out the fee's bank transfer, which the real tx pays (on
         // wasmd v0.61.14 ~14,400 gas: `prune_nonces` simulated at 47,025 gas used 61,462, out of
@@ -87,7 +105,7 @@ impl CosmosChain {
             msgs,
             fee: sim_fee,
             memo: memo.into(),
-            timeout_height: height.saturating_add(self.config.timeout_blocks),
+            timeout_height,
         };
         let gas = self.estimate_gas(&spec, sequence)?;
         spec.fee = self.gas_price.fee(gas).map_err(tx_err)?;
@@ -103,16 +121,19 @@ impl CosmosChain {
     }
 
     /// Broadcasts `tx` and waits for inclusion. On a sequence mismatch, rebuilds from `msgs`
-    /// once with a fresh account query. Errors: [`ChainError::Contract`] (the tx failed in a
-    /// contract), [`ChainError::Refused`] (refused by the SDK at CheckTx or delivery: fee,
-    /// signature, sequence, out of gas),
+    /// once with a fresh account query and the same timeout height as `tx` (so every tx carrying
+    /// these messages expires at the height [`timeout_height_of`] reads from `tx`). Errors:
+    /// [`ChainError::Contract`] (the tx failed in a contract), [`ChainError::Refused`] (refused
+    /// by the SDK at CheckTx or delivery: fee, signature, sequence, out of gas),
     /// [`ChainError::Timeout`], [`ChainError::Transport`].
     pub fn send(&self, tx: SignedTx, msgs: &[WasmMsg], memo: &str) -> Result<TxResult, ChainError> {
         let _guard = self.sending.lock().unwrap_or_else(|p| p.into_inner());
+        crate::failpoint::hit("cosmos-before-broadcast");
         let check = self.rpc.broadcast_tx_sync(tx.tx_raw.clone())?;
         let tx = if check.code == sdk_code::WRONG_SEQUENCE && check.codespace == "sdk" {
             tracing::warn!(log = %check.log, "sequence mismatch; re-querying the account and retrying once");
-            let tx = self.build_signed(msgs.to_vec(), memo)?;
+            let timeout = timeout_height_of(&tx.tx_raw);
+            let tx = self.build_signed_until(msgs.to_vec(), memo, timeout)?;
             let again = self.rpc.broadcast_tx_sync(tx.tx_raw.clone())?;
             self.check_ok(&again)?;
             tx
@@ -120,6 +141,7 @@ impl CosmosChain {
             self.check_ok(&check)?;
             tx
         };
+        crate::failpoint::hit("cosmos-after-broadcast");
         let mut result = self.wait_for(&tx.hash())?;
         result.hash = tx.hash();
         if result.code != 0 {
@@ -197,6 +219,15 @@ impl CosmosChain {
             data: data.map(Binary::from),
         })
     }
+}
+
+/// The timeout height of a signed tx (`TxRaw` bytes): after it the tx can no longer be
+/// included. `None` when the bytes are not a `TxRaw` or the tx has no timeout.
+pub fn timeout_height_of(tx_raw: &[u8]) -> Option<u64> {
+    let raw = TxRaw::decode(tx_raw).ok()?;
+    let body =
+        cosmrs::proto::cosmos::tx::v1beta1::TxBody::decode(raw.body_bytes.as_slice()).ok()?;
+    Some(body.timeout_height).filter(|h| *h > 0)
 }
 
 fn tx_err(e: crate::tx::TxError) -> ChainError {
