@@ -305,7 +305,7 @@ pub fn current_epoch(clock: &EpochClock, status: &ChainStatus) -> Option<u64> {
 /// What every report reads first: the latest block and the pool's config (its clock gives the
 /// current epoch). Read once per page or report ([`Head::read`]) and handed to
 /// [`ReportCache::collect_at`], so a request queries each of them once.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Head {
     /// Latest block.
     pub status: ChainStatus,
