@@ -406,7 +406,7 @@ impl ReportCache {
                 reason: format!("at most {MAX_EPOCHS} epochs per report"),
             });
         }
-        let (status, pool) = (head.status.clone(), head.pool.clone());
+        let (status, pool) = (head.status, head.pool.clone());
         let params: ParamsResponse = query(
             source,
             ContractRole::Pool,
