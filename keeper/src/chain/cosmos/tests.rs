@@ -30,6 +30,10 @@ struct MockRpc {
     smart: Mutex<Option<AbciAnswer>>,
     /// Account queries answered.
     account_queries: Mutex<u32>,
+    /// Blocks added to the height (100) after each `status` answer.
+    height_step: u64,
+    /// Status answers so far.
+    statuses: Mutex<u64>,
 }
 
 /// A [`MockRpc`] the test keeps a handle on.
@@ -52,9 +56,12 @@ impl CometRpc for Shared {
 
 impl CometRpc for MockRpc {
     fn status(&self) -> Result<NodeStatus, ChainError> {
+        let mut n = self.statuses.lock().unwrap();
+        let height = 100 + *n * self.height_step;
+        *n += 1;
         Ok(NodeStatus {
             network: self.network.clone(),
-            height: 100,
+            height,
             time: 1_700_000_000,
         })
     }
@@ -208,8 +215,12 @@ fn broadcast_tx_carries_fee_gas_sequence_and_timeout() {
 
 #[test]
 fn sequence_mismatch_is_retried_once_after_requery() {
-    use cosmrs::proto::cosmos::tx::v1beta1::AuthInfo;
-    let r = std::sync::Arc::new(rpc());
+    use cosmrs::proto::cosmos::tx::v1beta1::{AuthInfo, TxBody};
+    // the chain moves on between the two signatures
+    let r = std::sync::Arc::new(MockRpc {
+        height_step: 3,
+        ..rpc()
+    });
     *r.sequence.lock().unwrap() = 4;
     r.checks.lock().unwrap().push_back(CheckTxAnswer {
         code: sdk_code::WRONG_SEQUENCE,
@@ -242,6 +253,19 @@ fn sequence_mismatch_is_retried_once_after_requery() {
         .collect();
     assert_eq!(sequences, vec![4, 5]);
     assert_eq!(out.tx_hash, crate::chain::tx_hash(&sent[1]));
+    // the retry keeps the first tx's timeout height: every tx carrying these messages expires
+    // at the height the keeper wrote down with the first one
+    let timeouts: Vec<u64> = sent
+        .iter()
+        .map(|t| {
+            let raw = TxRaw::decode(t.as_slice()).unwrap();
+            TxBody::decode(raw.body_bytes.as_slice())
+                .unwrap()
+                .timeout_height
+        })
+        .collect();
+    assert_eq!(timeouts, vec![153, 153]); // (100 + 3) + 50: with_rpc read 100, the first tx 103
+    assert_eq!(timeout_height_of(&sent[0]), Some(153));
 }
 
 #[test]
