@@ -17,6 +17,7 @@
 //! * [`bench`]: `opg bench` (throughput and memory measurements, issue 7).
 //! * [`facilitator`]: x402 facilitator-compatible `/verify` (HTTP and `opg x402 verify`).
 //! * [`report`]: the pool's transparency figures: `opg report`, the keeper's page, charts.
+//! * [`failpoint`]: named stops for the crash tests (`OPG_FAILPOINTS`; no-ops otherwise).
 //! * [`tx`]: Cosmos SDK transactions offline: mnemonic keys, CosmWasm messages, SIGN_MODE_DIRECT.
 pub mod batcher;
 pub mod bench;
@@ -24,6 +25,7 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod facilitator;
+pub mod failpoint;
 pub mod genesis;
 pub mod ingest;
 pub mod loadgen;

@@ -197,6 +197,8 @@ pub struct OutboxBatch {
     pub keys: Vec<ReceiptKey>,
     /// Intended tx hash.
     pub tx_hash: String,
+    /// The tx bytes written down before the broadcast.
+    pub tx_bytes: Vec<u8>,
     /// `prepared`, `recorded` or `failed`.
     pub state: String,
 }
@@ -709,19 +711,19 @@ impl Store {
     pub fn unrecorded_batches(&self) -> Result<Vec<OutboxBatch>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, receipt_keys, tx_hash, state FROM outbox WHERE state = 'prepared' ORDER BY id",
+                "SELECT id, receipt_keys, tx_hash, state, tx_bytes FROM outbox WHERE state = 'prepared' ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, keys, tx_hash, state) = row?;
+                let (id, keys, tx_hash, state, tx_bytes) = row?;
                 let keys: Vec<ReceiptKey> = serde_json::from_str(&keys).map_err(|e| StoreError::Corrupt {
                     what: format!("outbox batch {id} keys"),
                     message: e.to_string(),
                 })?;
-                out.push(OutboxBatch { id, keys, tx_hash, state });
+                out.push(OutboxBatch { id, keys, tx_hash, tx_bytes, state });
             }
             Ok(out)
         })

@@ -3,8 +3,8 @@
 //! store, reconciliation by nonce status leaves nothing lost and nothing counted twice.
 mod common;
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use opg_core::msg::pool::{ConfigResponse as PoolConfig, EpochReport};
@@ -22,6 +22,10 @@ use opg_keeper::store::{Durability, ReceiptKey, ReceiptState, Store};
 const NORMAL: u8 = 0;
 /// Broadcast, commit, then "lose" the response (the keeper dies before recording).
 const LOSE_RESPONSE: u8 = 1;
+/// Die after the broadcast while the tx waits in a mempool: it lands when the test says so
+/// ([`Flaky::land`]), or never once the height passes [`Flaky::expiry`] (a cosmos tx's timeout
+/// height).
+const PENDING: u8 = 3;
 /// Die before the broadcast (the batch is written down but never sent).
 const FAIL_BEFORE: u8 = 2;
 
@@ -29,6 +33,27 @@ const FAIL_BEFORE: u8 = 2;
 struct Flaky {
     inner: Arc<EmbeddedChain>,
     mode: AtomicU8,
+    /// The timeout height of the txs (`PENDING`), 0 for none.
+    expiry: AtomicU64,
+    /// The pending tx (`PENDING`).
+    held: Mutex<Option<Vec<SignedReceipt>>>,
+}
+
+impl Flaky {
+    fn new(inner: &Arc<EmbeddedChain>, mode: u8) -> Self {
+        Flaky {
+            inner: inner.clone(),
+            mode: AtomicU8::new(mode),
+            expiry: AtomicU64::new(0),
+            held: Mutex::new(None),
+        }
+    }
+
+    /// The pending tx lands.
+    fn land(&self) {
+        let r = self.held.lock().unwrap().take().unwrap();
+        self.inner.submit_receipts(&r, &[]).unwrap();
+    }
 }
 
 impl ChainBackend for Flaky {
@@ -54,12 +79,22 @@ impl ChainBackend for Flaky {
                     seconds: 30,
                 })
             }
+            PENDING => {
+                *self.held.lock().unwrap() = Some(r.to_vec());
+                Err(ChainError::Timeout {
+                    what: "tx inclusion".into(),
+                    seconds: 30,
+                })
+            }
             FAIL_BEFORE => Err(ChainError::Transport {
                 chain_id: self.chain_id(),
                 message: "connection reset".into(),
             }),
             _ => self.inner.submit_receipts(r, h),
         }
+    }
+    fn tx_expiry_height(&self, _tx: &[u8]) -> Option<u64> {
+        Some(self.expiry.load(Ordering::SeqCst)).filter(|h| *h > 0)
     }
     fn finalize_epoch(&self, epoch: u64) -> Result<TxOutcome, ChainError> {
         self.inner.finalize_epoch(epoch)
@@ -105,10 +140,7 @@ fn lost_response_then_restart_counts_each_receipt_once() {
     let traffic = epoch0_traffic(inner.as_ref(), &g);
     let keys: Vec<ReceiptKey>;
     {
-        let chain = Arc::new(Flaky {
-            inner: inner.clone(),
-            mode: AtomicU8::new(LOSE_RESPONSE),
-        });
+        let chain = Arc::new(Flaky::new(&inner, LOSE_RESPONSE));
         let keeper =
             Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
         let res = keeper.ingest(traffic.clone()).unwrap();
@@ -127,10 +159,7 @@ fn lost_response_then_restart_counts_each_receipt_once() {
         // keeper "dies" here
     }
     // restart on the same store; the chain now answers normally
-    let chain = Arc::new(Flaky {
-        inner: inner.clone(),
-        mode: AtomicU8::new(NORMAL),
-    });
+    let chain = Arc::new(Flaky::new(&inner, NORMAL));
     let keeper = Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
     let rec = keeper.reconcile().unwrap();
     assert_eq!(
@@ -155,6 +184,100 @@ fn lost_response_then_restart_counts_each_receipt_once() {
     assert_eq!(keeper.store().counts(Some(0)).unwrap().accepted, 4);
 }
 
+/// Killed while its tx waits in a mempool: reconciliation leaves the batch alone while the tx
+/// may still land (not consumed, height <= its timeout height); once it lands every receipt is
+/// accepted, not put back to pending and then refused as a replay. A tx that can no longer land
+/// (height past its timeout) puts its receipts back to pending.
+#[test]
+fn a_tx_that_may_still_land_is_waited_for() {
+    let g = genesis();
+    let inner = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keeper.db");
+    inner.set_time(T0 + 100).unwrap();
+    let traffic = epoch0_traffic(inner.as_ref(), &g);
+    let chain = Arc::new(Flaky::new(&inner, PENDING));
+    let expiry = inner.status().unwrap().height + 2;
+    chain.expiry.store(expiry, Ordering::SeqCst);
+    {
+        let keeper = Keeper::new(
+            cfg(&g),
+            Store::open(&db, Durability::Full).unwrap(),
+            chain.clone(),
+        )
+        .unwrap();
+        keeper.ingest(traffic.clone()).unwrap();
+        assert!(keeper.submit_pending(T0 + 100).is_err());
+        // keeper "dies" here, its tx in the mempool
+    }
+    chain.mode.store(NORMAL, Ordering::SeqCst);
+    let keeper = Keeper::new(
+        cfg(&g),
+        Store::open(&db, Durability::Full).unwrap(),
+        chain.clone(),
+    )
+    .unwrap();
+    let rec = keeper.reconcile().unwrap();
+    assert_eq!(
+        (rec.batches, rec.waiting, rec.requeued),
+        (1, 1, 0),
+        "{rec:?}"
+    );
+    // nothing is resubmitted meanwhile
+    assert_eq!(keeper.submit_pending(T0 + 110).unwrap().submitted, 0);
+    assert_eq!(keeper.store().unrecorded_batches().unwrap().len(), 1);
+    chain.land();
+    let rec = keeper.reconcile().unwrap();
+    assert_eq!(
+        (rec.accepted, rec.waiting, rec.requeued),
+        (4, 0, 0),
+        "{rec:?}"
+    );
+    assert_eq!(keeper.store().counts(Some(0)).unwrap().accepted, 4);
+    assert_eq!(inner.epoch_report(0).unwrap().commercial.calls, 3);
+
+    // a second keeper home: its tx never lands; past the timeout height it is requeued
+    let db2 = dir.path().join("keeper2.db");
+    let chain2 = Arc::new(Flaky::new(&inner, PENDING));
+    chain2
+        .expiry
+        .store(inner.status().unwrap().height, Ordering::SeqCst);
+    let late = vec![receipt(
+        inner.as_ref(),
+        &g,
+        5,
+        0,
+        "proxy-1",
+        GPT,
+        1_000_000,
+        T0 + 50,
+    )];
+    {
+        let keeper = Keeper::new(
+            cfg(&g),
+            Store::open(&db2, Durability::Full).unwrap(),
+            chain2.clone(),
+        )
+        .unwrap();
+        keeper.ingest(late).unwrap();
+        assert!(keeper.submit_pending(T0 + 100).is_err());
+    }
+    chain2.mode.store(NORMAL, Ordering::SeqCst);
+    let keeper = Keeper::new(
+        cfg(&g),
+        Store::open(&db2, Durability::Full).unwrap(),
+        chain2.clone(),
+    )
+    .unwrap();
+    assert_eq!(keeper.reconcile().unwrap().waiting, 1);
+    // a block goes by (every embedded tx is a block, a failed one too): the tx can no longer land
+    assert!(inner.finalize_epoch(0).is_err());
+    let rec = keeper.reconcile().unwrap();
+    assert_eq!((rec.waiting, rec.requeued), (0, 1), "{rec:?}");
+    let rep = keeper.submit_pending(T0 + 110).unwrap();
+    assert_eq!((rep.submitted, rep.accepted), (1, 1), "{rep:?}");
+}
+
 #[test]
 fn stop_before_broadcast_resubmits_after_reconcile() {
     let g = genesis();
@@ -164,10 +287,7 @@ fn stop_before_broadcast_resubmits_after_reconcile() {
     inner.set_time(T0 + 100).unwrap();
     let traffic = epoch0_traffic(inner.as_ref(), &g);
     {
-        let chain = Arc::new(Flaky {
-            inner: inner.clone(),
-            mode: AtomicU8::new(FAIL_BEFORE),
-        });
+        let chain = Arc::new(Flaky::new(&inner, FAIL_BEFORE));
         let keeper =
             Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
         keeper.ingest(traffic).unwrap();
@@ -175,10 +295,7 @@ fn stop_before_broadcast_resubmits_after_reconcile() {
         assert_eq!(keeper.store().unrecorded_batches().unwrap().len(), 1);
         assert_eq!(inner.epoch_report(0).unwrap().commercial.calls, 0);
     }
-    let chain = Arc::new(Flaky {
-        inner: inner.clone(),
-        mode: AtomicU8::new(NORMAL),
-    });
+    let chain = Arc::new(Flaky::new(&inner, NORMAL));
     let keeper = Keeper::new(cfg(&g), Store::open(&db, Durability::Full).unwrap(), chain).unwrap();
     // submit_pending reconciles first by itself: nonces not consumed -> pending -> submitted
     let rep = keeper.submit_pending(T0 + 200).unwrap();

@@ -4,6 +4,7 @@
 //! its router.
 mod common;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,7 +15,7 @@ use opg_keeper::chain::embedded::EmbeddedChain;
 use opg_keeper::chain::{ChainBackend, ContractRole};
 use opg_keeper::config::KeeperConfig;
 use opg_keeper::genesis::DevKeys;
-use opg_keeper::report::ReportCache;
+use opg_keeper::report::{ReportCache, Source};
 use opg_keeper::service::Keeper;
 use opg_keeper::store::Store;
 use serde_json::json;
@@ -118,6 +119,56 @@ fn figures_equal_the_hand_computed_pool_state() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("at most 1000 epochs"), "{e}");
+}
+
+/// A [`Source`] over the chain that counts status and pool `Config` queries.
+struct Counting {
+    chain: Arc<EmbeddedChain>,
+    status: AtomicU32,
+    pool_config: AtomicU32,
+}
+
+impl Source for Counting {
+    fn chain_id(&self) -> String {
+        ChainBackend::chain_id(self.chain.as_ref())
+    }
+    fn deployment(&self) -> opg_keeper::chain::Deployment {
+        ChainBackend::deployment(self.chain.as_ref())
+    }
+    fn status(&self) -> Result<opg_keeper::chain::ChainStatus, opg_keeper::chain::ChainError> {
+        self.status.fetch_add(1, Ordering::Relaxed);
+        ChainBackend::status(self.chain.as_ref())
+    }
+    fn query_json(
+        &self,
+        contract: ContractRole,
+        msg: &serde_json::Value,
+    ) -> Result<serde_json::Value, opg_keeper::chain::ChainError> {
+        if contract == ContractRole::Pool && msg.get("config").is_some() {
+            self.pool_config.fetch_add(1, Ordering::Relaxed);
+        }
+        ChainBackend::query_json(self.chain.as_ref(), contract, msg)
+    }
+}
+
+/// A page request (and `opg report`'s default range) reads the chain status and the pool config
+/// once each, not once for the range and again for the figures.
+#[test]
+fn a_page_queries_status_and_pool_config_once() {
+    let (chain, _keeper) = processed();
+    let source = Counting {
+        chain,
+        status: AtomicU32::new(0),
+        pool_config: AtomicU32::new(0),
+    };
+    let cache = ReportCache::new();
+    let html = opg_keeper::report::web::page_of(&source, &cache, None).unwrap();
+    assert!(html.contains("proxy-1"));
+    assert_eq!(source.status.load(Ordering::Relaxed), 1);
+    assert_eq!(source.pool_config.load(Ordering::Relaxed), 1);
+    opg_keeper::cli::report::collect(&source, None, None).unwrap();
+    assert_eq!(source.status.load(Ordering::Relaxed), 2);
+    assert_eq!(source.pool_config.load(Ordering::Relaxed), 2);
 }
 
 async fn get(router: &axum::Router, path: &str) -> (StatusCode, String, String) {

@@ -240,6 +240,14 @@ pub trait ChainBackend: Send + Sync {
         let hash = tx_hash(&bytes);
         Ok(PreparedTx { bytes, hash })
     }
+    /// The height after which the prepared tx `tx_bytes` (and any retry of it the backend
+    /// sends, which keeps its timeout) can no longer be included; `None` when the backend leaves
+    /// no tx pending (its outcome is final once `submit_receipts` returns or the process dies).
+    /// Reconciliation does not put an unrecorded batch's receipts back to pending while its tx
+    /// may still land.
+    fn tx_expiry_height(&self, _tx_bytes: &[u8]) -> Option<u64> {
+        None
+    }
     /// Broadcasts `SubmitReceipts` and waits for the result. The tx hash equals
     /// `prepare_submit(..).hash`.
     fn submit_receipts(

@@ -88,6 +88,7 @@ pub fn open_keeper(config: KeeperConfig, home: &std::path::Path) -> anyhow::Resu
         registry = %dep.registry, verifier = %dep.verifier, pool = %dep.pool,
         submitter_key = key.is_some(),
         reconciled_batches = rec.batches, reconciled_accepted = rec.accepted, requeued = rec.requeued,
+        waiting_batches = rec.waiting,
         "keeper opened"
     );
     Ok(keeper)

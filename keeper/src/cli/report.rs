@@ -90,12 +90,13 @@ impl Source for CosmosSource {
 /// Reads the figures of the arguments' range from `source`.
 pub fn collect(source: &dyn Source, from: Option<u64>, to: Option<u64>) -> anyhow::Result<Figures> {
     let window = crate::report::web::WINDOW;
+    let head = crate::report::Head::read(source)?;
     let to = match to {
         Some(t) => t,
-        None => *crate::report::default_range(source, window)?.end(),
+        None => *head.default_range(window).end(),
     };
     let from = from.unwrap_or(to.saturating_sub(window - 1));
-    Ok(ReportCache::new().collect(source, from..=to)?)
+    Ok(ReportCache::new().collect_at(source, &head, from..=to)?)
 }
 
 /// Writes every file form of `fig` into `dir`; the paths written.

@@ -302,6 +302,43 @@ pub fn current_epoch(clock: &EpochClock, status: &ChainStatus) -> Option<u64> {
     clock.epoch_of(status.time)
 }
 
+/// What every report reads first: the latest block and the pool's config (its clock gives the
+/// current epoch). Read once per page or report ([`Head::read`]) and handed to
+/// [`ReportCache::collect_at`], so a request queries each of them once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Head {
+    /// Latest block.
+    pub status: ChainStatus,
+    /// The pool's config.
+    pub pool: PoolConfig,
+}
+
+impl Head {
+    /// Queries `status` and the pool's `Config`. Errors: the chain's.
+    pub fn read<S: Source + ?Sized>(source: &S) -> Result<Head, ChainError> {
+        let status = source.status()?;
+        let pool: PoolConfig = query(
+            source,
+            ContractRole::Pool,
+            &PoolQuery::Config {},
+            "pool config",
+        )?;
+        Ok(Head { status, pool })
+    }
+
+    /// The epoch of the latest block ([`current_epoch`]).
+    pub fn current_epoch(&self) -> Option<u64> {
+        current_epoch(&self.pool.clock, &self.status)
+    }
+
+    /// The `window` epochs up to the current one (the last finalized one and the open ones
+    /// after it), or `0..=0` before genesis.
+    pub fn default_range(&self, window: u64) -> RangeInclusive<u64> {
+        let to = self.current_epoch().unwrap_or(0);
+        to.saturating_sub(window.max(1) - 1)..=to
+    }
+}
+
 #[derive(Default)]
 struct CacheInner {
     /// Finalized epochs: figures, node rows, when read.
@@ -343,6 +380,17 @@ impl ReportCache {
         source: &S,
         epochs: RangeInclusive<u64>,
     ) -> Result<Figures, ReportError> {
+        let head = Head::read(source)?;
+        self.collect_at(source, &head, epochs)
+    }
+
+    /// [`ReportCache::collect`] with the chain status and pool config already read.
+    pub fn collect_at<S: Source + ?Sized>(
+        &self,
+        source: &S,
+        head: &Head,
+        epochs: RangeInclusive<u64>,
+    ) -> Result<Figures, ReportError> {
         let (from, to) = (*epochs.start(), *epochs.end());
         if from > to {
             return Err(ReportError::Range {
@@ -358,13 +406,7 @@ impl ReportCache {
                 reason: format!("at most {MAX_EPOCHS} epochs per report"),
             });
         }
-        let status = source.status()?;
-        let pool: PoolConfig = query(
-            source,
-            ContractRole::Pool,
-            &PoolQuery::Config {},
-            "pool config",
-        )?;
+        let (status, pool) = (head.status, head.pool.clone());
         let params: ParamsResponse = query(
             source,
             ContractRole::Pool,
@@ -561,15 +603,7 @@ pub fn default_range<S: Source + ?Sized>(
     source: &S,
     window: u64,
 ) -> Result<RangeInclusive<u64>, ChainError> {
-    let status = source.status()?;
-    let pool: PoolConfig = query(
-        source,
-        ContractRole::Pool,
-        &PoolQuery::Config {},
-        "pool config",
-    )?;
-    let to = current_epoch(&pool.clock, &status).unwrap_or(0);
-    Ok(to.saturating_sub(window.max(1) - 1)..=to)
+    Ok(Head::read(source)?.default_range(window))
 }
 
 /// The figures of epochs `0..epochs` of a simulated chain (`opg simulate`), read after its

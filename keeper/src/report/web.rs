@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::html::{render, Links, Page};
-use super::{chart, current_epoch, ReportCache, Source};
+use super::{chart, Head, ReportCache, Source};
 use crate::chain::ChainBackend;
 
 /// Epochs on one page.
@@ -74,24 +74,24 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 /// Renders the page of `detail` (`None`: the latest epochs). Errors: `(status, message)`:
 /// 404 for an epoch that has not started, 503 when the chain does not answer.
 pub fn page(state: &PageState, detail: Option<u64>) -> Result<String, (StatusCode, String)> {
-    let chain = state.chain.as_ref();
+    page_of(state.chain.as_ref(), &state.cache, detail)
+}
+
+/// [`page`] over any [`Source`] with `cache`: one status and one pool config query per call
+/// ([`Head`]), then the epochs the cache lacks.
+pub fn page_of<S: Source + ?Sized>(
+    chain: &S,
+    cache: &ReportCache,
+    detail: Option<u64>,
+) -> Result<String, (StatusCode, String)> {
     let unavailable = |e: &dyn std::fmt::Display| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the chain did not answer: {e}"),
         )
     };
-    let status = Source::status(chain).map_err(|e| unavailable(&e))?;
-    let pool: opg_core::msg::pool::ConfigResponse = serde_json::from_value(
-        chain
-            .query_json(
-                crate::chain::ContractRole::Pool,
-                &serde_json::json!({ "config": {} }),
-            )
-            .map_err(|e| unavailable(&e))?,
-    )
-    .map_err(|e| unavailable(&e))?;
-    let current = current_epoch(&pool.clock, &status);
+    let head = Head::read(chain).map_err(|e| unavailable(&e))?;
+    let current = head.current_epoch();
     let to = match (detail, current) {
         (Some(e), Some(c)) if e > c => {
             return Err((
@@ -109,9 +109,8 @@ pub fn page(state: &PageState, detail: Option<u64>) -> Result<String, (StatusCod
         (None, c) => c.unwrap_or(0),
     };
     let from = to.saturating_sub(WINDOW - 1);
-    let figures = state
-        .cache
-        .collect(chain, from..=to)
+    let figures = cache
+        .collect_at(chain, &head, from..=to)
         .map_err(|e| unavailable(&e))?;
     let charts =
         chart::charts(&figures).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
