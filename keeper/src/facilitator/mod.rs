@@ -173,9 +173,10 @@ pub fn supported() -> SupportedResponse {
     SupportedResponse { kinds }
 }
 
-/// The claimed payer of a payload: `authorization.from`, lowercase, if it is an address.
+/// The claimed payer of a payload: `authorization.from` (EIP-3009) or `permit2Authorization.from`,
+/// lowercase, if it is an address.
 fn claimed_payer(payload: &PaymentPayload) -> Option<String> {
-    parse_evm_address(&payload.payload.authorization.from).map(|a| format_evm_address(&a))
+    opg_core::verify::claimed_payer_and_nonce(payload).0
 }
 
 /// The facilitator's `/verify` verdict for `request` at `now` (unix seconds), offline.
