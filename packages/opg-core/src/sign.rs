@@ -330,7 +330,7 @@ pub fn permit2_payment_facts(
         value: Uint128::new(value),
         nonce: format!("0x{}", hex::encode(params.nonce)),
         valid_after: params.valid_after,
-        valid_before: params.deadline,
+        valid_before: params.deadline.saturating_add(1),
         payment_digest: permit2_witness_transfer_digest(&permit2_domain_separator(chain_id), &t),
         binding: PaymentBinding {
             payer: from,

@@ -88,7 +88,8 @@ pub struct VerifiedPayment {
     pub nonce: String,
     /// Unix seconds.
     pub valid_after: u64,
-    /// Unix seconds.
+    /// Unix seconds, exclusive: EIP-3009 `validBefore`; Permit2 `deadline + 1` (the deadline
+    /// itself is valid on chain).
     pub valid_before: u64,
     /// The EIP-712 digest the payer signed.
     pub payment_digest: [u8; 32],
@@ -1288,7 +1289,11 @@ impl ParsedPayment {
             value: Uint128::new(self.auth.value),
             nonce: format_nonce(&self.auth.nonce),
             valid_after: self.auth.valid_after,
-            valid_before: self.auth.valid_before,
+            // Exclusive end: Permit2's deadline is the last valid second.
+            valid_before: match self.permit2 {
+                Some(_) => self.auth.valid_before.saturating_add(1),
+                None => self.auth.valid_before,
+            },
             payment_digest: self.digest,
             binding: PaymentBinding {
                 payer: self.auth.from,

@@ -834,7 +834,8 @@ fn upto_counts_the_settled_amount() {
     assert_eq!(v.accepted.value, Uint128::new(9_000));
     assert_eq!(v.accepted.value_micro_usd, Uint128::new(9_000));
     assert_eq!(v.accepted.nonce, format!("0x{}", hex::encode([200u8; 32])));
-    assert_eq!(v.valid_before, SERVED + 60);
+    // The deadline (served_at + 60) is inclusive: the exclusive end is one second later.
+    assert_eq!(v.valid_before, SERVED + 61);
 }
 
 #[test]
