@@ -352,7 +352,19 @@ async fn metrics(State(k): State<Arc<Keeper>>) -> Response {
 }
 
 /// The router with all bounds applied.
+/// The verifier's facilitator allow-list (cached config, refreshed every 30 s), for `upto`
+/// payments at `POST /verify`; empty while the chain cannot be read.
+fn allow_listed_facilitators(keeper: Arc<Keeper>) -> crate::facilitator::FacilitatorSource {
+    Arc::new(move || {
+        keeper
+            .verifier_config()
+            .map(|c| opg_core::verify::parse_facilitators(&c.facilitators))
+            .unwrap_or_default()
+    })
+}
+
 pub fn router(keeper: Arc<Keeper>) -> Router {
+    let facilitators = allow_listed_facilitators(keeper.clone());
     let s = keeper.config().server.clone();
     let bucket = Arc::new(TokenBucket::new(s.requests_per_second, s.burst));
     // the transparency page (issue 18): `GET /`, `GET /epochs/{e}`
@@ -364,7 +376,7 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(keeper)
-        .merge(crate::facilitator::routes())
+        .merge(crate::facilitator::routes_with(facilitators))
         .merge(pages)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(s.body_limit_bytes))

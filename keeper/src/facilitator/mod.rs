@@ -19,21 +19,26 @@
 use opg_core::crypto::NativeCrypto;
 use opg_core::reason::RejectReason;
 use opg_core::verify::{
-    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address, verify_payment,
-    VALID_BEFORE_MARGIN,
+    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address,
+    verify_payment_with_facilitators, VALID_BEFORE_MARGIN,
 };
 use opg_core::x402::{PaymentPayload, PaymentRequirements};
 use serde::{Deserialize, Serialize};
 
 mod http;
 
-pub use http::{routes, SETTLE_NOT_SUPPORTED};
+pub use http::{routes, routes_with, FacilitatorSource, SETTLE_NOT_SUPPORTED};
 
 /// Protocol versions this verifier accepts.
 pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
 
-/// The only scheme this verifier accepts (EIP-3009 `transferWithAuthorization`).
+/// Scheme `exact`: EIP-3009 `transferWithAuthorization`, or Permit2 (`extra.assetTransferMethod:
+/// "permit2"`, protocol v2).
 pub const SCHEME_EXACT: &str = "exact";
+
+/// Scheme `upto` (protocol v2, Permit2 only): the payer signs a maximum, the facilitator named in
+/// the witness settles what the call cost.
+pub const SCHEME_UPTO: &str = "upto";
 
 /// Body of the facilitator's `POST /verify` (and of `opg x402 verify` on stdin).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -147,8 +152,9 @@ const V1_NETWORK_CANDIDATES: &[&str] = &[
     "flare",
 ];
 
-/// The kinds the verifier accepts: `exact` on every v1 network name the core knows, and on the
-/// CAIP-2 id (`eip155:<chain id>`) of each of those chains for v2. (The core accepts any
+/// The kinds the verifier accepts: `exact` on every v1 network name the core knows, and `exact`
+/// (EIP-3009 or Permit2) and `upto` (Permit2) on the CAIP-2 id (`eip155:<chain id>`) of each of
+/// those chains for v2. (The core accepts any
 /// `eip155:<id>` in v2; the list names the chains with a known v1 name.)
 pub fn supported() -> SupportedResponse {
     let mut kinds = Vec::new();
@@ -165,11 +171,13 @@ pub fn supported() -> SupportedResponse {
             }
         }
     }
-    kinds.extend(chains.into_iter().map(|id| SupportedKind {
-        x402_version: 2,
-        scheme: SCHEME_EXACT.to_string(),
-        network: format!("eip155:{id}"),
-    }));
+    for scheme in [SCHEME_EXACT, SCHEME_UPTO] {
+        kinds.extend(chains.iter().map(|id| SupportedKind {
+            x402_version: 2,
+            scheme: scheme.to_string(),
+            network: format!("eip155:{id}"),
+        }));
+    }
     SupportedResponse { kinds }
 }
 
@@ -186,7 +194,18 @@ fn claimed_payer(payload: &PaymentPayload) -> Option<String> {
 /// `extra.name`/`extra.version`, signature recovers `from` (low-s, 65 bytes), `to == payTo`,
 /// `validBefore >= now + 6`, `validAfter <= now`, value (v1 `>= maxAmountRequired`, v2
 /// `== amount`). Balance and on-chain nonce state are not checked.
+///
+/// `upto` payments are checked against no facilitator here (always `upto_facilitator_mismatch`):
+/// use [`verify_with`] with the facilitators in force.
 pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
+    verify_with(request, now, &[])
+}
+
+/// [`verify`] with the facilitators allowed to settle `upto` payments (`witness.facilitator`
+/// must be one of them; the keeper passes the verifier's allow-list, `opg x402 verify` its
+/// `--facilitator` flags). Permit2 payloads follow `@x402/evm` 2.27.0's order and reason strings
+/// (see `opg_core::verify::verify_payment_with_facilitators`).
+pub fn verify_with(request: &VerifyRequest, now: u64, facilitators: &[[u8; 20]]) -> VerifyResponse {
     let payload = &request.payment_payload;
     let payer = claimed_payer(payload);
     if !SUPPORTED_VERSIONS.contains(&request.x402_version)
@@ -194,12 +213,13 @@ pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
     {
         return VerifyResponse::invalid(RejectReason::InvalidX402Version, payer);
     }
-    match verify_payment(
+    match verify_payment_with_facilitators(
         &NativeCrypto,
         payload,
         &request.payment_requirements,
         now,
         VALID_BEFORE_MARGIN,
+        facilitators,
     ) {
         Ok(verified) => VerifyResponse::valid(verified.payer),
         Err(reason) => VerifyResponse::invalid(reason, payer),
@@ -213,6 +233,15 @@ pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
 /// `invalid_payload`; `paymentRequirements` missing or malformed → `invalid_payment_requirements`.
 /// Each carries an `invalidMessage` naming the offending field.
 pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
+    verify_json_with(body, now, &[])
+}
+
+/// [`verify_json`] with the facilitators allowed to settle `upto` payments (see [`verify_with`]).
+pub fn verify_json_with(
+    body: &serde_json::Value,
+    now: u64,
+    facilitators: &[[u8; 20]],
+) -> VerifyResponse {
     let Some(object) = body.as_object() else {
         return VerifyResponse::malformed(
             RejectReason::InvalidPayload,
@@ -251,13 +280,14 @@ pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
                 return response;
             }
         };
-    verify(
+    verify_with(
         &VerifyRequest {
             x402_version: version,
             payment_payload: payload,
             payment_requirements: requirements,
         },
         now,
+        facilitators,
     )
 }
 
@@ -265,14 +295,25 @@ pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
 /// payload's JSON; padding optional) against `requirements`. The request's `x402Version` is the
 /// payload's. A header that does not decode is `invalid_payload`.
 pub fn verify_header(header: &str, requirements: &PaymentRequirements, now: u64) -> VerifyResponse {
+    verify_header_with(header, requirements, now, &[])
+}
+
+/// [`verify_header`] with the facilitators allowed to settle `upto` payments (see [`verify_with`]).
+pub fn verify_header_with(
+    header: &str,
+    requirements: &PaymentRequirements,
+    now: u64,
+    facilitators: &[[u8; 20]],
+) -> VerifyResponse {
     match decode_payment_header(header) {
-        Ok(payload) => verify(
+        Ok(payload) => verify_with(
             &VerifyRequest {
                 x402_version: payload.x402_version,
                 payment_payload: payload,
                 payment_requirements: requirements.clone(),
             },
             now,
+            facilitators,
         ),
         Err(reason) => VerifyResponse::malformed(
             reason,
