@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/x402/permit2.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/x402/permit2.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -89,7 +92,14 @@ fn every_permit2_fixture_through_the_cli() {
         let now = case["verify_time"].to_string();
         let facilitator = case["facilitators"][0].as_str().unwrap();
         let out = opg(
-            &["x402", "verify", "--now", &now, "--facilitator", facilitator],
+            &[
+                "x402",
+                "verify",
+                "--now",
+                &now,
+                "--facilitator",
+                facilitator,
+            ],
             &serde_json::to_vec(&body(case)).unwrap(),
         );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -106,8 +116,14 @@ fn upto_body(facilitator: &str) -> Value {
     let now = opg_keeper::facilitator::unix_now();
     let pay_to = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
     let usdc = "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913";
-    let requirements =
-        PaymentRequirements::permit2("upto", "eip155:8453", pay_to, usdc, 50_000, Some(facilitator));
+    let requirements = PaymentRequirements::permit2(
+        "upto",
+        "eip155:8453",
+        pay_to,
+        usdc,
+        50_000,
+        Some(facilitator),
+    );
     let params = Permit2Params {
         requirements: requirements.clone(),
         amount: 50_000,
@@ -132,7 +148,17 @@ fn the_facilitator_flag_defaults_to_the_dev_genesis_facilitator_and_repeats() {
     assert_eq!(reason(&["x402", "verify"], &for_dev)["isValid"], true);
     let v = reason(&["x402", "verify", "--facilitator", other], &for_dev);
     assert_eq!(v["invalidReason"], "upto_facilitator_mismatch");
-    let v = reason(&["x402", "verify", "--facilitator", other, "--facilitator", &dev], &for_dev);
+    let v = reason(
+        &[
+            "x402",
+            "verify",
+            "--facilitator",
+            other,
+            "--facilitator",
+            &dev,
+        ],
+        &for_dev,
+    );
     assert_eq!(v["isValid"], true);
     let for_other = upto_body(other);
     let v = reason(&["x402", "verify"], &for_other);
@@ -143,7 +169,12 @@ fn the_facilitator_flag_defaults_to_the_dev_genesis_facilitator_and_repeats() {
     assert!(out.stdout.is_empty());
 }
 
-async fn call(router: axum::Router, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn call(
+    router: axum::Router,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -152,28 +183,49 @@ async fn call(router: axum::Router, method: Method, uri: &str, body: Vec<u8>) ->
         .unwrap();
     let response = router.oneshot(request).await.unwrap();
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 #[tokio::test]
 async fn post_verify_checks_upto_against_the_facilitators_in_force() {
     let f = fixture();
-    let facilitator = parse_evm_address(f["cases"][0]["facilitators"][0].as_str().unwrap()).unwrap();
+    let facilitator =
+        parse_evm_address(f["cases"][0]["facilitators"][0].as_str().unwrap()).unwrap();
     let with = || routes_with(Arc::new(move || vec![facilitator]));
     // POST /verify checks at the keeper's clock, so the fixtures (signed for 2025) go through the
     // CLI's `--now` above; here, payments signed now.
     let dev = default_facilitator();
     let body = upto_body(f["cases"][0]["facilitators"][0].as_str().unwrap());
-    let (status, v) = call(with(), Method::POST, "/verify", serde_json::to_vec(&body).unwrap()).await;
+    let (status, v) = call(
+        with(),
+        Method::POST,
+        "/verify",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["isValid"], true, "{v}");
     // Without facilitators (routes()), no upto payment is valid.
-    let (_, v) = call(routes(), Method::POST, "/verify", serde_json::to_vec(&body).unwrap()).await;
+    let (_, v) = call(
+        routes(),
+        Method::POST,
+        "/verify",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
     assert_eq!(v["invalidReason"], "upto_facilitator_mismatch");
     // A payment naming another facilitator.
     let other = upto_body(&dev);
-    let (_, v) = call(with(), Method::POST, "/verify", serde_json::to_vec(&other).unwrap()).await;
+    let (_, v) = call(
+        with(),
+        Method::POST,
+        "/verify",
+        serde_json::to_vec(&other).unwrap(),
+    )
+    .await;
     assert_eq!(v["invalidReason"], "upto_facilitator_mismatch");
 }
 
@@ -190,5 +242,8 @@ async fn supported_lists_upto_and_exact_on_v2_chains() {
             "{scheme}"
         );
     }
-    assert!(!s.kinds.iter().any(|k| k.x402_version == 1 && k.scheme == "upto"));
+    assert!(!s
+        .kinds
+        .iter()
+        .any(|k| k.x402_version == 1 && k.scheme == "upto"));
 }
