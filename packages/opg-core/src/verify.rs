@@ -914,6 +914,9 @@ struct Permit2Facts {
 
 /// Version (2 only), scheme, network and fields of a Permit2 payment (`exact` via Permit2 or
 /// `upto`), in `@x402/evm` 2.27.0's order; see [`verify_payment_with_facilitators`].
+// Out of line: inlined into `verify_receipt_with_keys`, it pushes that Wasm function
+// towards the VM's limit of 100 locals.
+#[inline(never)]
 fn parse_permit2_payment(
     payload: &PaymentPayload,
     requirements: &PaymentRequirements,
@@ -1019,6 +1022,9 @@ fn parse_permit2_payment(
 /// `promptTokens * promptTokenPrice + completionTokens * completionTokenPrice` rounded down or up
 /// (`UptoSettlementPriceMismatch`). The settled amount becomes the payment's value (what the
 /// node signs, the facilitator attests and the receipt counts). No-op for other payments.
+// Out of line: inlined into `verify_receipt_with_keys`, it pushes that Wasm function
+// towards the VM's limit of 100 locals.
+#[inline(never)]
 fn check_upto_settlement(
     checked: &mut ParsedPayment,
     receipt: &SignedReceipt,
@@ -1201,6 +1207,7 @@ impl ParsedPayment {
     /// Permit2's terms in `@x402/evm` 2.27.0's order: spender, recipient, `upto` facilitator
     /// (one of `facilitators`), window (the deadline is inclusive on chain:
     /// `block.timestamp <= deadline`), amount, token.
+    #[inline(never)]
     fn check_permit2_terms(
         &self,
         p2: &Permit2Facts,
