@@ -19,8 +19,7 @@
 use opg_core::crypto::NativeCrypto;
 use opg_core::reason::RejectReason;
 use opg_core::verify::{
-    decode_payment_header, network_chain_id, verify_payment_with_facilitators,
-    VALID_BEFORE_MARGIN,
+    decode_payment_header, network_chain_id, verify_payment_with_facilitators, VALID_BEFORE_MARGIN,
 };
 use opg_core::x402::{PaymentPayload, PaymentRequirements};
 use serde::{Deserialize, Serialize};

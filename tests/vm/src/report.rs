@@ -236,7 +236,12 @@ pub fn measure_permit2(
     measure(suite, label, Some(batch as u64), bytes, |s| {
         let tx = s.submit(receipts, vec![])?;
         let data: SubmitReceiptsResponse = tx.data();
-        assert_eq!(data.accepted as usize, batch, "{kind}: {:?}", data.receipts.first());
+        assert_eq!(
+            data.accepted as usize,
+            batch,
+            "{kind}: {:?}",
+            data.receipts.first()
+        );
         Ok(tx)
     })
 }
