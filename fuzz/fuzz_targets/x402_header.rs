@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(verified) = native {
             assert_eq!(
                 verified.payer,
-                payload.payload.authorization.from.to_lowercase(),
+                opg_core::verify::claimed_payer_and_nonce(&payload).0.unwrap_or_default(),
                 "accepted payment's payer is not `from`"
             );
         }

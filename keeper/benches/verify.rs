@@ -47,7 +47,12 @@ fn reference_case() -> (VerifyRequest, u64) {
 /// The EIP-712 digest, the 64-byte signature and recovery id of the reference payment.
 fn digest_and_signature(request: &VerifyRequest) -> ([u8; 32], Signature, RecoveryId) {
     let req = &request.payment_requirements;
-    let a = &request.payment_payload.payload.authorization;
+    let a = request
+        .payment_payload
+        .payload
+        .authorization
+        .as_ref()
+        .expect("EIP-3009");
     let extra = req.extra.clone().expect("extra");
     let domain = token_domain_separator(
         extra.name.as_deref().expect("name"),
@@ -81,9 +86,17 @@ fn bench(c: &mut Criterion) {
     let address = &opg_core::eip712::keccak256(&point.as_bytes()[1..])[12..];
     assert_eq!(
         Some(address),
-        parse_evm_address(&request.payment_payload.payload.authorization.from)
-            .as_ref()
-            .map(|a| &a[..])
+        parse_evm_address(
+            &request
+                .payment_payload
+                .payload
+                .authorization
+                .as_ref()
+                .expect("EIP-3009")
+                .from
+        )
+        .as_ref()
+        .map(|a| &a[..])
     );
     assert!(verify(&request, now).is_valid);
     let body = serde_json::to_vec(&json!({

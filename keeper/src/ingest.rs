@@ -535,7 +535,19 @@ impl Keeper {
 }
 
 /// The router with all bounds applied.
+/// The verifier's facilitator allow-list (cached config, refreshed every 30 s), for `upto`
+/// payments at `POST /verify`; empty while the chain cannot be read.
+fn allow_listed_facilitators(keeper: Arc<Keeper>) -> crate::facilitator::FacilitatorSource {
+    Arc::new(move || {
+        keeper
+            .verifier_config()
+            .map(|c| opg_core::verify::parse_facilitators(&c.facilitators))
+            .unwrap_or_default()
+    })
+}
+
 pub fn router(keeper: Arc<Keeper>) -> Router {
+    let facilitators = allow_listed_facilitators(keeper.clone());
     let s = keeper.config().server.clone();
     let bucket = Arc::new(TokenBucket::new(s.requests_per_second, s.burst));
     // the transparency page (issue 18): `GET /`, `GET /epochs/{e}`
@@ -549,7 +561,7 @@ pub fn router(keeper: Arc<Keeper>) -> Router {
         .route("/supported", get(get_supported))
         .route("/openapi.json", get(openapi))
         .with_state(keeper.clone())
-        .merge(crate::facilitator::verify_routes())
+        .merge(crate::facilitator::verify_routes(facilitators))
         .merge(pages)
         .fallback(not_found)
         .layer(middleware::from_fn(require_json))

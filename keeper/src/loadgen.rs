@@ -30,7 +30,9 @@ use anyhow::Context as _;
 use cosmwasm_std::Binary;
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
-use opg_core::sign::{make_signed_receipt, EvmSigner, PaymentParams};
+use opg_core::sign::{
+    make_signed_permit2_receipt, make_signed_receipt, EvmSigner, PaymentParams, Permit2Params,
+};
 use opg_core::x402::PaymentRequirements;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -95,8 +97,13 @@ pub struct ReceiptFactory {
     /// `(node index in dev keys, model id)` per genesis node.
     nodes: Vec<(usize, String)>,
     network: String,
+    chain_id: u64,
     asset: String,
     run_tag: String,
+    /// Receipts paid with x402 `exact` via Permit2, per hundred.
+    permit2_exact_percent: u8,
+    /// Receipts paid with x402 `upto`, per hundred.
+    upto_percent: u8,
 }
 
 impl ReceiptFactory {
@@ -134,9 +141,22 @@ impl ReceiptFactory {
             dev,
             nodes,
             network: net.name.clone(),
+            chain_id: net.chain_id,
             asset: asset.address.clone(),
             run_tag: run_tag.to_string(),
+            permit2_exact_percent: 0,
+            upto_percent: 0,
         })
+    }
+
+    /// Pays `permit2_exact_percent` of the receipts (per hundred consecutive ones) with x402
+    /// `exact` via Permit2 and `upto_percent` with `upto` (signed maximum twice the value, the
+    /// value settled), protocol v2; the rest stay EIP-3009 v1. Percentages above 100 in total are
+    /// cut to what remains.
+    pub fn with_payment_mix(mut self, permit2_exact_percent: u8, upto_percent: u8) -> Self {
+        self.permit2_exact_percent = permit2_exact_percent.min(100);
+        self.upto_percent = upto_percent.min(100 - self.permit2_exact_percent);
+        self
     }
 
     /// The EIP-3009 nonce of receipt `i`: `sha256("opg-loadgen/<run_tag>/<i>")`.
@@ -146,11 +166,19 @@ impl ReceiptFactory {
 
     /// The valid receipt number `i`, served at `served_at` (unix seconds, chain time): payer
     /// `i mod payers`, node `i mod nodes`, value `10_000 + 100 * (i mod 100)` token units.
+    ///
+    /// With a payment mix ([`Self::with_payment_mix`]), receipt `i` is Permit2 `exact` when
+    /// `37 i mod 100 < permit2_exact_percent`, `upto` when below the sum of both (37 is prime
+    /// to 100: every hundred consecutive receipts hold exactly the percentages).
     pub fn receipt(&self, i: u64, served_at: u64) -> SignedReceipt {
         let (node_idx, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
         let nk = &self.dev.nodes[*node_idx];
         let payer = &self.payers[(i % self.payers.len() as u64) as usize];
         let value: u128 = 10_000 + 100 * u128::from(i % 100);
+        let slot = (i.wrapping_mul(37) % 100) as u8;
+        if slot < self.permit2_exact_percent + self.upto_percent {
+            return self.permit2_receipt(i, served_at, slot >= self.permit2_exact_percent);
+        }
         let requirements = PaymentRequirements {
             resource: Some(format!(
                 "https://{}.invalid/v1/chat/completions",
@@ -194,6 +222,53 @@ impl ReceiptFactory {
                 served_at,
             },
             Sha256::digest(format!("settlement/{}/{i}", self.run_tag)).into(),
+        )
+    }
+
+    /// Receipt `i` paid through Permit2 (`upto`: maximum twice the value, the value settled).
+    fn permit2_receipt(&self, i: u64, served_at: u64, upto: bool) -> SignedReceipt {
+        let (node_idx, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
+        let nk = &self.dev.nodes[*node_idx];
+        let payer = &self.payers[(i % self.payers.len() as u64) as usize];
+        let value: u128 = 10_000 + 100 * u128::from(i % 100);
+        let amount = if upto { 2 * value } else { value };
+        let facilitator = upto.then(|| self.dev.facilitator.address());
+        let params = Permit2Params {
+            requirements: PaymentRequirements {
+                max_timeout_seconds: Some(60),
+                ..PaymentRequirements::permit2(
+                    if upto { "upto" } else { "exact" },
+                    &format!("eip155:{}", self.chain_id),
+                    &nk.pay_to,
+                    &self.asset,
+                    amount,
+                    facilitator.as_deref(),
+                )
+            },
+            amount,
+            valid_after: served_at.saturating_sub(60),
+            deadline: served_at.saturating_add(3599),
+            nonce: self.nonce(i),
+            facilitator: upto.then(|| self.dev.facilitator.address_bytes()),
+        };
+        let request = format!("loadgen request {i}");
+        make_signed_permit2_receipt(
+            payer,
+            &nk.signer,
+            Some(&self.dev.facilitator),
+            &self.domain,
+            &params,
+            InferenceReceipt {
+                node_id: nk.node_id.clone(),
+                model_id: model.clone(),
+                request_digest: Binary::from(Sha256::digest(request.as_bytes()).to_vec()),
+                response_digest: Binary::from(Sha256::digest(b"loadgen response").to_vec()),
+                prompt_tokens: 100 + i % 50,
+                completion_tokens: 200 + i % 70,
+                served_at,
+            },
+            Sha256::digest(format!("settlement/{}/{i}", self.run_tag)).into(),
+            upto.then_some(value),
         )
     }
 
@@ -241,6 +316,10 @@ pub struct LoadSpec {
     pub request_timeout: Duration,
     /// Where to append acknowledged `payer,nonce,epoch` lines (CSV, no header).
     pub acked_file: Option<PathBuf>,
+    /// Receipts paid with x402 `exact` via Permit2, per hundred (default 0).
+    pub permit2_exact_percent: u8,
+    /// Receipts paid with x402 `upto`, per hundred (default 0).
+    pub upto_percent: u8,
 }
 
 impl LoadSpec {
@@ -261,6 +340,8 @@ impl LoadSpec {
             retry_for: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             acked_file: None,
+            permit2_exact_percent: 0,
+            upto_percent: 0,
         }
     }
 
@@ -515,7 +596,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub async fn run(spec: LoadSpec, target: Target) -> anyhow::Result<LoadReport> {
     let url = spec.url.trim_end_matches('/').to_string();
     let spec = Arc::new(LoadSpec { url, ..spec });
-    let factory = Arc::new(ReceiptFactory::new(&target, spec.payers, &spec.run_tag)?);
+    let factory = Arc::new(
+        ReceiptFactory::new(&target, spec.payers, &spec.run_tag)?
+            .with_payment_mix(spec.permit2_exact_percent, spec.upto_percent),
+    );
     let client = reqwest::Client::builder()
         .timeout(spec.request_timeout)
         .pool_max_idle_per_host(spec.concurrency.max(1))
@@ -731,5 +815,35 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.reason.as_str(), reason, "{how:?}");
         }
+        // With a payment mix: Permit2 exact and upto receipts pass the same chain's policy, upto
+        // counting the value (half its signed maximum), and the mix is exact per hundred.
+        let f = ReceiptFactory::new(&t, 3, "unit-mix")
+            .unwrap()
+            .with_payment_mix(20, 30);
+        let mut kinds = BTreeMap::new();
+        for i in 0..100 {
+            let r = f.receipt(i, now - 1);
+            let scheme = r.requirements.scheme.clone();
+            let permit2 = r
+                .requirements
+                .extra
+                .as_ref()
+                .unwrap()
+                .asset_transfer_method
+                .is_some();
+            *kinds.entry((scheme, permit2)).or_insert(0) += 1;
+            let v = verify_receipt(&NativeCrypto, &policy, &view, &r, now)
+                .unwrap_or_else(|e| panic!("receipt {i}: {:?}", e.reason));
+            assert_eq!(v.accepted.value.u128(), 10_000 + 100 * u128::from(i % 100));
+        }
+        let count = |s: &str, p: bool| kinds.get(&(s.to_string(), p)).copied().unwrap_or(0);
+        assert_eq!(
+            (
+                count("exact", true),
+                count("upto", false),
+                count("exact", false)
+            ),
+            (20, 30, 50)
+        );
     }
 }

@@ -249,19 +249,22 @@ async fn supported_lists_the_configured_networks_in_the_v2_shape() {
     let networks = k.verifier_config().unwrap().networks;
     let mut want = Vec::new();
     for n in &networks {
-        want.push((2, format!("eip155:{}", n.chain_id)));
+        // v2: `exact` (EIP-3009 or Permit2) and `upto` (Permit2) on the CAIP-2 id
+        for scheme in ["exact", "upto"] {
+            want.push((2, scheme.to_string(), format!("eip155:{}", n.chain_id)));
+        }
         if opg_core::verify::network_chain_id(&n.name) == Some(n.chain_id) {
-            want.push((1, n.name.clone()));
+            want.push((1, "exact".to_string(), n.name.clone()));
         }
     }
-    let mut got: Vec<(u64, String)> = v["kinds"]
+    let mut got: Vec<(u64, String, String)> = v["kinds"]
         .as_array()
         .unwrap()
         .iter()
         .map(|k| {
-            assert_eq!(k["scheme"], "exact");
             (
                 k["x402Version"].as_u64().unwrap(),
+                k["scheme"].as_str().unwrap().to_string(),
                 k["network"].as_str().unwrap().to_string(),
             )
         })

@@ -518,3 +518,28 @@ fn sweep_writes_json_and_heatmap() {
     let svg = std::fs::read_to_string(out_dir.join("sweep.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("attacker best net"));
 }
+
+/// The payment-mix knob: a third of the calls paid with x402 `exact` via Permit2 and a third
+/// with `upto` go through the same pipeline and chain, and all are accepted, counting the same
+/// values (the `upto` ones settle the price out of twice as much signed).
+#[test]
+fn permit2_and_upto_traffic_is_accepted_end_to_end() {
+    let mut s = small();
+    s.wash_attack = None;
+    s.permit2_exact_fraction = 1.0 / 3.0;
+    s.upto_fraction = 1.0 / 3.0;
+    s.validate().unwrap();
+    let o = simulate(&s, &opts()).unwrap();
+    let generated: u64 = o.report.receipts;
+    assert_eq!(generated, s.epochs * s.calls_per_epoch);
+    check_run_against_chain(&s, &o.volume_only, generated);
+    check_run_against_chain(&s, &o.provenance, generated);
+    let mut bad = small();
+    bad.permit2_exact_fraction = 0.6;
+    bad.upto_fraction = 0.6;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("upto_fraction"));
+}

@@ -176,7 +176,18 @@ fn every_requirements_field_changed_gives_the_reference_reason() {
         let amount_field = if v1 { "maxAmountRequired" } else { "amount" };
         let other_network = if v1 { "polygon" } else { "eip155:137" };
         let changes: Vec<(&str, Value, &str)> = vec![
-            ("scheme", json!("upto"), "invalid_scheme"),
+            // v2 `upto` is Permit2 only: an EIP-3009 payload is not an `upto` payload
+            // (`@x402/evm` 2.27.0 `UptoEvmScheme.verify`); v1 has no `upto`.
+            (
+                "scheme",
+                json!("upto"),
+                if v1 {
+                    "invalid_scheme"
+                } else {
+                    "unsupported_payload_type"
+                },
+            ),
+            ("scheme", json!("other"), "invalid_scheme"),
             ("network", json!(other_network), "invalid_network"),
             ("network", json!("solana"), "invalid_network"),
             (

@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { ExactEvmSchemeV1 } from "@x402/evm/exact/v1/facilitator";
+import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const version = (p) =>
@@ -46,9 +47,11 @@ if (!(secs > 0) || files.length === 0) {
 // ---- the chain stub ----
 let domain = { name: "", version: "" };
 const FACILITATOR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+// The facilitator the Permit2 fixtures' `upto` payments name (test account #4).
+const UPTO_FACILITATOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
 const reads = { getCode: 0, readContract: 0 };
 const signer = {
-  getAddresses: () => [FACILITATOR],
+  getAddresses: () => [FACILITATOR, UPTO_FACILITATOR],
   getCode: async ({ address }) => {
     reads.getCode++;
     return assets.has(address.toLowerCase()) ? "0x6080604052" : "0x";
@@ -57,6 +60,7 @@ const signer = {
     reads.readContract++;
     switch (functionName) {
       case "transferWithAuthorization":
+      case "settle": // the Permit2 proxies' settle simulation
         return undefined;
       case "balanceOf":
         return 10n ** 30n;
@@ -85,6 +89,7 @@ const signer = {
 };
 const v2 = new ExactEvmScheme(signer);
 const v1 = new ExactEvmSchemeV1(signer);
+const upto = new UptoEvmScheme(signer);
 
 // ---- the payloads ----
 const assets = new Set();
@@ -92,7 +97,9 @@ const candidates = [];
 for (const f of files) {
   const doc = JSON.parse(readFileSync(f, "utf8"));
   for (const c of doc.cases) {
-    if (c.expected?.valid !== true) continue;
+    // payments-v*.json: `expected`; permit2.json: `reference` (and `opg` where opg differs)
+    const valid = c.expected ? c.expected.valid === true : c.reference?.valid === true && !c.opg;
+    if (!valid) continue;
     let payload;
     try {
       payload = JSON.parse(Buffer.from(c.header, "base64").toString("utf8"));
@@ -100,10 +107,15 @@ for (const f of files) {
       continue;
     }
     assets.add(c.requirements.asset.toLowerCase());
+    const kind = payload.payload?.permit2Authorization
+      ? (c.requirements.scheme === "upto" ? "upto" : "permit2")
+      : "eip3009";
     candidates.push({
       name: c.name,
+      kind,
+      facilitators: c.facilitators,
       body: {
-        x402Version: c.x402_version,
+        x402Version: c.x402_version ?? payload.x402Version,
         paymentPayload: payload,
         paymentRequirements: c.requirements,
       },
@@ -117,7 +129,7 @@ async function verifyOne(item) {
   // the reference reads the clock for validAfter / validBefore: pin it to the case's time
   Date.now = () => item.verifyTime * 1000;
   domain = item.body.paymentRequirements.extra ?? domain;
-  const scheme = item.body.x402Version === 1 ? v1 : v2;
+  const scheme = item.kind === "upto" ? upto : item.body.x402Version === 1 ? v1 : v2;
   return scheme.verify(item.body.paymentPayload, item.body.paymentRequirements);
 }
 
@@ -138,7 +150,12 @@ if (out) {
   writeFileSync(
     out,
     JSON.stringify(
-      payloads.map((p) => ({ name: p.name, verifyTime: p.verifyTime, ...p.body })),
+      payloads.map((p) => ({
+        name: p.name,
+        verifyTime: p.verifyTime,
+        ...(p.facilitators ? { facilitators: p.facilitators } : {}),
+        ...p.body,
+      })),
       null,
       1,
     ) + "\n",
@@ -147,24 +164,35 @@ if (out) {
 
 // ---- the measurement ----
 // warm-up (JIT), then verify round-robin until `secs` have passed; every answer must be valid
-for (let i = 0; i < 200; i++) await verifyOne(payloads[i % payloads.length]);
-const started = process.hrtime.bigint();
-const limit = started + BigInt(Math.round(secs * 1e9));
-let done = 0;
-let now = started;
-while (now < limit) {
-  for (const item of payloads) {
-    const r = await verifyOne(item);
-    if (!r.isValid) throw new Error(`${item.name} became invalid: ${r.invalidReason}`);
-    done++;
+async function measure(items) {
+  for (let i = 0; i < 200; i++) await verifyOne(items[i % items.length]);
+  const started = process.hrtime.bigint();
+  const limit = started + BigInt(Math.round(secs * 1e9));
+  let done = 0;
+  let now = started;
+  while (now < limit) {
+    for (const item of items) {
+      const r = await verifyOne(item);
+      if (!r.isValid) throw new Error(`${item.name} became invalid: ${r.invalidReason}`);
+      done++;
+    }
+    now = process.hrtime.bigint();
   }
-  now = process.hrtime.bigint();
+  return { done, elapsed: Number(now - started) / 1e9 };
 }
-const elapsed = Number(now - started) / 1e9;
+const { done, elapsed } = await measure(payloads);
+const byKind = {};
+for (const kind of ["eip3009", "permit2", "upto"]) {
+  const items = payloads.filter((p) => p.kind === kind);
+  if (items.length === 0) continue;
+  const m = await measure(items);
+  byKind[kind] = { payloads: items.length, verifications_per_s: m.done / m.elapsed };
+}
 Date.now = realNow;
 console.log(
   JSON.stringify({
     reference_verifications_per_s: done / elapsed,
+    by_kind: byKind,
     payloads: payloads.length,
     verifications: done,
     seconds: elapsed,

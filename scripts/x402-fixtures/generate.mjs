@@ -307,8 +307,9 @@ for (const net of NETWORKS) {
       header: mutateHeader(h, (q) => { q.x402Version = 0; }), reason: "invalid_x402_version" });
     await add({ name: `${tag}: high-s twin`, source: `${src}, then mutated`, version: 2, requirements: req,
       header: mutateHeader(h, (q) => { q.payload.signature = highS(q.payload.signature); }), reason: "invalid_exact_evm_payload_signature" });
+    // viem recovers with v = 0/1; USDC's EIP-3009 recovery (FiatToken `ECRecover.recover`) requires v = 27/28.
     await add({ name: `${tag}: signature with v = 0/1`, source: `${src}, then mutated (v - 27)`, version: 2, requirements: req,
-      header: mutateHeader(h, (q) => { const s = q.payload.signature; q.payload.signature = s.slice(0, 130) + (parseInt(s.slice(130), 16) - 27).toString(16).padStart(2, "0"); }) });
+      header: mutateHeader(h, (q) => { const s = q.payload.signature; q.payload.signature = s.slice(0, 130) + (parseInt(s.slice(130), 16) - 27).toString(16).padStart(2, "0"); }), reason: "invalid_exact_evm_payload_signature" });
     await add({ name: `${tag}: truncated signature`, source: `${src}, then mutated`, version: 2, requirements: req,
       header: mutateHeader(h, (q) => { q.payload.signature = q.payload.signature.slice(0, 66); }), reason: "invalid_exact_evm_payload_signature" });
     const auth = { ...p.payload.authorization, validAfter: String(T0 + 30), nonce: keccak256(toHex(`future-${net.chainId}`)) };

@@ -200,7 +200,7 @@ fn tampered_payment_and_node_signature_are_rejected() {
     let spec = s.spec();
     let mut receipt = s.receipt(&spec);
     let mut payload = decode_payment_header(&receipt.payment).unwrap();
-    payload.payload.authorization.value = (spec.value + 1).to_string();
+    payload.payload.authorization.as_mut().unwrap().value = (spec.value + 1).to_string();
     receipt.payment = Binary::from(to_json_vec(&payload).unwrap()).to_base64();
     let (data, _) = s.submit(vec![receipt], vec![]).unwrap();
     assert_eq!(reasons(&data), vec!["invalid_exact_evm_payload_signature"]);

@@ -200,7 +200,8 @@ pub fn run(opts: &MemoryOptions) -> anyhow::Result<MemoryReport> {
     let payer = opg_core::verify::decode_payment_header(&probe.payment)
         .map_err(|e| anyhow::anyhow!("probe header: {}", e.as_str()))?
         .payload
-        .authorization;
+        .authorization
+        .ok_or_else(|| anyhow::anyhow!("probe header: not an EIP-3009 payment"))?;
     let status = bk.chain.receipt_status(&payer.from, &payer.nonce)?;
     if !status.consumed {
         bail!("a fresh receipt is not consumed on chain after the round");

@@ -58,6 +58,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 "x402 verify, one core, {} payloads: {:.0} verifications/s (decoded requests), {:.0}/s (from JSON values)",
                 r.payloads, r.x402_verify_per_s, r.x402_verify_json_per_s
             );
+            for k in &r.by_kind {
+                println!(
+                    "  {:<8} {:>3} payloads: {:.0}/s (decoded), {:.0}/s (JSON)",
+                    k.kind, k.payloads, k.verify_per_s, k.verify_json_per_s
+                );
+            }
         }
         return Ok(());
     }

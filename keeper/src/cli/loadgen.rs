@@ -58,6 +58,13 @@ pub struct LoadgenArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Percent of receipts paid with x402 `exact` via Permit2 (protocol v2).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub permit2_exact_percent: u8,
+    /// Percent of receipts paid with x402 `upto` (Permit2, v2; the value settled of twice as much
+    /// signed). With `--permit2-exact-percent`, at most 100 in total.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub upto_percent: u8,
 }
 
 /// Runs `opg loadgen`.
@@ -68,6 +75,10 @@ pub fn run_cli(args: LoadgenArgs) -> anyhow::Result<()> {
         args.invalid_ratio
     );
     anyhow::ensure!(args.concurrency > 0, "--concurrency must be > 0");
+    anyhow::ensure!(
+        u16::from(args.permit2_exact_percent) + u16::from(args.upto_percent) <= 100,
+        "--permit2-exact-percent + --upto-percent must be at most 100"
+    );
     let genesis = match &args.config {
         Some(p) => KeeperConfig::load(p)?
             .genesis
@@ -88,6 +99,8 @@ pub fn run_cli(args: LoadgenArgs) -> anyhow::Result<()> {
     spec.invalid_ratio = args.invalid_ratio;
     spec.retry_for = Duration::from_secs(args.retry_secs);
     spec.acked_file = args.acked;
+    spec.permit2_exact_percent = args.permit2_exact_percent;
+    spec.upto_percent = args.upto_percent;
     if let Some(t) = args.run_tag {
         spec.run_tag = t;
     }

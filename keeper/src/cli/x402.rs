@@ -1,4 +1,4 @@
-//! `opg x402 verify [--now UNIX_SECONDS] [--header VALUE --requirements FILE]`: the x402
+//! `opg x402 verify [--now UNIX_SECONDS] [--header VALUE --requirements FILE] [--facilitator ADDR]...`: the x402
 //! facilitator's `/verify`, offline ([`crate::facilitator`]).
 //!
 //! Reads one `/verify` request body (`{"x402Version", "paymentPayload", "paymentRequirements"}`)
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::facilitator::{unix_now, verify_header, verify_json, VerifyResponse};
+use crate::facilitator::{unix_now, verify_header_with, verify_json_with, VerifyResponse};
 use opg_core::reason::RejectReason;
 use opg_core::x402::PaymentRequirements;
 
@@ -28,7 +28,8 @@ pub struct X402Args {
 /// `opg x402` subcommands.
 #[derive(Subcommand, Clone, Debug, PartialEq, Eq)]
 pub enum X402Command {
-    /// Verify an x402 `exact` EVM payment offline, as a facilitator's `POST /verify` would.
+    /// Verify an x402 EVM payment (`exact` via EIP-3009 or Permit2, `upto`) offline, as a
+    /// facilitator's `POST /verify` would.
     /// Exit 0 valid, 1 invalid, 2 input not JSON.
     Verify(VerifyArgs),
 }
@@ -46,6 +47,26 @@ pub struct VerifyArgs {
     /// JSON file with the `PaymentRequirements` the header is checked against.
     #[arg(long, value_name = "FILE", requires = "header")]
     pub requirements: Option<PathBuf>,
+    /// A facilitator allowed to settle `upto` payments (`0x` + 40 hex; repeatable): the payment's
+    /// `witness.facilitator` must be one of them. Default: the dev genesis' facilitator (derived
+    /// from `dev_seed = "opg-dev-seed-change-me"`, [`default_facilitator`]).
+    #[arg(long = "facilitator", value_name = "ADDR", value_parser = parse_facilitator)]
+    pub facilitators: Vec<String>,
+}
+
+/// The `dev_seed` of `keeper.example.toml`'s dev genesis.
+pub const DEV_GENESIS_SEED: &str = "opg-dev-seed-change-me";
+
+/// The dev genesis' facilitator (`EvmSigner::derive(dev_seed, "facilitator")`, as
+/// `crate::genesis::DevKeys` derives it), lowercase `0x` address.
+pub fn default_facilitator() -> String {
+    opg_core::sign::EvmSigner::derive(DEV_GENESIS_SEED.as_bytes(), "facilitator").address()
+}
+
+fn parse_facilitator(s: &str) -> Result<String, String> {
+    opg_core::verify::parse_evm_address(s)
+        .map(|a| opg_core::verify::format_evm_address(&a))
+        .ok_or_else(|| format!("'{s}' is not an EVM address (0x + 40 hex)"))
 }
 
 /// Exit status: the payment is valid.
@@ -92,6 +113,14 @@ impl Outcome {
 /// Runs `opg x402 verify` on the given stdin, without touching the process (for tests).
 pub fn execute(args: &VerifyArgs, stdin: &mut dyn Read) -> Outcome {
     let now = args.now.unwrap_or_else(unix_now);
+    let facilitators: Vec<[u8; 20]> = if args.facilitators.is_empty() {
+        vec![default_facilitator()]
+    } else {
+        args.facilitators.clone()
+    }
+    .iter()
+    .filter_map(|f| opg_core::verify::parse_evm_address(f))
+    .collect();
     match (&args.header, &args.requirements) {
         (Some(header), Some(file)) => {
             let bytes = match std::fs::read(file) {
@@ -103,7 +132,12 @@ pub fn execute(args: &VerifyArgs, stdin: &mut dyn Read) -> Outcome {
                 Err(e) => return Outcome::not_json(format!("{} is not JSON: {e}", file.display())),
             };
             match serde_path_to_error::deserialize::<_, PaymentRequirements>(&value) {
-                Ok(requirements) => Outcome::verdict(&verify_header(header, &requirements, now)),
+                Ok(requirements) => Outcome::verdict(&verify_header_with(
+                    header,
+                    &requirements,
+                    now,
+                    &facilitators,
+                )),
                 Err(e) => Outcome::verdict(&VerifyResponse::malformed(
                     RejectReason::InvalidPaymentRequirements,
                     format!("{}: {}: {}", file.display(), e.path(), e.inner()),
@@ -120,7 +154,7 @@ pub fn execute(args: &VerifyArgs, stdin: &mut dyn Read) -> Outcome {
                 return Outcome::not_json(format!("cannot read stdin: {e}"));
             }
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(value) => Outcome::verdict(&verify_json(&value, now)),
+                Ok(value) => Outcome::verdict(&verify_json_with(&value, now, &facilitators)),
                 Err(e) => Outcome::not_json(format!("stdin is not JSON: {e}")),
             }
         }

@@ -14,7 +14,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use opg_core::reason::RejectReason;
 
-use super::{supported, unix_now, verify_json, VerifyResponse};
+use std::sync::Arc;
+
+use axum::extract::State;
+
+use super::{supported, unix_now, verify_json_with, VerifyResponse};
 
 /// `errorMessage` of `POST /settle` (501).
 pub const SETTLE_NOT_SUPPORTED: &str =
@@ -22,23 +26,40 @@ pub const SETTLE_NOT_SUPPORTED: &str =
 them: it holds no funds and submits no EVM transactions. Point your middleware's settle calls at a \
 settling facilitator and keep /verify here.";
 
+/// The facilitators allowed to settle `upto` payments, read per `POST /verify` (the keeper's
+/// gives the verifier's allow-list, cached). May block briefly; it runs off the async workers.
+pub type FacilitatorSource = Arc<dyn Fn() -> Vec<[u8; 20]> + Send + Sync>;
+
 /// `POST /verify`, `GET /supported` (every kind the core accepts, [`super::supported`]),
-/// `POST /settle`: the stateless facilitator.
+/// `POST /settle`: the stateless facilitator. No facilitator is allowed to settle `upto`
+/// payments (see [`verify_routes`]).
 pub fn routes() -> Router {
-    verify_routes().route("/supported", get(get_supported))
+    verify_routes(Arc::new(Vec::new)).route("/supported", get(get_supported))
 }
 
-/// `POST /verify` and `POST /settle`, merged into the keeper's router (which serves its own
-/// `GET /supported`, limited to the verifier config's networks).
-pub fn verify_routes() -> Router {
+/// [`routes`] with the facilitators `upto` payments are checked against.
+pub fn routes_with(facilitators: FacilitatorSource) -> Router {
+    verify_routes(facilitators).route("/supported", get(get_supported))
+}
+
+/// `POST /verify` (checking `upto` payments against `facilitators`) and `POST /settle`, merged
+/// into the keeper's router (which serves its own `GET /supported`, limited to the verifier
+/// config's networks).
+pub fn verify_routes(facilitators: FacilitatorSource) -> Router {
     Router::new()
         .route("/verify", post(post_verify))
         .route("/settle", post(post_settle))
+        .with_state(facilitators)
 }
 
-async fn post_verify(body: Bytes) -> Response {
+async fn post_verify(State(facilitators): State<FacilitatorSource>, body: Bytes) -> Response {
     match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(value) => Json(verify_json(&value, unix_now())).into_response(),
+        Ok(value) => {
+            let allowed = tokio::task::spawn_blocking(move || facilitators())
+                .await
+                .unwrap_or_default();
+            Json(verify_json_with(&value, unix_now(), &allowed)).into_response()
+        }
         Err(e) => (
             StatusCode::BAD_REQUEST,
             Json(VerifyResponse::malformed(

@@ -19,21 +19,27 @@
 use opg_core::crypto::NativeCrypto;
 use opg_core::reason::RejectReason;
 use opg_core::verify::{
-    decode_payment_header, format_evm_address, network_chain_id, parse_evm_address, verify_payment,
-    VALID_BEFORE_MARGIN,
+    decode_payment_header, network_chain_id, verify_payment_with_facilitators, VALID_BEFORE_MARGIN,
 };
 use opg_core::x402::{PaymentPayload, PaymentRequirements};
 use serde::{Deserialize, Serialize};
 
 mod http;
 
-pub use http::{routes, verify_routes, SettleResponse, SETTLE_NOT_SUPPORTED};
+pub use http::{
+    routes, routes_with, verify_routes, FacilitatorSource, SettleResponse, SETTLE_NOT_SUPPORTED,
+};
 
 /// Protocol versions this verifier accepts.
 pub const SUPPORTED_VERSIONS: [u32; 2] = [1, 2];
 
-/// The only scheme this verifier accepts (EIP-3009 `transferWithAuthorization`).
+/// Scheme `exact`: EIP-3009 `transferWithAuthorization`, or Permit2 (`extra.assetTransferMethod:
+/// "permit2"`, protocol v2).
 pub const SCHEME_EXACT: &str = "exact";
+
+/// Scheme `upto` (protocol v2, Permit2 only): the payer signs a maximum, the facilitator named in
+/// the witness settles what the call cost.
+pub const SCHEME_UPTO: &str = "upto";
 
 /// Body of the facilitator's `POST /verify` (and of `opg x402 verify` on stdin).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
@@ -130,7 +136,7 @@ pub struct SupportedResponse {
 
 /// The payment schemes the verifier implements and the protocol versions of each: the one table
 /// `/supported` is built from (a new scheme is one line here).
-pub const SCHEMES: &[(&str, &[u32])] = &[(SCHEME_EXACT, &SUPPORTED_VERSIONS)];
+pub const SCHEMES: &[(&str, &[u32])] = &[(SCHEME_EXACT, &SUPPORTED_VERSIONS), (SCHEME_UPTO, &[2])];
 
 /// v1 network names of the reference packages (`@x402/evm` `EVM_NETWORK_CHAIN_ID_MAP`, a superset
 /// of `x402@1` `EvmNetworkToChainId`). [`supported`] lists those the verification core resolves.
@@ -214,7 +220,7 @@ pub fn reason_message(reason: RejectReason) -> &'static str {
     match reason {
         InvalidX402Version => "x402Version is not 1 or 2, or differs from the payload's",
         InvalidScheme => {
-            "the scheme is not a supported one (exact), or differs from the requirements'"
+            "the scheme is not a supported one (exact, upto), or differs from the requirements'"
         }
         InvalidNetwork => "the network is unknown, or the payload's and the requirements' differ",
         InvalidPayload => "the payment payload does not decode",
@@ -238,13 +244,31 @@ pub fn reason_message(reason: RejectReason) -> &'static str {
             "authorization.value differs from the required amount"
         }
         UnsupportedAsset => "the asset is not an accepted token of the network",
+        UnsupportedPayloadType => {
+            "the payload's type does not fit the scheme (Permit2 only in v2; upto only via Permit2, with witness.facilitator)"
+        }
+        InvalidPermit2Spender => "permit2Authorization.spender is not the scheme's x402 Permit2 proxy",
+        InvalidPermit2RecipientMismatch => "permit2Authorization.witness.to differs from payTo",
+        UptoFacilitatorMismatch => "witness.facilitator is not a facilitator in force",
+        Permit2DeadlineExpired => "the Permit2 deadline is too soon (not at least now + 6 s)",
+        Permit2NotYetValid => "the Permit2 witness' validAfter is after now",
+        Permit2AmountMismatch => "permitted.amount differs from the required amount",
+        Permit2TokenMismatch => "permitted.token differs from the required asset",
+        InvalidPermit2Signature => {
+            "the Permit2 signature is malformed (v must be 27/28) or does not recover permit2Authorization.from"
+        }
+        UptoSettlementExceedsAmount => "the settled amount is above the signed maximum",
+        UptoSettlementPriceMismatch => {
+            "the settled amount differs from the node-signed token counts times the requirements' token prices"
+        }
         _ => "the payment was refused",
     }
 }
 
-/// The claimed payer of a payload: `authorization.from`, lowercase, if it is an address.
+/// The claimed payer of a payload: `authorization.from` (EIP-3009) or `permit2Authorization.from`,
+/// lowercase, if it is an address.
 fn claimed_payer(payload: &PaymentPayload) -> Option<String> {
-    parse_evm_address(&payload.payload.authorization.from).map(|a| format_evm_address(&a))
+    opg_core::verify::claimed_payer_and_nonce(payload).0
 }
 
 /// The facilitator's `/verify` verdict for `request` at `now` (unix seconds), offline.
@@ -254,7 +278,18 @@ fn claimed_payer(payload: &PaymentPayload) -> Option<String> {
 /// `extra.name`/`extra.version`, signature recovers `from` (low-s, 65 bytes), `to == payTo`,
 /// `validBefore >= now + 6`, `validAfter <= now`, value (v1 `>= maxAmountRequired`, v2
 /// `== amount`). Balance and on-chain nonce state are not checked.
+///
+/// `upto` payments are checked against no facilitator here (always `upto_facilitator_mismatch`):
+/// use [`verify_with`] with the facilitators in force.
 pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
+    verify_with(request, now, &[])
+}
+
+/// [`verify`] with the facilitators allowed to settle `upto` payments (`witness.facilitator`
+/// must be one of them; the keeper passes the verifier's allow-list, `opg x402 verify` its
+/// `--facilitator` flags). Permit2 payloads follow `@x402/evm` 2.27.0's order and reason strings
+/// (see `opg_core::verify::verify_payment_with_facilitators`).
+pub fn verify_with(request: &VerifyRequest, now: u64, facilitators: &[[u8; 20]]) -> VerifyResponse {
     let payload = &request.payment_payload;
     let payer = claimed_payer(payload);
     if !SUPPORTED_VERSIONS.contains(&request.x402_version)
@@ -262,12 +297,13 @@ pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
     {
         return VerifyResponse::invalid(RejectReason::InvalidX402Version, payer);
     }
-    match verify_payment(
+    match verify_payment_with_facilitators(
         &NativeCrypto,
         payload,
         &request.payment_requirements,
         now,
         VALID_BEFORE_MARGIN,
+        facilitators,
     ) {
         Ok(verified) => VerifyResponse::valid(verified.payer),
         Err(reason) => VerifyResponse::invalid(reason, payer),
@@ -281,6 +317,15 @@ pub fn verify(request: &VerifyRequest, now: u64) -> VerifyResponse {
 /// `invalid_payload`; `paymentRequirements` missing or malformed → `invalid_payment_requirements`.
 /// Each carries an `invalidMessage` naming the offending field.
 pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
+    verify_json_with(body, now, &[])
+}
+
+/// [`verify_json`] with the facilitators allowed to settle `upto` payments (see [`verify_with`]).
+pub fn verify_json_with(
+    body: &serde_json::Value,
+    now: u64,
+    facilitators: &[[u8; 20]],
+) -> VerifyResponse {
     let Some(object) = body.as_object() else {
         return VerifyResponse::malformed(
             RejectReason::InvalidPayload,
@@ -319,13 +364,14 @@ pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
                 return response;
             }
         };
-    verify(
+    verify_with(
         &VerifyRequest {
             x402_version: version,
             payment_payload: payload,
             payment_requirements: requirements,
         },
         now,
+        facilitators,
     )
 }
 
@@ -333,14 +379,25 @@ pub fn verify_json(body: &serde_json::Value, now: u64) -> VerifyResponse {
 /// payload's JSON; padding optional) against `requirements`. The request's `x402Version` is the
 /// payload's. A header that does not decode is `invalid_payload`.
 pub fn verify_header(header: &str, requirements: &PaymentRequirements, now: u64) -> VerifyResponse {
+    verify_header_with(header, requirements, now, &[])
+}
+
+/// [`verify_header`] with the facilitators allowed to settle `upto` payments (see [`verify_with`]).
+pub fn verify_header_with(
+    header: &str,
+    requirements: &PaymentRequirements,
+    now: u64,
+    facilitators: &[[u8; 20]],
+) -> VerifyResponse {
     match decode_payment_header(header) {
-        Ok(payload) => verify(
+        Ok(payload) => verify_with(
             &VerifyRequest {
                 x402_version: payload.x402_version,
                 payment_payload: payload,
                 payment_requirements: requirements.clone(),
             },
             now,
+            facilitators,
         ),
         Err(reason) => VerifyResponse::malformed(
             reason,
@@ -444,15 +501,21 @@ mod tests {
     #[test]
     fn supported_kinds_follow_the_configured_networks() {
         let s = supported_kinds(&[("base-sepolia".into(), 84532), ("no-such-name".into(), 7)]);
-        let kinds: Vec<(u32, &str)> = s
+        let kinds: Vec<(u32, &str, &str)> = s
             .kinds
             .iter()
-            .map(|k| (k.x402_version, k.network.as_str()))
+            .map(|k| (k.x402_version, k.scheme.as_str(), k.network.as_str()))
             .collect();
-        // an unknown v1 name is offered only as its CAIP-2 id
+        // an unknown v1 name is offered only as its CAIP-2 id; `upto` only in v2
         assert_eq!(
             kinds,
-            [(1, "base-sepolia"), (2, "eip155:84532"), (2, "eip155:7")]
+            [
+                (1, "exact", "base-sepolia"),
+                (2, "exact", "eip155:84532"),
+                (2, "exact", "eip155:7"),
+                (2, "upto", "eip155:84532"),
+                (2, "upto", "eip155:7"),
+            ]
         );
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["extensions"], serde_json::json!([]));

@@ -17,6 +17,10 @@ pub struct ReconcileReport {
     pub requeued: u64,
     /// Receipts whose nonce epoch was pruned: `rejected` (`outcome_unknown_pruned`).
     pub unknown: u64,
+    /// Batches left unrecorded because some receipts are not consumed yet while the batch's tx
+    /// may still be included (chain height not past its timeout height): settled by a later
+    /// reconciliation.
+    pub waiting: u32,
 }
 
 impl Keeper {
@@ -31,6 +35,7 @@ impl Keeper {
 
     pub(super) fn reconcile_locked(&self) -> Result<ReconcileReport, KeeperError> {
         let mut report = ReconcileReport::default();
+        let mut height = None;
         for batch in self.store.unrecorded_batches()? {
             report.batches += 1;
             let mut statuses = Vec::with_capacity(batch.keys.len());
@@ -44,16 +49,39 @@ impl Keeper {
                 }
                 let s = self.chain.receipt_status(&key.payer, &key.nonce)?;
                 let verdict = if s.consumed {
-                    report.accepted += 1;
                     Some(true)
                 } else if s.pruned {
-                    report.unknown += 1;
                     None
                 } else {
-                    report.requeued += 1;
                     Some(false)
                 };
                 statuses.push((key.clone(), verdict));
+            }
+            // The receipts decide, not the tx hash: after a sequence-mismatch retry the tx that
+            // lands is not the one written down. But while that tx may still land (in a mempool,
+            // chain height not past its timeout height), a receipt not consumed yet is not put
+            // back to pending: resubmitted, it would be refused as a replay once the first tx
+            // lands, and recorded as rejected although it counted.
+            if statuses.iter().any(|(_, v)| *v == Some(false)) {
+                if let Some(until) = self.chain.tx_expiry_height(&batch.tx_bytes) {
+                    let h = match height {
+                        Some(h) => h,
+                        None => *height.insert(self.chain.status()?.height),
+                    };
+                    if h <= until {
+                        tracing::info!(batch = batch.id, tx = %batch.tx_hash, height = h, until,
+                            "unrecorded batch not settled yet: its tx may still land");
+                        report.waiting += 1;
+                        continue;
+                    }
+                }
+            }
+            for (_, v) in &statuses {
+                match v {
+                    Some(true) => report.accepted += 1,
+                    Some(false) => report.requeued += 1,
+                    None => report.unknown += 1,
+                }
             }
             self.store.reconcile_batch(batch.id, &statuses)?;
             tracing::info!(batch = batch.id, tx = %batch.tx_hash, "reconciled unrecorded batch");

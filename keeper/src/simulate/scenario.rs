@@ -78,6 +78,16 @@ pub struct Scenario {
     /// Fraction of payments made with x402 v2 (`PAYMENT-SIGNATURE`); the rest use v1 (`X-PAYMENT`).
     #[serde(default = "default_v2_fraction")]
     pub x402_v2_fraction: f64,
+    /// Fraction of calls paid with x402 `exact` via Permit2 (protocol v2, `@x402/evm` 2.27.0
+    /// `assetTransferMethod: "permit2"`); default 0. Drawn before `x402_v2_fraction`, which
+    /// splits the remaining EIP-3009 calls.
+    #[serde(default)]
+    pub permit2_exact_fraction: f64,
+    /// Fraction of calls paid with x402 `upto` (Permit2, v2): the payer signs twice the price as
+    /// the maximum, the facilitator settles the price; default 0. `permit2_exact_fraction +
+    /// upto_fraction <= 1`.
+    #[serde(default)]
+    pub upto_fraction: f64,
     /// Market price of the reward token, USD per OPG.
     pub token_price_usd: f64,
     /// Electricity tariff, USD per kWh.
@@ -595,6 +605,14 @@ impl Scenario {
             return Err(invalid("payers", "must be at least 1"));
         }
         unit_interval("x402_v2_fraction", self.x402_v2_fraction)?;
+        unit_interval("permit2_exact_fraction", self.permit2_exact_fraction)?;
+        unit_interval("upto_fraction", self.upto_fraction)?;
+        if self.permit2_exact_fraction + self.upto_fraction > 1.0 {
+            return Err(invalid(
+                "upto_fraction",
+                "permit2_exact_fraction + upto_fraction must be at most 1",
+            ));
+        }
         non_negative("token_price_usd", self.token_price_usd)?;
         non_negative("electricity_usd_per_kwh", self.electricity_usd_per_kwh)?;
         unit_interval("demand.community_share", self.demand.community_share)?;

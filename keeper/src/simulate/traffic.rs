@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::Binary;
 use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
-use opg_core::sign::{make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::sign::{
+    make_signed_permit2_receipt, make_signed_receipt, sign_heartbeat, EvmSigner, NodeSigner,
+    PaymentParams, Permit2Params,
+};
 use opg_core::types::{AssetConfig, NetworkConfig};
 use opg_core::x402::PaymentRequirements;
 use rand::seq::SliceRandom;
@@ -74,12 +77,47 @@ pub struct CallPlan {
     pub completion_tokens: u64,
     /// Unix seconds the response was served.
     pub served_at: u64,
-    /// x402 protocol version of the payment (1 or 2).
+    /// x402 protocol version of the payment (1 or 2; Permit2 methods are 2).
     pub x402_version: u32,
+    /// How the payment moves the asset.
+    pub method: PaymentMethod,
     /// EIP-3009 nonce.
     pub nonce: [u8; 32],
     /// Settlement tx hash reported by the facilitator.
     pub tx_hash: [u8; 32],
+}
+
+/// The x402 payment kind of a call (`@x402/evm` 2.27.0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentMethod {
+    /// `exact`, EIP-3009 `transferWithAuthorization` (v1 or v2).
+    Eip3009,
+    /// `exact` via Permit2 (v2).
+    Permit2Exact,
+    /// `upto` via Permit2 (v2): signed maximum twice the price, the price settled.
+    Upto,
+}
+
+/// Draws a call's payment method and protocol version: `permit2_exact_fraction`, then
+/// `upto_fraction` (both v2), else EIP-3009 with `x402_v2_fraction` of v2. With both Permit2
+/// fractions 0 it draws exactly what it drew before they existed (one `gen_bool`), so existing
+/// scenarios keep their reports.
+fn draw_method(rng: &mut impl Rng, s: &Scenario) -> (PaymentMethod, u32) {
+    if s.permit2_exact_fraction + s.upto_fraction > 0.0 {
+        let x: f64 = rng.gen();
+        if x < s.permit2_exact_fraction {
+            return (PaymentMethod::Permit2Exact, 2);
+        }
+        if x < s.permit2_exact_fraction + s.upto_fraction {
+            return (PaymentMethod::Upto, 2);
+        }
+    }
+    let version = if rng.gen_bool(s.x402_v2_fraction) {
+        2
+    } else {
+        1
+    };
+    (PaymentMethod::Eip3009, version)
 }
 
 impl CallPlan {
@@ -175,20 +213,22 @@ fn plan_organic(s: &Scenario, start: u64, epoch: u64) -> Vec<CallPlan> {
             .collect();
         let node_id = servers[rng.gen_range(0..servers.len())];
         let payer = Payer::Organic(rng.gen_range(0..s.payers));
+        let value = model.price().unwrap_or(1);
+        let prompt_tokens = draw_tokens(&mut rng, model.prompt_tokens);
+        let completion_tokens = draw_tokens(&mut rng, model.completion_tokens);
+        let served_at = start + rng.gen_range(0..s.epoch_length_s);
+        let (method, x402_version) = draw_method(&mut rng, s);
         out.push(CallPlan {
             epoch,
             node_id: node_id.to_string(),
             model_id: model.id.clone(),
             payer,
-            value: model.price().unwrap_or(1),
-            prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
-            completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
-            served_at: start + rng.gen_range(0..s.epoch_length_s),
-            x402_version: if rng.gen_bool(s.x402_v2_fraction) {
-                2
-            } else {
-                1
-            },
+            value,
+            prompt_tokens,
+            completion_tokens,
+            served_at,
+            x402_version,
+            method,
             nonce: rng.gen(),
             tx_hash: rng.gen(),
         });
@@ -227,11 +267,13 @@ pub fn plan_wash(s: &Scenario, genesis: u64, epoch: u64, count: u64, value: u64)
                 prompt_tokens: draw_tokens(&mut rng, model.prompt_tokens),
                 completion_tokens: draw_tokens(&mut rng, model.completion_tokens),
                 served_at: start + rng.gen_range(0..s.epoch_length_s),
+                // The attacker pays as everyone does (the draw order of the fields is kept).
                 x402_version: if rng.gen_bool(s.x402_v2_fraction) {
                     2
                 } else {
                     1
                 },
+                method: PaymentMethod::Eip3009,
                 nonce: rng.gen(),
                 tx_hash: rng.gen(),
             }
@@ -352,6 +394,16 @@ pub fn sign_call(
         .get(&c.node_id)
         .ok_or_else(|| anyhow::anyhow!("no keys for node `{}`", c.node_id))?;
     let payer = keys.payer(c.payer);
+    if c.method != PaymentMethod::Eip3009 {
+        return Ok(sign_permit2_call(
+            keys,
+            verifier_domain,
+            c,
+            node,
+            pay_to,
+            &payer,
+        ));
+    }
     let params = PaymentParams {
         x402_version: c.x402_version,
         requirements: requirements(c.x402_version, pay_to, &c.node_id, c.value),
@@ -378,6 +430,60 @@ pub fn sign_call(
         receipt,
         c.tx_hash,
     ))
+}
+
+/// [`sign_call`] for a Permit2 payment (`exact` or `upto`, v2 on Base USDC).
+fn sign_permit2_call(
+    keys: &TrafficKeys,
+    verifier_domain: &[u8; 32],
+    c: &CallPlan,
+    node: &NodeSigner,
+    pay_to: &str,
+    payer: &EvmSigner,
+) -> SignedReceipt {
+    let upto = c.method == PaymentMethod::Upto;
+    let facilitator = upto.then(|| keys.facilitator.address());
+    let value = u128::from(c.value);
+    let amount = if upto { value * 2 } else { value };
+    let requirements = PaymentRequirements {
+        max_timeout_seconds: Some(PAYMENT_VALIDITY_S),
+        ..PaymentRequirements::permit2(
+            if upto { "upto" } else { "exact" },
+            &format!("eip155:{BASE_CHAIN_ID}"),
+            pay_to,
+            BASE_USDC,
+            amount,
+            facilitator.as_deref(),
+        )
+    };
+    let params = Permit2Params {
+        requirements,
+        amount,
+        valid_after: c.served_at.saturating_sub(60),
+        // Inclusive on chain: the same last second as EIP-3009's exclusive `validBefore`.
+        deadline: c.served_at + PAYMENT_VALIDITY_S - 1,
+        nonce: c.nonce,
+        facilitator: upto.then(|| keys.facilitator.address_bytes()),
+    };
+    let receipt = InferenceReceipt {
+        node_id: c.node_id.clone(),
+        model_id: c.model_id.clone(),
+        request_digest: digest(&[b"request", &c.nonce]),
+        response_digest: digest(&[b"response", &c.nonce, &c.completion_tokens.to_be_bytes()]),
+        prompt_tokens: c.prompt_tokens,
+        completion_tokens: c.completion_tokens,
+        served_at: c.served_at,
+    };
+    make_signed_permit2_receipt(
+        payer,
+        node,
+        Some(&keys.facilitator),
+        verifier_domain,
+        &params,
+        receipt,
+        c.tx_hash,
+        upto.then_some(value),
+    )
 }
 
 /// Signs `calls` in order, on up to `threads` threads.

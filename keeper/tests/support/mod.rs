@@ -437,6 +437,7 @@ pub fn paid_call(
         extra: Some(ExactEvmExtra {
             name: Some("USDC".into()),
             version: Some("2".into()),
+            ..ExactEvmExtra::default()
         }),
     };
     let nonce: [u8; 32] =

@@ -140,6 +140,7 @@ pub fn base_requirements(version: u32, amount: u128) -> PaymentRequirements {
         extra: Some(ExactEvmExtra {
             name: Some("USD Coin".into()),
             version: Some("2".into()),
+            ..ExactEvmExtra::default()
         }),
     }
 }

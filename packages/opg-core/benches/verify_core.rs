@@ -89,6 +89,7 @@ fn receipt(
             extra: Some(ExactEvmExtra {
                 name: Some("USDC".into()),
                 version: Some("2".into()),
+                ..ExactEvmExtra::default()
             }),
         },
         value: 10_000,

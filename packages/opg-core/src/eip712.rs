@@ -32,6 +32,20 @@ pub const SETTLEMENT_TYPE: &str =
 pub const HARDWARE_ATTESTATION_TYPE: &str = "HardwareAttestation(string operator,bytes32 nodeKeyHash,string hardwareClass,bytes32 evidenceDigest,uint64 expiresAt)";
 /// opg `Heartbeat` type string.
 pub const HEARTBEAT_TYPE: &str = "Heartbeat(string nodeId,uint64 epoch,uint64 timestamp)";
+/// Type string of the Permit2 domain (no `version`): `{name: "Permit2", chainId, verifyingContract: PERMIT2}`.
+pub const PERMIT2_DOMAIN_TYPE: &str =
+    "EIP712Domain(string name,uint256 chainId,address verifyingContract)";
+/// Permit2 `TokenPermissions` type string.
+pub const TOKEN_PERMISSIONS_TYPE: &str = "TokenPermissions(address token,uint256 amount)";
+/// Witness of x402 `exact` via Permit2 (`@x402/evm` 2.27.0 `permit2WitnessTypes`).
+pub const EXACT_WITNESS_TYPE: &str = "Witness(address to,uint256 validAfter)";
+/// Witness of x402 `upto` (`@x402/evm` 2.27.0 `uptoPermit2WitnessTypes`).
+pub const UPTO_WITNESS_TYPE: &str = "Witness(address to,address facilitator,uint256 validAfter)";
+/// `PermitWitnessTransferFrom` type string of x402 `exact` via Permit2 (referenced types sorted
+/// by name, as EIP-712 `encodeType` requires).
+pub const EXACT_PERMIT_WITNESS_TRANSFER_FROM_TYPE: &str = "PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Witness witness)TokenPermissions(address token,uint256 amount)Witness(address to,uint256 validAfter)";
+/// `PermitWitnessTransferFrom` type string of x402 `upto`.
+pub const UPTO_PERMIT_WITNESS_TRANSFER_FROM_TYPE: &str = "PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Witness witness)TokenPermissions(address token,uint256 amount)Witness(address to,address facilitator,uint256 validAfter)";
 /// EIP-712 domain `name` of the receipt verifier.
 pub const VERIFIER_DOMAIN_NAME: &str = "opg-receipt-verifier";
 /// EIP-712 domain `name` of the node registry.
@@ -129,6 +143,78 @@ pub fn token_domain_separator(
         .uint(u128::from(chain_id))
         .address(token)
         .hash()
+}
+
+/// The Permit2 domain separator for `chain_id`: `EIP712Domain(string name,uint256 chainId,address verifyingContract)`
+/// with name `Permit2` and the canonical Permit2 address (the same on every chain).
+pub fn permit2_domain_separator(chain_id: u64) -> [u8; 32] {
+    Encoder::new(PERMIT2_DOMAIN_TYPE, 3)
+        .string("Permit2")
+        .uint(u128::from(chain_id))
+        .address(&crate::permit2::PERMIT2_ADDRESS)
+        .hash()
+}
+
+/// A Permit2 `PermitWitnessTransferFrom` with the x402 witness, as typed values. uint256 fields
+/// that opg reads as numbers elsewhere are kept here as the signed 32-byte words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Permit2Transfer {
+    /// `permitted.token`.
+    pub token: [u8; 20],
+    /// `permitted.amount` (uint256, restricted to 128 bits by opg).
+    pub amount: u128,
+    /// The proxy allowed to call Permit2.
+    pub spender: [u8; 20],
+    /// Unordered nonce, big-endian uint256.
+    pub nonce: [u8; 32],
+    /// Deadline, big-endian uint256 (unix seconds).
+    pub deadline: [u8; 32],
+    /// `witness.to`.
+    pub to: [u8; 20],
+    /// `witness.facilitator`: `Some` for `upto` (its witness type), `None` for `exact`.
+    pub facilitator: Option<[u8; 20]>,
+    /// `witness.validAfter`, big-endian uint256 (unix seconds).
+    pub valid_after: [u8; 32],
+}
+
+/// EIP-712 digest the payer signs for an x402 Permit2 payment: `PermitWitnessTransferFrom` with
+/// the `exact` witness `Witness(address to,uint256 validAfter)` or, when `facilitator` is set, the
+/// `upto` witness `Witness(address to,address facilitator,uint256 validAfter)`, in
+/// [`permit2_domain_separator`] (`@x402/evm` 2.27.0 `permit2WitnessTypes` /
+/// `uptoPermit2WitnessTypes`; Permit2's `PermitWitnessTransferFrom` hashing).
+pub fn permit2_witness_transfer_digest(
+    domain_separator: &[u8; 32],
+    t: &Permit2Transfer,
+) -> [u8; 32] {
+    let permitted = Encoder::new(TOKEN_PERMISSIONS_TYPE, 2)
+        .address(&t.token)
+        .uint(t.amount)
+        .hash();
+    let (primary, witness) = match &t.facilitator {
+        None => (
+            EXACT_PERMIT_WITNESS_TRANSFER_FROM_TYPE,
+            Encoder::new(EXACT_WITNESS_TYPE, 2)
+                .address(&t.to)
+                .word(&t.valid_after)
+                .hash(),
+        ),
+        Some(f) => (
+            UPTO_PERMIT_WITNESS_TRANSFER_FROM_TYPE,
+            Encoder::new(UPTO_WITNESS_TYPE, 3)
+                .address(&t.to)
+                .address(f)
+                .word(&t.valid_after)
+                .hash(),
+        ),
+    };
+    let struct_hash = Encoder::new(primary, 5)
+        .word(&permitted)
+        .address(&t.spender)
+        .word(&t.nonce)
+        .word(&t.deadline)
+        .word(&witness)
+        .hash();
+    typed_data_digest(domain_separator, &struct_hash)
 }
 
 /// `keccak256(0x19 || 0x01 || domain_separator || struct_hash)`.

@@ -21,6 +21,7 @@ pub mod epoch;
 // Messages are moved once per call; boxing a large variant would only complicate the schema.
 #[allow(clippy::large_enum_variant)]
 pub mod msg;
+pub mod permit2;
 pub mod reason;
 pub mod receipt;
 pub mod types;

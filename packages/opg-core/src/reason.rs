@@ -32,6 +32,31 @@ pub enum RejectReason {
     InvalidExactEvmPayloadAuthorizationValueMismatch,
     /// `invalid_exact_evm_payload_asset_mismatch` (opg): the requirements' asset is not an allow-listed asset of the network.
     UnsupportedAsset,
+    // ---- @x402/evm 2.27.0 Permit2 `exact` and `upto` strings ----
+    /// `unsupported_payload_type`: the payload's shape does not fit the scheme (an EIP-3009
+    /// `authorization` for `upto`, a Permit2 payload in protocol v1).
+    UnsupportedPayloadType,
+    /// `invalid_permit2_spender`: `permit2Authorization.spender` is not the scheme's x402 proxy.
+    InvalidPermit2Spender,
+    /// `invalid_permit2_recipient_mismatch`: `witness.to != payTo`.
+    InvalidPermit2RecipientMismatch,
+    /// `upto_facilitator_mismatch`: `witness.facilitator` is not an allowed facilitator.
+    UptoFacilitatorMismatch,
+    /// `permit2_deadline_expired`: `deadline < now + 6`.
+    Permit2DeadlineExpired,
+    /// `permit2_not_yet_valid`: `witness.validAfter > now`.
+    Permit2NotYetValid,
+    /// `permit2_amount_mismatch`: `permitted.amount != amount` (for `upto`, the signed maximum).
+    Permit2AmountMismatch,
+    /// `permit2_token_mismatch`: `permitted.token != asset`.
+    Permit2TokenMismatch,
+    /// `invalid_permit2_signature`: the Permit2 signature is malformed or not `from`'s.
+    InvalidPermit2Signature,
+    /// `invalid_upto_evm_payload_settlement_exceeds_amount`: the settled amount is above the signed maximum.
+    UptoSettlementExceedsAmount,
+    /// `upto_settlement_price_mismatch` (opg): the settled amount is not the receipt's token
+    /// counts times the per-token prices of the requirements' `extra`.
+    UptoSettlementPriceMismatch,
     // ---- opg's own ----
     /// `node_unknown`: `node_id` is not registered.
     NodeUnknown,
@@ -99,6 +124,17 @@ impl RejectReason {
                 "invalid_exact_evm_payload_authorization_value_mismatch"
             }
             UnsupportedAsset => "invalid_exact_evm_payload_asset_mismatch",
+            UnsupportedPayloadType => "unsupported_payload_type",
+            InvalidPermit2Spender => "invalid_permit2_spender",
+            InvalidPermit2RecipientMismatch => "invalid_permit2_recipient_mismatch",
+            UptoFacilitatorMismatch => "upto_facilitator_mismatch",
+            Permit2DeadlineExpired => "permit2_deadline_expired",
+            Permit2NotYetValid => "permit2_not_yet_valid",
+            Permit2AmountMismatch => "permit2_amount_mismatch",
+            Permit2TokenMismatch => "permit2_token_mismatch",
+            InvalidPermit2Signature => "invalid_permit2_signature",
+            UptoSettlementExceedsAmount => "invalid_upto_evm_payload_settlement_exceeds_amount",
+            UptoSettlementPriceMismatch => "upto_settlement_price_mismatch",
             NodeUnknown => "node_unknown",
             NodeJailed => "node_jailed",
             NodeInactive => "node_inactive",

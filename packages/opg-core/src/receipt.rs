@@ -29,7 +29,9 @@ pub struct InferenceReceipt {
 
 /// A facilitator's attestation that the payment settled on its network: a secp256k1 EIP-712
 /// signature over `Settlement(bytes32 paymentDigest,uint256 chainId,bytes32 txHash,address payer,uint256 value)`
-/// in the verifier's domain. `paymentDigest` is the EIP-712 digest of the EIP-3009 authorization.
+/// in the verifier's domain. `paymentDigest` is the EIP-712 digest the payer signed (EIP-3009
+/// `TransferWithAuthorization` or Permit2 `PermitWitnessTransferFrom`); `value` is the amount that
+/// settled: the payment's value for `exact`, [`SettlementAttestation::amount`] for `upto`.
 #[cw_serde]
 pub struct SettlementAttestation {
     /// Settlement transaction hash on the payment network, 32 bytes.
@@ -38,6 +40,11 @@ pub struct SettlementAttestation {
     pub facilitator: String,
     /// 65-byte `r || s || v` signature, low-s.
     pub signature: Binary,
+    /// Settled amount in token units. Required for `upto` (at most the signed maximum; the value
+    /// the receipt counts); for `exact` absent or equal to the payment's value. Omitted from the
+    /// JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<cosmwasm_std::Uint128>,
 }
 
 /// A complete receipt as submitted.

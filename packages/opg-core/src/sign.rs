@@ -9,8 +9,13 @@ use k256::ecdsa::RecoveryId;
 use sha2::{Digest as _, Sha256};
 
 use crate::eip712::{
-    attestation_digest, heartbeat_digest, inference_receipt_digest, keccak256, settlement_digest,
+    attestation_digest, heartbeat_digest, inference_receipt_digest, keccak256,
+    permit2_domain_separator, permit2_witness_transfer_digest, settlement_digest,
     token_domain_separator, transfer_with_authorization_digest, Authorization, PaymentBinding,
+    Permit2Transfer,
+};
+use crate::permit2::{
+    format_decimal_u256, u256_word, X402_EXACT_PERMIT2_PROXY, X402_UPTO_PERMIT2_PROXY,
 };
 use crate::receipt::{
     Heartbeat, InferenceReceipt, SettlementAttestation, SignedReceipt, SignerKeys,
@@ -18,7 +23,8 @@ use crate::receipt::{
 use crate::types::{HardwareAttestation, NodeKey};
 use crate::verify::{format_evm_address, network_chain_id, parse_evm_address, VerifiedPayment};
 use crate::x402::{
-    ExactEvmAuthorization, ExactEvmPayload, PaymentPayload, PaymentRequirements, ResourceInfo,
+    ExactEvmAuthorization, ExactEvmPayload, PaymentPayload, PaymentRequirements,
+    Permit2Authorization, Permit2TokenPermissions, Permit2Witness, ResourceInfo,
 };
 
 /// `sha256(seed || label [|| counter])`: the `counter`-th candidate secret for a derived key.
@@ -199,7 +205,8 @@ pub fn sign_payment(payer: &EvmSigner, params: &PaymentParams) -> (PaymentPayloa
             resource: None,
             payload: ExactEvmPayload {
                 signature,
-                authorization,
+                authorization: Some(authorization),
+                permit2_authorization: None,
             },
         }
     } else {
@@ -215,13 +222,180 @@ pub fn sign_payment(payer: &EvmSigner, params: &PaymentParams) -> (PaymentPayloa
             }),
             payload: ExactEvmPayload {
                 signature,
-                authorization,
+                authorization: Some(authorization),
+                permit2_authorization: None,
             },
         }
     };
     let json = serde_json::to_vec(&payload).expect("PaymentPayload serializes to JSON");
     let header = base64::engine::general_purpose::STANDARD.encode(json);
     (payload, header)
+}
+
+/// Parameters of one x402 Permit2 payment (protocol v2): `exact` with
+/// `extra.assetTransferMethod: "permit2"` or `upto`, as `@x402/evm` 2.27.0's clients build them.
+#[derive(Clone, Debug)]
+pub struct Permit2Params {
+    /// v2 requirements, scheme `exact` or `upto` ([`PaymentRequirements::permit2`]).
+    pub requirements: PaymentRequirements,
+    /// `permitted.amount`: the price (`exact`) or the signed maximum (`upto`), token units.
+    pub amount: u128,
+    /// `witness.validAfter`, unix seconds.
+    pub valid_after: u64,
+    /// `deadline`, unix seconds (inclusive).
+    pub deadline: u64,
+    /// Permit2 unordered nonce (big-endian uint256).
+    pub nonce: [u8; 32],
+    /// `upto`: `witness.facilitator`; `exact`: `None`.
+    pub facilitator: Option<[u8; 20]>,
+}
+
+impl Permit2Params {
+    fn transfer(&self) -> Permit2Transfer {
+        let req = &self.requirements;
+        Permit2Transfer {
+            token: parse_evm_address(&req.asset).unwrap_or([0u8; 20]),
+            amount: self.amount,
+            spender: match self.facilitator {
+                None => X402_EXACT_PERMIT2_PROXY,
+                Some(_) => X402_UPTO_PERMIT2_PROXY,
+            },
+            nonce: self.nonce,
+            deadline: u256_word(u128::from(self.deadline)),
+            to: parse_evm_address(&req.pay_to).unwrap_or([0u8; 20]),
+            facilitator: self.facilitator,
+            valid_after: u256_word(u128::from(self.valid_after)),
+        }
+    }
+}
+
+/// Builds and signs a Permit2 payment as `@x402/evm` 2.27.0's clients do (addresses EIP-55,
+/// uint256 fields decimal strings, 65-byte low-s signature with `v` 27/28); returns the payload
+/// and the header value (base64 of its JSON).
+pub fn sign_permit2_payment(payer: &EvmSigner, params: &Permit2Params) -> (PaymentPayload, String) {
+    let t = params.transfer();
+    let req = &params.requirements;
+    let chain_id = network_chain_id(&req.network).unwrap_or(0);
+    let digest = permit2_witness_transfer_digest(&permit2_domain_separator(chain_id), &t);
+    let authorization = Permit2Authorization {
+        from: checksum_address(&payer.address_bytes()),
+        permitted: Permit2TokenPermissions {
+            token: checksum_address(&t.token),
+            amount: t.amount.to_string(),
+        },
+        spender: checksum_address(&t.spender),
+        nonce: format_decimal_u256(&t.nonce),
+        deadline: params.deadline.to_string(),
+        witness: Permit2Witness {
+            to: checksum_address(&t.to),
+            facilitator: t.facilitator.map(|f| checksum_address(&f)),
+            valid_after: params.valid_after.to_string(),
+        },
+    };
+    let payload = PaymentPayload {
+        x402_version: 2,
+        scheme: None,
+        network: None,
+        accepted: Some(req.clone()),
+        resource: None,
+        payload: ExactEvmPayload {
+            signature: format!("0x{}", hex::encode(payer.sign_digest(&digest))),
+            authorization: None,
+            permit2_authorization: Some(authorization),
+        },
+    };
+    let json = serde_json::to_vec(&payload).expect("PaymentPayload serializes to JSON");
+    let header = base64::engine::general_purpose::STANDARD.encode(json);
+    (payload, header)
+}
+
+/// The Permit2 payment `params` describe, as the verifier sees it after its checks (none are
+/// done here); `settled` is the `upto` settled amount, which becomes the value (for `exact` pass
+/// `None`: the value is `amount`).
+pub fn permit2_payment_facts(
+    payer: &EvmSigner,
+    params: &Permit2Params,
+    settled: Option<u128>,
+) -> VerifiedPayment {
+    let t = params.transfer();
+    let chain_id = network_chain_id(&params.requirements.network).unwrap_or(0);
+    let from = payer.address_bytes();
+    let value = settled.unwrap_or(params.amount);
+    VerifiedPayment {
+        x402_version: 2,
+        payer: format_evm_address(&from),
+        pay_to: format_evm_address(&t.to),
+        chain_id,
+        asset: format_evm_address(&t.token),
+        value: Uint128::new(value),
+        nonce: format!("0x{}", hex::encode(params.nonce)),
+        valid_after: params.valid_after,
+        valid_before: params.deadline.saturating_add(1),
+        payment_digest: permit2_witness_transfer_digest(&permit2_domain_separator(chain_id), &t),
+        binding: PaymentBinding {
+            payer: from,
+            nonce: params.nonce,
+            value,
+            asset: t.token,
+            chain_id,
+        },
+    }
+}
+
+/// Everything for one Permit2 call: payment by `payer`, receipt by `node` and settlement by
+/// `facilitator` (if given). `settled`: the `upto` settled amount, stated in the attestation
+/// ([`sign_upto_settlement`]); `None` for `exact`.
+#[allow(clippy::too_many_arguments)]
+pub fn make_signed_permit2_receipt(
+    payer: &EvmSigner,
+    node: &NodeSigner,
+    facilitator: Option<&EvmSigner>,
+    verifier_domain_separator: &[u8; 32],
+    params: &Permit2Params,
+    receipt: InferenceReceipt,
+    tx_hash: [u8; 32],
+    settled: Option<u128>,
+) -> SignedReceipt {
+    let (_, header) = sign_permit2_payment(payer, params);
+    let facts = permit2_payment_facts(payer, params, settled);
+    let node_signature = sign_receipt(node, verifier_domain_separator, &facts, &receipt);
+    let settlement = facilitator.map(|f| match settled {
+        Some(a) => sign_upto_settlement(f, verifier_domain_separator, &facts, tx_hash, a),
+        None => sign_settlement(f, verifier_domain_separator, &facts, tx_hash),
+    });
+    SignedReceipt {
+        payment: header,
+        requirements: params.requirements.clone(),
+        receipt,
+        node_signature,
+        settlement,
+        signer_keys: None,
+    }
+}
+
+/// A facilitator's attestation that an `upto` payment settled `amount` (token units): the
+/// `Settlement` digest with `value = amount`, and `amount` stated in the attestation.
+pub fn sign_upto_settlement(
+    facilitator: &EvmSigner,
+    verifier_domain_separator: &[u8; 32],
+    payment: &VerifiedPayment,
+    tx_hash: [u8; 32],
+    amount: u128,
+) -> SettlementAttestation {
+    let digest = settlement_digest(
+        verifier_domain_separator,
+        &payment.payment_digest,
+        payment.chain_id,
+        &tx_hash,
+        &payment.binding.payer,
+        amount,
+    );
+    SettlementAttestation {
+        tx_hash: Binary::from(tx_hash.to_vec()),
+        facilitator: facilitator.address(),
+        signature: Binary::from(facilitator.sign_digest(&digest).to_vec()),
+        amount: Some(Uint128::new(amount)),
+    }
 }
 
 /// Node signature over the `InferenceReceipt` digest bound to `payment`.
@@ -257,6 +431,7 @@ pub fn sign_settlement(
         tx_hash: Binary::from(tx_hash.to_vec()),
         facilitator: facilitator.address(),
         signature: Binary::from(facilitator.sign_digest(&digest).to_vec()),
+        amount: None,
     }
 }
 

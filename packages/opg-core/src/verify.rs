@@ -8,8 +8,9 @@ use cosmwasm_std::Uint128;
 
 use crate::crypto::Crypto;
 use crate::eip712::{
-    heartbeat_digest, inference_receipt_digest, keccak256, settlement_digest,
-    token_domain_separator, transfer_with_authorization_digest, Authorization, PaymentBinding,
+    heartbeat_digest, inference_receipt_digest, keccak256, permit2_domain_separator,
+    permit2_witness_transfer_digest, settlement_digest, token_domain_separator,
+    transfer_with_authorization_digest, Authorization, PaymentBinding, Permit2Transfer,
 };
 use crate::epoch::EpochClock;
 use crate::msg::pool::LiveNode;
@@ -18,7 +19,7 @@ use crate::msg::verifier::AcceptedReceipt;
 use crate::reason::RejectReason;
 use crate::receipt::{Heartbeat, SignedReceipt, SignerKeys};
 use crate::types::{NetworkConfig, NodeKey, NodeKindTag, NodeStatus, Provenance};
-use crate::x402::{PaymentPayload, PaymentRequirements};
+use crate::x402::{PaymentPayload, PaymentRequirements, Permit2Authorization};
 
 /// Seconds of margin the reference facilitator wants before `validBefore` in `/verify` (x402
 /// `exact` EVM scheme: "validBefore is at least 6 seconds in the future").
@@ -87,7 +88,8 @@ pub struct VerifiedPayment {
     pub nonce: String,
     /// Unix seconds.
     pub valid_after: u64,
-    /// Unix seconds.
+    /// Unix seconds, exclusive: EIP-3009 `validBefore`; Permit2 `deadline + 1` (the deadline
+    /// itself is valid on chain).
     pub valid_before: u64,
     /// The EIP-712 digest the payer signed.
     pub payment_digest: [u8; 32],
@@ -158,6 +160,10 @@ pub fn network_chain_id(network: &str) -> Option<u64> {
 /// ERC-6492 smart-wallet signatures, no 64-byte compact form); high-s is rejected; amounts must fit
 /// 128 bits and times 64 bits (`InvalidPayload`). Malformed `asset`, `payTo` or amount in the
 /// requirements give `InvalidPaymentRequirements`.
+///
+/// Permit2 payloads (`permit2Authorization`: `exact` via Permit2 and `upto`) are checked as
+/// [`verify_payment_with_facilitators`] does with no allowed facilitator (every `upto` payment is
+/// then `UptoFacilitatorMismatch`).
 pub fn verify_payment<C: Crypto>(
     crypto: &C,
     payload: &PaymentPayload,
@@ -165,13 +171,81 @@ pub fn verify_payment<C: Crypto>(
     now: u64,
     valid_before_margin: u64,
 ) -> Result<VerifiedPayment, RejectReason> {
+    verify_payment_with_facilitators(crypto, payload, requirements, now, valid_before_margin, &[])
+}
+
+/// [`verify_payment`] for every x402 EVM payment kind, with the facilitators allowed to settle
+/// `upto` payments (`witness.facilitator` must be one of them).
+///
+/// Permit2 payloads (v2 only; `@x402/evm` 2.27.0 `verifyPermit2` / `verifyUptoPermit2` order):
+/// scheme (`exact` or `upto` in both `accepted` and the requirements, `InvalidScheme`), network
+/// (`InvalidNetwork`), field parsing (`InvalidPaymentRequirements` / `InvalidPayload`; `upto`
+/// without `witness.facilitator`: `UnsupportedPayloadType`), spender is the scheme's x402 proxy
+/// (`InvalidPermit2Spender`), `witness.to == payTo` (`InvalidPermit2RecipientMismatch`), `upto`:
+/// `witness.facilitator` allowed (`UptoFacilitatorMismatch`), `deadline >= now + margin`
+/// (`Permit2DeadlineExpired`), `validAfter <= now` (`Permit2NotYetValid`),
+/// `permitted.amount == amount` (`Permit2AmountMismatch`), `permitted.token == asset`
+/// (`Permit2TokenMismatch`), then the signature (`InvalidPermit2Signature`; the chain's rules, see
+/// [`crate::permit2`]). `extra.name`/`extra.version` are not read (the Permit2 domain is fixed).
+pub fn verify_payment_with_facilitators<C: Crypto>(
+    crypto: &C,
+    payload: &PaymentPayload,
+    requirements: &PaymentRequirements,
+    now: u64,
+    valid_before_margin: u64,
+    facilitators: &[[u8; 20]],
+) -> Result<VerifiedPayment, RejectReason> {
     let parsed = parse_payment(payload, requirements)?;
-    parsed.verify_signature(crypto, &KeyBook::default())?;
-    parsed.check_terms(Window::Facilitator {
+    let window = Window::Facilitator {
         now,
         margin: valid_before_margin,
-    })?;
+    };
+    if parsed.permit2.is_some() {
+        // The Permit2 reference checks the terms before the signature.
+        parsed.check_terms(window, facilitators)?;
+        parsed.verify_signature(crypto, &KeyBook::default())?;
+    } else {
+        parsed.verify_signature(crypto, &KeyBook::default())?;
+        parsed.check_terms(window, facilitators)?;
+    }
     Ok(parsed.into_verified())
+}
+
+/// The payer and nonce a payment claims, unverified (lowercase `0x` address, `0x` + 64 hex):
+/// EIP-3009 `authorization.from`/`nonce`, or Permit2 `from` and the decimal nonce as a 32-byte
+/// word. `None` where absent or malformed.
+pub fn claimed_payer_and_nonce(payload: &PaymentPayload) -> (Option<String>, Option<String>) {
+    let p = &payload.payload;
+    let (from, nonce) = match (&p.authorization, &p.permit2_authorization) {
+        (Some(a), _) => (&a.from, parse_nonce(&a.nonce)),
+        (None, Some(a)) => (&a.from, crate::permit2::parse_decimal_u256(&a.nonce)),
+        (None, None) => return (None, None),
+    };
+    (
+        parse_evm_address(from).map(|a| format_evm_address(&a)),
+        nonce.map(|n| format_nonce(&n)),
+    )
+}
+
+/// Whether a Permit2 signature (65-byte with `v` 27/28, or 64-byte EIP-2098; high-s accepted as
+/// on chain, see [`crate::permit2::split_permit2_signature`]) over `digest` is `expected`'s; on
+/// success the signer's public key. Uses `keys` as [`check_evm_signature`] does.
+pub fn check_permit2_signature<C: Crypto>(
+    crypto: &C,
+    digest: &[u8; 32],
+    signature: &[u8],
+    expected: &[u8; 20],
+    keys: &KeyBook,
+) -> Option<[u8; 65]> {
+    let (rs, recovery_id) = crate::permit2::split_permit2_signature(signature)?;
+    if let Some(key) = keys.0.get(expected) {
+        return crypto.secp256k1_verify(digest, &rs, key).then_some(*key);
+    }
+    let pubkey = crypto
+        .secp256k1_recover_pubkey(digest, &rs, recovery_id)
+        .ok()?;
+    let key: [u8; 65] = pubkey.as_slice().try_into().ok()?;
+    (evm_address_of(&key)? == *expected).then_some(key)
 }
 
 /// Splits a 65-byte `r || s || v` EVM signature (v in {0,1,27,28}) into `r || s` and the recovery
@@ -473,17 +547,17 @@ pub fn verify_receipt_with_keys<C: Crypto>(
     let none = None;
     // 1. decode
     let payload = decode_payment_header(&receipt.payment).map_err(|r| reject(r, &none, &none))?;
-    let auth = &payload.payload.authorization;
-    let payer = parse_evm_address(&auth.from).map(|a| format_evm_address(&a));
-    let nonce = parse_nonce(&auth.nonce).map(|n| format_nonce(&n));
+    let (payer, nonce) = claimed_payer_and_nonce(&payload);
     let fail = |reason: RejectReason| reject(reason, &payer, &nonce);
     let r = &receipt.receipt;
 
     // 2. payment fields, window at served_at, value
-    let checked = parse_payment(&payload, &receipt.requirements).map_err(fail)?;
+    let mut checked = parse_payment(&payload, &receipt.requirements).map_err(fail)?;
     checked
-        .check_terms(Window::ServedAt(r.served_at))
+        .check_terms(Window::ServedAt(r.served_at), &policy.facilitators)
         .map_err(fail)?;
+    // 2b. upto: the settled amount is what the receipt counts
+    check_upto_settlement(&mut checked, receipt).map_err(fail)?;
 
     // 3. policy: network and asset, micro-USD value
     let network = policy
@@ -566,6 +640,10 @@ pub fn verify_receipt_with_keys<C: Crypto>(
                 .as_slice()
                 .try_into()
                 .map_err(|_| fail(RejectReason::InvalidSettlement))?;
+            // `exact`: a stated amount must be the payment's value (`upto` set the value to it).
+            if s.amount.is_some_and(|a| a.u128() != checked.auth.value) {
+                return Err(fail(RejectReason::InvalidSettlement));
+            }
             Some((facilitator, tx_hash, s.signature.as_slice()))
         }
     };
@@ -816,6 +894,176 @@ struct ParsedPayment {
     /// `None` if the signature is not `0x` hex.
     signature: Option<Vec<u8>>,
     digest: [u8; 32],
+    /// Permit2 payments only (`auth` then holds `from`, `witness.to`, `permitted.amount`,
+    /// `validAfter` and `deadline` saturated to 64 bits, and the nonce word).
+    permit2: Option<Permit2Facts>,
+}
+
+/// What a Permit2 payment adds to [`ParsedPayment`].
+#[derive(Clone, Debug)]
+struct Permit2Facts {
+    /// `permitted.token`.
+    token: [u8; 20],
+    /// `spender`.
+    spender: [u8; 20],
+    /// `witness.facilitator`: `Some` for `upto`.
+    facilitator: Option<[u8; 20]>,
+    /// `upto`: per-token prices of the requirements' `extra` (prompt, completion), when both given.
+    prices: Option<(cosmwasm_std::Decimal, cosmwasm_std::Decimal)>,
+}
+
+/// Version (2 only), scheme, network and fields of a Permit2 payment (`exact` via Permit2 or
+/// `upto`), in `@x402/evm` 2.27.0's order; see [`verify_payment_with_facilitators`].
+// Out of line: inlined into `verify_receipt_with_keys`, it pushes that Wasm function
+// towards the VM's limit of 100 locals.
+#[inline(never)]
+fn parse_permit2_payment(
+    payload: &PaymentPayload,
+    requirements: &PaymentRequirements,
+    p2: &Permit2Authorization,
+) -> Result<ParsedPayment, RejectReason> {
+    use crate::permit2::{parse_decimal_u256, saturating_u64, to_u128};
+    match payload.x402_version {
+        2 => {}
+        1 => return Err(RejectReason::UnsupportedPayloadType),
+        _ => return Err(RejectReason::InvalidX402Version),
+    }
+    let accepted = payload
+        .accepted
+        .as_ref()
+        .ok_or(RejectReason::InvalidPayload)?;
+    let upto = match (accepted.scheme.as_str(), requirements.scheme.as_str()) {
+        ("exact", "exact") => false,
+        ("upto", "upto") => true,
+        _ => return Err(RejectReason::InvalidScheme),
+    };
+    let network = accepted.network.as_str();
+    if network != requirements.network || !network.starts_with("eip155:") {
+        return Err(RejectReason::InvalidNetwork);
+    }
+    let chain_id = network_chain_id(network).ok_or(RejectReason::InvalidNetwork)?;
+    let bad_req = RejectReason::InvalidPaymentRequirements;
+    let asset = parse_evm_address(&requirements.asset).ok_or(bad_req)?;
+    let pay_to = parse_evm_address(&requirements.pay_to).ok_or(bad_req)?;
+    let required = requirements
+        .amount
+        .as_deref()
+        .and_then(parse_decimal_u128)
+        .ok_or(bad_req)?;
+    let prices = match upto {
+        false => None,
+        true => {
+            let extra = requirements.extra.clone().unwrap_or_default();
+            let price =
+                |p: &Option<String>| -> Result<Option<cosmwasm_std::Decimal>, RejectReason> {
+                    p.as_deref()
+                        .map(|p| p.parse::<cosmwasm_std::Decimal>().map_err(|_| bad_req))
+                        .transpose()
+                };
+            match (
+                price(&extra.prompt_token_price)?,
+                price(&extra.completion_token_price)?,
+            ) {
+                (None, None) => None,
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => return Err(bad_req),
+            }
+        }
+    };
+    let bad = RejectReason::InvalidPayload;
+    let facilitator = match (upto, &p2.witness.facilitator) {
+        (false, _) => None,
+        (true, None) => return Err(RejectReason::UnsupportedPayloadType),
+        (true, Some(f)) => Some(parse_evm_address(f).ok_or(bad)?),
+    };
+    let transfer = Permit2Transfer {
+        token: parse_evm_address(&p2.permitted.token).ok_or(bad)?,
+        amount: parse_decimal_u256(&p2.permitted.amount)
+            .and_then(|w| to_u128(&w))
+            .ok_or(bad)?,
+        spender: parse_evm_address(&p2.spender).ok_or(bad)?,
+        nonce: parse_decimal_u256(&p2.nonce).ok_or(bad)?,
+        deadline: parse_decimal_u256(&p2.deadline).ok_or(bad)?,
+        to: parse_evm_address(&p2.witness.to).ok_or(bad)?,
+        facilitator,
+        valid_after: parse_decimal_u256(&p2.witness.valid_after).ok_or(bad)?,
+    };
+    let from = parse_evm_address(&p2.from).ok_or(bad)?;
+    let digest = permit2_witness_transfer_digest(&permit2_domain_separator(chain_id), &transfer);
+    Ok(ParsedPayment {
+        x402_version: 2,
+        chain_id,
+        asset,
+        pay_to,
+        required,
+        auth: Authorization {
+            from,
+            to: transfer.to,
+            value: transfer.amount,
+            valid_after: saturating_u64(&transfer.valid_after),
+            valid_before: saturating_u64(&transfer.deadline),
+            nonce: transfer.nonce,
+        },
+        signature: parse_hex_bytes(&payload.payload.signature),
+        digest,
+        permit2: Some(Permit2Facts {
+            token: transfer.token,
+            spender: transfer.spender,
+            facilitator,
+            prices,
+        }),
+    })
+}
+
+/// Step 2b of [`verify_receipt`] for `upto`: the settlement attestation is required
+/// (`SettlementMissing`), states the settled amount and is by the witness' facilitator
+/// (`InvalidSettlement`), the amount is at most the signed maximum
+/// (`UptoSettlementExceedsAmount`) and, when the requirements' `extra` prices tokens, equals
+/// `promptTokens * promptTokenPrice + completionTokens * completionTokenPrice` rounded down or up
+/// (`UptoSettlementPriceMismatch`). The settled amount becomes the payment's value (what the
+/// node signs, the facilitator attests and the receipt counts). No-op for other payments.
+// Out of line: inlined into `verify_receipt_with_keys`, it pushes that Wasm function
+// towards the VM's limit of 100 locals.
+#[inline(never)]
+fn check_upto_settlement(
+    checked: &mut ParsedPayment,
+    receipt: &SignedReceipt,
+) -> Result<(), RejectReason> {
+    let Some(Permit2Facts {
+        facilitator: Some(facilitator),
+        prices,
+        ..
+    }) = &checked.permit2
+    else {
+        return Ok(());
+    };
+    let settlement = receipt
+        .settlement
+        .as_ref()
+        .ok_or(RejectReason::SettlementMissing)?;
+    let amount = settlement.amount.ok_or(RejectReason::InvalidSettlement)?;
+    if parse_evm_address(&settlement.facilitator) != Some(*facilitator) {
+        return Err(RejectReason::InvalidSettlement);
+    }
+    if amount.u128() > checked.auth.value {
+        return Err(RejectReason::UptoSettlementExceedsAmount);
+    }
+    if let Some((prompt, completion)) = prices {
+        // Exact in 256 bits: prices have 18 decimals, token counts 64 bits.
+        use cosmwasm_std::Uint256;
+        let r = &receipt.receipt;
+        let atomics = Uint256::from(prompt.atomics()) * Uint256::from(r.prompt_tokens)
+            + Uint256::from(completion.atomics()) * Uint256::from(r.completion_tokens);
+        let unit = Uint256::from(10u128.pow(18));
+        let floor = atomics / unit;
+        let ceil = floor + Uint256::from(u8::from(!(atomics % unit).is_zero()));
+        let amount = Uint256::from(amount);
+        if amount != floor && amount != ceil {
+            return Err(RejectReason::UptoSettlementPriceMismatch);
+        }
+    }
+    checked.auth.value = amount.u128();
+    Ok(())
 }
 
 /// Version, scheme, network, `extra`, field parsing (the checks before the signature in the
@@ -824,6 +1072,14 @@ fn parse_payment(
     payload: &PaymentPayload,
     requirements: &PaymentRequirements,
 ) -> Result<ParsedPayment, RejectReason> {
+    let a = match (
+        &payload.payload.authorization,
+        &payload.payload.permit2_authorization,
+    ) {
+        (Some(a), None) => a,
+        (None, Some(p2)) => return parse_permit2_payment(payload, requirements, p2),
+        _ => return Err(RejectReason::InvalidPayload),
+    };
     let (scheme, network) = match payload.x402_version {
         1 => {
             let scheme = payload
@@ -845,6 +1101,10 @@ fn parse_payment(
         }
         _ => return Err(RejectReason::InvalidX402Version),
     };
+    if payload.x402_version == 2 && requirements.scheme == "upto" {
+        // `upto` is Permit2 only (`@x402/evm` 2.27.0 `UptoEvmScheme.verify`: `isUptoPermit2Payload`).
+        return Err(RejectReason::UnsupportedPayloadType);
+    }
     if scheme != "exact" || requirements.scheme != scheme {
         return Err(RejectReason::InvalidScheme);
     }
@@ -896,7 +1156,6 @@ fn parse_payment(
     .and_then(parse_decimal_u128)
     .ok_or(RejectReason::InvalidPaymentRequirements)?;
 
-    let a = &payload.payload.authorization;
     let auth = Authorization {
         from: parse_evm_address(&a.from).ok_or(RejectReason::InvalidPayload)?,
         to: parse_evm_address(&a.to).ok_or(RejectReason::InvalidPayload)?,
@@ -916,25 +1175,89 @@ fn parse_payment(
         signature: parse_hex_bytes(&payload.payload.signature),
         auth,
         digest,
+        permit2: None,
     })
 }
 
 impl ParsedPayment {
     /// The payer's signature is `from`'s (65 bytes, low-s; [`check_evm_signature`] with the
     /// batch's keys). Returns the payer's public key.
+    ///
+    /// EIP-3009: `v` must be 27 or 28, as USDC's recovery (FiatToken `ECRecover.recover`)
+    /// requires (viem, behind the reference facilitators, also takes 0/1). Permit2: the chain's
+    /// rules of [`check_permit2_signature`], reason `InvalidPermit2Signature`.
     fn verify_signature<C: Crypto>(
         &self,
         crypto: &C,
         keys: &KeyBook,
     ) -> Result<[u8; 65], RejectReason> {
-        self.signature
-            .as_deref()
+        let sig = self.signature.as_deref();
+        if self.permit2.is_some() {
+            return sig
+                .and_then(|sig| {
+                    check_permit2_signature(crypto, &self.digest, sig, &self.auth.from, keys)
+                })
+                .ok_or(RejectReason::InvalidPermit2Signature);
+        }
+        sig.filter(|sig| matches!(sig.get(64), Some(27 | 28)))
             .and_then(|sig| check_evm_signature(crypto, &self.digest, sig, &self.auth.from, keys))
             .ok_or(RejectReason::InvalidExactEvmPayloadSignature)
     }
 
-    /// Recipient, time window, value (the checks after the signature in the reference facilitator).
-    fn check_terms(&self, window: Window) -> Result<(), RejectReason> {
+    /// Permit2's terms in `@x402/evm` 2.27.0's order: spender, recipient, `upto` facilitator
+    /// (one of `facilitators`), window (the deadline is inclusive on chain:
+    /// `block.timestamp <= deadline`), amount, token.
+    #[inline(never)]
+    fn check_permit2_terms(
+        &self,
+        p2: &Permit2Facts,
+        window: Window,
+        facilitators: &[[u8; 20]],
+    ) -> Result<(), RejectReason> {
+        use crate::permit2::{X402_EXACT_PERMIT2_PROXY, X402_UPTO_PERMIT2_PROXY};
+        let proxy = match p2.facilitator {
+            None => X402_EXACT_PERMIT2_PROXY,
+            Some(_) => X402_UPTO_PERMIT2_PROXY,
+        };
+        if p2.spender != proxy {
+            return Err(RejectReason::InvalidPermit2Spender);
+        }
+        if self.auth.to != self.pay_to {
+            return Err(RejectReason::InvalidPermit2RecipientMismatch);
+        }
+        if p2.facilitator.is_some_and(|f| !facilitators.contains(&f)) {
+            return Err(RejectReason::UptoFacilitatorMismatch);
+        }
+        match window {
+            Window::Facilitator { now, margin } => {
+                if self.auth.valid_before < now.saturating_add(margin) {
+                    return Err(RejectReason::Permit2DeadlineExpired);
+                }
+                if self.auth.valid_after > now {
+                    return Err(RejectReason::Permit2NotYetValid);
+                }
+            }
+            Window::ServedAt(t) => {
+                if t < self.auth.valid_after || t > self.auth.valid_before {
+                    return Err(RejectReason::ServedOutsidePaymentWindow);
+                }
+            }
+        }
+        if self.auth.value != self.required {
+            return Err(RejectReason::Permit2AmountMismatch);
+        }
+        if p2.token != self.asset {
+            return Err(RejectReason::Permit2TokenMismatch);
+        }
+        Ok(())
+    }
+
+    /// Recipient, time window, value (the checks after the signature in the reference
+    /// facilitator); Permit2 payments: [`Self::check_permit2_terms`].
+    fn check_terms(&self, window: Window, facilitators: &[[u8; 20]]) -> Result<(), RejectReason> {
+        if let Some(p2) = &self.permit2 {
+            return self.check_permit2_terms(p2, window, facilitators);
+        }
         if self.auth.to != self.pay_to {
             return Err(RejectReason::InvalidExactEvmPayloadRecipientMismatch);
         }
@@ -973,7 +1296,11 @@ impl ParsedPayment {
             value: Uint128::new(self.auth.value),
             nonce: format_nonce(&self.auth.nonce),
             valid_after: self.auth.valid_after,
-            valid_before: self.auth.valid_before,
+            // Exclusive end: Permit2's deadline is the last valid second.
+            valid_before: match self.permit2 {
+                Some(_) => self.auth.valid_before.saturating_add(1),
+                None => self.auth.valid_before,
+            },
             payment_digest: self.digest,
             binding: PaymentBinding {
                 payer: self.auth.from,

@@ -486,7 +486,356 @@ fn cases() -> Vec<Case> {
         NOW,
         Some(RejectReason::InvalidSettlement),
     );
+    permit2_cases(&mut case);
     out
+}
+
+/// Permit2 `exact` and `upto` receipts (`@x402/evm` 2.27.0 payloads, opg's receipt rules).
+fn permit2_cases(
+    case: &mut impl FnMut(&'static str, World, SignedReceipt, u64, Option<RejectReason>),
+) {
+    let w = World::new(false);
+    let pay_to = w.proxy_pay_to.address();
+    let exact = |nonce| w.permit2_params("exact", &pay_to, SERVED, nonce);
+    let upto = |nonce| w.permit2_params("upto", &pay_to, SERVED, nonce);
+    let set_sig = |r: &mut SignedReceipt, f: &dyn Fn(&[u8]) -> Vec<u8>| {
+        reencode(r, |v| {
+            let s = v["payload"]["signature"].as_str().unwrap().to_string();
+            let sig = hex::decode(&s[2..]).unwrap();
+            v["payload"]["signature"] = format!("0x{}", hex::encode(f(&sig))).into();
+        })
+    };
+
+    // ---- accepted ----
+    case(
+        "permit2 exact",
+        World::new(false),
+        w.permit2_receipt(&exact(101), None),
+        NOW,
+        None,
+    );
+    case(
+        "upto settling below the maximum",
+        World::new(false),
+        w.permit2_receipt(&upto(102), Some(9_000)),
+        NOW,
+        None,
+    );
+    case(
+        "upto settling the maximum",
+        World::new(false),
+        w.permit2_receipt(&upto(103), Some(25_000)),
+        NOW,
+        None,
+    );
+    let mut p = upto(104);
+    let extra = p.requirements.extra.as_mut().unwrap();
+    // 120 prompt tokens at 12.5 + 480 completion tokens at 40.1 = 1,500 + 19,248 = 20,748.
+    extra.prompt_token_price = Some("12.5".into());
+    extra.completion_token_price = Some("40.1".into());
+    case(
+        "upto at the per-token prices",
+        World::new(false),
+        w.permit2_receipt(&p, Some(20_748)),
+        NOW,
+        None,
+    );
+    extra_prices(&mut p, "0.3333", "0");
+    // 120 * 0.3333 = 39.996: 39 or 40 both accepted (rounding).
+    case(
+        "upto at the per-token prices, rounded down",
+        World::new(false),
+        w.permit2_receipt(&p, Some(39)),
+        NOW,
+        None,
+    );
+    case(
+        "upto at the per-token prices, rounded up",
+        World::new(false),
+        w.permit2_receipt(&p, Some(40)),
+        NOW,
+        None,
+    );
+    let mut r = w.permit2_receipt(&exact(105), None);
+    set_sig(&mut r, &|sig| {
+        // EIP-2098: r || (yParity << 255 | s).
+        let mut c = sig[..64].to_vec();
+        c[32] |= (sig[64] - 27) << 7;
+        c
+    });
+    case(
+        "permit2 64-byte EIP-2098 signature",
+        World::new(false),
+        r,
+        NOW,
+        None,
+    );
+    let mut r = w.permit2_receipt(&exact(106), None);
+    set_sig(&mut r, &|sig| high_s(sig));
+    case(
+        "permit2 high-s twin (Permit2's ecrecover accepts it)",
+        World::new(false),
+        r,
+        NOW,
+        None,
+    );
+    let p = exact(107);
+    let mut r = w.permit2_receipt(&p, None);
+    r.receipt.served_at = p.deadline;
+    r.node_signature = resign_node(&w, &p, &r, None);
+    case(
+        "permit2 served at the deadline (inclusive)",
+        World::new(false),
+        r,
+        p.deadline + 1,
+        None,
+    );
+
+    // ---- rejected ----
+    let mut r = w.permit2_receipt(&exact(108), None);
+    r.receipt.served_at = exact(108).deadline + 1;
+    case(
+        "permit2 served after the deadline",
+        World::new(false),
+        r,
+        NOW + 120,
+        Some(RejectReason::ServedOutsidePaymentWindow),
+    );
+    let mut r = w.permit2_receipt(&exact(109), None);
+    set_sig(&mut r, &|sig| {
+        let mut s = sig.to_vec();
+        s[64] -= 27;
+        s
+    });
+    case(
+        "permit2 signature with v = 0/1",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidPermit2Signature),
+    );
+    let mut r = w.permit2_receipt(&exact(110), None);
+    reencode(&mut r, |v| {
+        v["payload"]["permit2Authorization"]["nonce"] = "7".into()
+    });
+    case(
+        "permit2 nonce changed after signing",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidPermit2Signature),
+    );
+    let mut r = w.permit2_receipt(&exact(111), None);
+    reencode(&mut r, |v| {
+        v["payload"]["permit2Authorization"]["spender"] =
+            "0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002".into()
+    });
+    case(
+        "permit2 exact spent by the upto proxy",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidPermit2Spender),
+    );
+    let mut r = w.permit2_receipt(&exact(112), None);
+    r.requirements.amount = Some("25001".into());
+    case(
+        "permit2 amount differs from the requirements",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::Permit2AmountMismatch),
+    );
+    let mut r = w.permit2_receipt(&exact(113), None);
+    r.settlement.as_mut().unwrap().amount = Some(Uint128::new(1));
+    case(
+        "permit2 exact attested with another amount",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    let mut r = w.permit2_receipt(&upto(114), Some(9_000));
+    r.settlement = None;
+    let mut optional = World::new(false);
+    optional.require_settlement = false;
+    case(
+        "upto without a settlement, even when not required",
+        optional,
+        r,
+        NOW,
+        Some(RejectReason::SettlementMissing),
+    );
+    let mut r = w.permit2_receipt(&upto(115), Some(9_000));
+    r.settlement.as_mut().unwrap().amount = None;
+    case(
+        "upto settlement without an amount",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    case(
+        "upto settling above the maximum",
+        World::new(false),
+        w.permit2_receipt(&upto(116), Some(25_001)),
+        NOW,
+        Some(RejectReason::UptoSettlementExceedsAmount),
+    );
+    let p = upto(117);
+    let mut r = w.permit2_receipt(&p, Some(9_000));
+    r.settlement.as_mut().unwrap().amount = Some(Uint128::new(9_001));
+    // The node signs 9,001 too: only the facilitator's signature (over 9,000) is wrong.
+    r.node_signature = resign_node(&w, &p, &r, Some(9_001));
+    case(
+        "upto amount changed after attesting",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    let mut no_facilitators = World::new(false);
+    no_facilitators.facilitators.clear();
+    case(
+        "upto witness facilitator not allow-listed",
+        no_facilitators,
+        w.permit2_receipt(&upto(118), Some(9_000)),
+        NOW,
+        Some(RejectReason::UptoFacilitatorMismatch),
+    );
+    let mut r = w.permit2_receipt(&upto(119), Some(9_000));
+    r.settlement.as_mut().unwrap().facilitator = w.payer.address();
+    let mut allow_payer = World::new(false);
+    allow_payer.facilitators.push(w.payer.address());
+    case(
+        "upto attested by a facilitator other than the witness'",
+        allow_payer,
+        r,
+        NOW,
+        Some(RejectReason::InvalidSettlement),
+    );
+    let mut p = upto(120);
+    extra_prices(&mut p, "12.5", "40.1");
+    case(
+        "upto billing more than the per-token prices",
+        World::new(false),
+        w.permit2_receipt(&p, Some(20_749)),
+        NOW,
+        Some(RejectReason::UptoSettlementPriceMismatch),
+    );
+    let mut p = upto(121);
+    extra_prices(&mut p, "0.3333", "0");
+    case(
+        "upto rounding beyond one unit",
+        World::new(false),
+        w.permit2_receipt(&p, Some(41)),
+        NOW,
+        Some(RejectReason::UptoSettlementPriceMismatch),
+    );
+    let mut p = upto(122);
+    extra_prices(&mut p, "one", "0");
+    case(
+        "upto price not a decimal",
+        World::new(false),
+        w.permit2_receipt(&p, Some(0)),
+        NOW,
+        Some(RejectReason::InvalidPaymentRequirements),
+    );
+    let p = upto(123);
+    let mut r = w.permit2_receipt(&p, Some(9_000));
+    r.node_signature = resign_node(&w, &p, &r, Some(25_000));
+    case(
+        "upto node signed the maximum, not the settled amount",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidNodeSignature),
+    );
+    let mut r = w.permit2_receipt(&upto(124), Some(9_000));
+    reencode(&mut r, |v| {
+        v["payload"]["permit2Authorization"]["witness"]
+            .as_object_mut()
+            .unwrap()
+            .remove("facilitator");
+    });
+    case(
+        "upto without witness.facilitator",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::UnsupportedPayloadType),
+    );
+    let mut r = w.receipt(false, 2, SERVED, 125);
+    r.requirements.scheme = "upto".into();
+    case(
+        "upto with an EIP-3009 payload",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::UnsupportedPayloadType),
+    );
+    let mut r = w.receipt(false, 2, SERVED, 126);
+    reencode(&mut r, |v| {
+        let s = v["payload"]["signature"].as_str().unwrap().to_string();
+        let v_byte = u8::from_str_radix(&s[130..], 16).unwrap() - 27;
+        v["payload"]["signature"] = format!("{}{:02x}", &s[..130], v_byte).into();
+    });
+    case(
+        "EIP-3009 signature with v = 0/1 (USDC requires 27/28)",
+        World::new(false),
+        r,
+        NOW,
+        Some(RejectReason::InvalidExactEvmPayloadSignature),
+    );
+}
+
+fn extra_prices(p: &mut opg_core::sign::Permit2Params, prompt: &str, completion: &str) {
+    let extra = p.requirements.extra.as_mut().unwrap();
+    extra.prompt_token_price = Some(prompt.into());
+    extra.completion_token_price = Some(completion.into());
+}
+
+/// The node's signature over `r.receipt` for the payment of `p` with value `value` (default: the
+/// signed amount).
+fn resign_node(
+    w: &World,
+    p: &opg_core::sign::Permit2Params,
+    r: &SignedReceipt,
+    value: Option<u128>,
+) -> Binary {
+    let facts = opg_core::sign::permit2_payment_facts(&w.payer, p, value);
+    opg_core::sign::sign_receipt(&w.proxy, &w.domain, &facts, &r.receipt)
+}
+
+/// `(r, n - s, v ^ 1)`: the malleable twin of a 65-byte signature.
+fn high_s(sig: &[u8]) -> Vec<u8> {
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36,
+        0x41, 0x41,
+    ];
+    let mut out = sig.to_vec();
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(N[i]) - i16::from(sig[32 + i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[32 + i] = (d + if d < 0 { 256 } else { 0 }) as u8;
+    }
+    out[64] = if sig[64] == 27 { 28 } else { 27 };
+    out
+}
+
+#[test]
+fn upto_counts_the_settled_amount() {
+    let w = World::new(false);
+    let p = w.permit2_params("upto", &w.proxy_pay_to.address(), SERVED, 200);
+    let r = w.permit2_receipt(&p, Some(9_000));
+    let v = verify_receipt(&NativeCrypto, &w.policy(), &w.registry, &r, NOW).unwrap();
+    assert_eq!(v.accepted.value, Uint128::new(9_000));
+    assert_eq!(v.accepted.value_micro_usd, Uint128::new(9_000));
+    assert_eq!(v.accepted.nonce, format!("0x{}", hex::encode([200u8; 32])));
+    // The deadline (served_at + 60) is inclusive: the exclusive end is one second later.
+    assert_eq!(v.valid_before, SERVED + 61);
 }
 
 #[test]

@@ -113,11 +113,12 @@ fn reference_payments_get_the_recorded_verdicts() {
                 "{name}"
             );
             // The tampering really broke the signature by viem's (independent) account, except
-            // for the high-s twin, which viem accepts and opg rejects on purpose.
+            // for the high-s twin and `v` = 0/1, which viem accepts and opg rejects on purpose
+            // (USDC's EIP-3009 recovery refuses both).
             if reason.as_str() == "invalid_exact_evm_payload_signature" {
                 assert_eq!(
                     c["viem_recovers_from"].as_bool().unwrap(),
-                    name.contains("high-s"),
+                    name.contains("high-s") || name.contains("v = 0/1"),
                     "{name}"
                 );
             }
@@ -167,7 +168,7 @@ fn our_signer_reproduces_the_reference_clients() {
         let requirements: PaymentRequirements =
             serde_json::from_value(c["requirements"].clone()).unwrap();
         let reference = decode_payment_header(c["header"].as_str().unwrap()).unwrap();
-        let a = &reference.payload.authorization;
+        let a = reference.payload.authorization.as_ref().unwrap();
         let params = PaymentParams {
             x402_version: reference.x402_version,
             requirements: requirements.clone(),

@@ -197,6 +197,55 @@ pub fn measure_payers(
     })
 }
 
+/// Measures one `SubmitReceipts` of `batch` x402 Permit2 receipts (`scheme` `exact` or `upto`,
+/// a quarter of the maximum settled) for `node`, each from a payer new to it, with the signer keys
+/// attached as the keeper submits them; asserts that all were accepted.
+pub fn measure_permit2(
+    suite: &mut Suite,
+    node: &str,
+    first_payer: usize,
+    batch: usize,
+    scheme: &str,
+) -> Row {
+    let settled = (scheme == "upto").then_some(crate::suite::VALUE / 4);
+    let mut receipts: Vec<_> = (first_payer..first_payer + batch)
+        .map(|i| {
+            let mut r = suite.permit2_receipt(node, &payer(i), scheme, settled);
+            r.signer_keys = Some(signer_keys_of(
+                &payer(i),
+                &suite.node(node).signer,
+                Some(&suite.facilitator),
+            ));
+            r
+        })
+        .collect();
+    compact_for_submission(&mut receipts);
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+        opg_core::msg::verifier::SubmitReceiptsMsg {
+            receipts: receipts.clone(),
+            heartbeats: vec![],
+        },
+    );
+    let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
+    let kind = if scheme == "upto" {
+        "upto"
+    } else {
+        "Permit2 exact"
+    };
+    let label = format!("SubmitReceipts x{batch} x402 {kind} (secp256k1 node key)");
+    measure(suite, label, Some(batch as u64), bytes, |s| {
+        let tx = s.submit(receipts, vec![])?;
+        let data: SubmitReceiptsResponse = tx.data();
+        assert_eq!(
+            data.accepted as usize,
+            batch,
+            "{kind}: {:?}",
+            data.receipts.first()
+        );
+        Ok(tx)
+    })
+}
+
 /// The cost of only reading a batch: `SubmitReceipts` of `batch` receipts with `max_batch` set to
 /// `batch - 1` fails with `BatchTooLarge` right after the message is deserialized and the config
 /// loaded, before any check. (`max_batch` is restored afterwards.)
@@ -302,6 +351,12 @@ pub fn run() -> Vec<Row> {
             100,
             Keys::Recovered,
         ));
+        next_payer += 100;
+    }
+
+    // The same 100 receipts paid with x402 Permit2 `exact` and with `upto` (issue 15).
+    for scheme in ["exact", "upto"] {
+        rows.push(measure_permit2(&mut s, PROXY_SECP, next_payer, 100, scheme));
         next_payer += 100;
     }
 

@@ -19,7 +19,8 @@ use opg_core::msg::verifier::{
 };
 use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
 use opg_core::sign::{
-    make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner, NodeSigner, PaymentParams,
+    make_signed_permit2_receipt, make_signed_receipt, sign_attestation, sign_heartbeat, EvmSigner,
+    NodeSigner, PaymentParams, Permit2Params,
 };
 use opg_core::types::{AssetConfig, NetworkConfig, Provenance};
 use opg_core::x402::PaymentRequirements;
@@ -436,6 +437,57 @@ impl Suite {
             &params,
             receipt,
             [0x33; 32],
+        )
+    }
+
+    /// A valid x402 Permit2 receipt (protocol v2, `eip155:84532`) served 60 s ago: `scheme`
+    /// `exact` (`settled` `None`, 0.01 USDC) or `upto` (signed maximum 0.01 USDC, `settled` the
+    /// amount the facilitator attests), deadline 270 s after serving.
+    pub fn permit2_receipt(
+        &mut self,
+        node: &str,
+        payer: &EvmSigner,
+        scheme: &str,
+        settled: Option<u128>,
+    ) -> SignedReceipt {
+        let served_at = self.chain.now() - 60;
+        let nonce = self.fresh_nonce();
+        let domain = self.verifier_domain();
+        let facilitator = (scheme == "upto").then(|| self.facilitator.address_bytes());
+        let n = self.node(node);
+        let params = Permit2Params {
+            requirements: PaymentRequirements::permit2(
+                scheme,
+                &format!("eip155:{PAYMENT_CHAIN_ID}"),
+                &n.payee.address(),
+                USDC,
+                VALUE,
+                facilitator.map(|_| self.facilitator.address()).as_deref(),
+            ),
+            amount: VALUE,
+            valid_after: served_at - 30,
+            deadline: served_at + 270,
+            nonce,
+            facilitator,
+        };
+        let receipt = InferenceReceipt {
+            node_id: n.id.to_string(),
+            model_id: n.model.to_string(),
+            request_digest: vec![0x11; 32].into(),
+            response_digest: vec![0x22; 32].into(),
+            prompt_tokens: 512,
+            completion_tokens: 256,
+            served_at,
+        };
+        make_signed_permit2_receipt(
+            payer,
+            &n.signer,
+            Some(&self.facilitator),
+            &domain,
+            &params,
+            receipt,
+            [0x33; 32],
+            settled,
         )
     }
 

@@ -103,6 +103,46 @@ fn verify_receipt_query_accepts_a_fresh_receipt_without_consuming_it() {
 }
 
 #[test]
+fn permit2_exact_and_upto_receipts_are_accepted_and_upto_counts_the_settled_amount() {
+    let mut s = Suite::new();
+    let exact = s.permit2_receipt(PROXY_SECP, &payer(0), "exact", None);
+    let upto = s.permit2_receipt(PROXY_SECP, &payer(1), "upto", Some(VALUE / 4));
+    let over = s.permit2_receipt(PROXY_SECP, &payer(2), "upto", Some(VALUE + 1));
+    let verdict: ReceiptVerdict = ok(
+        "verify",
+        s.chain.query(
+            &s.verifier,
+            &QueryMsg::VerifyReceipt {
+                receipt: upto.clone(),
+            },
+        ),
+    );
+    assert!(verdict.valid, "{verdict:?}");
+    assert_eq!(verdict.accepted.unwrap().value.u128(), VALUE / 4);
+    let tx = ok("submit", s.submit(vec![exact.clone(), upto, over], vec![]));
+    let data: SubmitReceiptsResponse = tx.data();
+    let reasons: Vec<Option<&str>> = data
+        .receipts
+        .iter()
+        .map(|r| r.rejected.as_deref())
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            None,
+            None,
+            Some("invalid_upto_evm_payload_settlement_exceeds_amount")
+        ]
+    );
+    // Replay of the Permit2 nonce.
+    let data: SubmitReceiptsResponse = ok("resubmit", s.submit(vec![exact], vec![])).data();
+    assert_eq!(
+        data.receipts[0].rejected.as_deref(),
+        Some("nonce_already_used")
+    );
+}
+
+#[test]
 fn bad_receipts_are_rejected_with_reasons_without_failing_the_batch() {
     let mut s = Suite::new();
     let good = s.receipt(PROXY_SECP, &payer(0));

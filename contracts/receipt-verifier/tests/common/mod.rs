@@ -545,6 +545,7 @@ impl Suite {
         let extra = Some(ExactEvmExtra {
             name: Some("USDC".to_string()),
             version: Some("2".to_string()),
+            ..ExactEvmExtra::default()
         });
         if spec.version == 1 {
             PaymentRequirements {

@@ -107,7 +107,8 @@ pub enum QueryMsg {
     ReceiptStatus {
         /// Payer EVM address (any case).
         payer: String,
-        /// EIP-3009 nonce, `0x` + 64 hex.
+        /// Payment nonce, `0x` + 64 hex: the EIP-3009 nonce, or the Permit2 nonce as its 32-byte
+        /// big-endian word.
         nonce: String,
     },
 }
@@ -142,7 +143,8 @@ pub struct ReceiptResult {
     pub index: u32,
     /// Payer (lowercase EVM address) if the payment decoded.
     pub payer: Option<String>,
-    /// EIP-3009 nonce (`0x` + 64 hex) if the payment decoded.
+    /// Payment nonce (`0x` + 64 hex; EIP-3009, or Permit2's as its 32-byte word) if the payment
+    /// decoded.
     pub nonce: Option<String>,
     /// `None` when accepted; the reason string otherwise (see `RejectReason`).
     pub rejected: Option<String>,
@@ -181,9 +183,10 @@ pub struct AcceptedReceipt {
     pub provenance: Provenance,
     /// Payer, lowercase EVM address.
     pub payer: String,
-    /// EIP-3009 nonce, `0x` + 64 hex.
+    /// Payment nonce, `0x` + 64 hex: the EIP-3009 nonce, or the Permit2 nonce as its 32-byte
+    /// big-endian word.
     pub nonce: String,
-    /// Value in token units.
+    /// Value in token units (for x402 `upto`: the settled amount, not the signed maximum).
     pub value: Uint128,
     /// Value in micro-USD (rounded down).
     pub value_micro_usd: Uint128,

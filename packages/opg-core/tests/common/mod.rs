@@ -9,7 +9,10 @@ use opg_core::eip712::{registry_domain_separator, verifier_domain_separator};
 use opg_core::epoch::EpochClock;
 use opg_core::msg::registry::NodeInfo;
 use opg_core::receipt::{InferenceReceipt, SignedReceipt};
-use opg_core::sign::{make_signed_receipt, sign_attestation, EvmSigner, NodeSigner, PaymentParams};
+use opg_core::sign::{
+    make_signed_permit2_receipt, make_signed_receipt, sign_attestation, EvmSigner, NodeSigner,
+    PaymentParams, Permit2Params,
+};
 use opg_core::types::{AssetConfig, NetworkConfig, NodeKindTag, NodeStatus, Provenance};
 use opg_core::verify::{RegistryView, VerifierPolicy};
 use opg_core::x402::PaymentRequirements;
@@ -177,6 +180,51 @@ impl World {
             completion_tokens: 480,
             served_at,
         }
+    }
+
+    /// Permit2 payment parameters (`scheme` `exact` or `upto`, max/price 25_000 units) valid
+    /// around `served_at` (`[served_at - 60, served_at + 60]`); `upto` names the world's facilitator.
+    pub fn permit2_params(
+        &self,
+        scheme: &str,
+        pay_to: &str,
+        served_at: u64,
+        nonce: u8,
+    ) -> Permit2Params {
+        let facilitator = (scheme == "upto").then(|| self.facilitator.address_bytes());
+        Permit2Params {
+            requirements: PaymentRequirements::permit2(
+                scheme,
+                "eip155:8453",
+                pay_to,
+                USDC_BASE,
+                25_000,
+                facilitator
+                    .is_some()
+                    .then(|| self.facilitator.address())
+                    .as_deref(),
+            ),
+            amount: 25_000,
+            valid_after: served_at - 60,
+            deadline: served_at + 60,
+            nonce: [nonce; 32],
+            facilitator,
+        }
+    }
+
+    /// A valid Permit2 receipt for the proxy node: `exact` (`settled` `None`) or `upto` settling
+    /// `settled` units, attested by the world's facilitator.
+    pub fn permit2_receipt(&self, params: &Permit2Params, settled: Option<u128>) -> SignedReceipt {
+        make_signed_permit2_receipt(
+            &self.payer,
+            &self.proxy,
+            Some(&self.facilitator),
+            &self.domain,
+            params,
+            self.inference(PROXY, GPT, params.valid_after + 60),
+            [9u8; 32],
+            settled,
+        )
     }
 
     /// A fully valid receipt: `local` picks the node, paid 25_000 units (0.025 USDC).
