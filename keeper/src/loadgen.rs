@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use crate::chain::embedded::EmbeddedChain;
 use crate::chain::ChainBackend;
-use crate::genesis::{DevKeys, GenesisConfig};
+use crate::genesis::{DevKeys, DevNodeKeys, GenesisConfig};
 
 /// Longest single backoff between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -92,8 +92,8 @@ pub struct ReceiptFactory {
     dev: DevKeys,
     domain: [u8; 32],
     payers: Vec<EvmSigner>,
-    /// `(node index in dev keys, model id)` per genesis node.
-    nodes: Vec<(usize, String)>,
+    /// `(node keys, model id)` per node receipts are signed for.
+    nodes: Vec<(DevNodeKeys, String)>,
     network: String,
     asset: String,
     run_tag: String,
@@ -115,7 +115,7 @@ impl ReceiptFactory {
             .map(|(i, n)| {
                 n.models
                     .first()
-                    .map(|m| (i, m.clone()))
+                    .map(|m| (dev.nodes[i].clone(), m.clone()))
                     .with_context(|| format!("genesis node {} serves no model", n.id))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -139,6 +139,15 @@ impl ReceiptFactory {
         })
     }
 
+    /// Signs for `nodes` (`(keys, model id)`, e.g. nodes registered on a real chain with their
+    /// key files) instead of the genesis' dev nodes; unchanged if `nodes` is empty.
+    pub fn with_nodes(mut self, nodes: Vec<(DevNodeKeys, String)>) -> Self {
+        if !nodes.is_empty() {
+            self.nodes = nodes;
+        }
+        self
+    }
+
     /// The EIP-3009 nonce of receipt `i`: `sha256("opg-loadgen/<run_tag>/<i>")`.
     pub fn nonce(&self, i: u64) -> [u8; 32] {
         Sha256::digest(format!("opg-loadgen/{}/{i}", self.run_tag)).into()
@@ -147,8 +156,7 @@ impl ReceiptFactory {
     /// The valid receipt number `i`, served at `served_at` (unix seconds, chain time): payer
     /// `i mod payers`, node `i mod nodes`, value `10_000 + 100 * (i mod 100)` token units.
     pub fn receipt(&self, i: u64, served_at: u64) -> SignedReceipt {
-        let (node_idx, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
-        let nk = &self.dev.nodes[*node_idx];
+        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
         let payer = &self.payers[(i % self.payers.len() as u64) as usize];
         let value: u128 = 10_000 + 100 * u128::from(i % 100);
         let requirements = PaymentRequirements {
@@ -241,6 +249,9 @@ pub struct LoadSpec {
     pub request_timeout: Duration,
     /// Where to append acknowledged `payer,nonce,epoch` lines (CSV, no header).
     pub acked_file: Option<PathBuf>,
+    /// Nodes to sign for instead of the genesis' dev nodes (`(keys, model id)`; empty: the
+    /// genesis' nodes), e.g. nodes registered on a real chain.
+    pub nodes: Vec<(DevNodeKeys, String)>,
 }
 
 impl LoadSpec {
@@ -261,6 +272,7 @@ impl LoadSpec {
             retry_for: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             acked_file: None,
+            nodes: Vec::new(),
         }
     }
 
@@ -515,7 +527,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub async fn run(spec: LoadSpec, target: Target) -> anyhow::Result<LoadReport> {
     let url = spec.url.trim_end_matches('/').to_string();
     let spec = Arc::new(LoadSpec { url, ..spec });
-    let factory = Arc::new(ReceiptFactory::new(&target, spec.payers, &spec.run_tag)?);
+    let factory = Arc::new(
+        ReceiptFactory::new(&target, spec.payers, &spec.run_tag)?.with_nodes(spec.nodes.clone()),
+    );
     let client = reqwest::Client::builder()
         .timeout(spec.request_timeout)
         .pool_max_idle_per_host(spec.concurrency.max(1))

@@ -1,6 +1,7 @@
 //! The `opg` command line (clap), one file per subcommand.
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod attest;
 pub mod bench;
 pub mod common;
 pub mod deploy;
@@ -61,6 +62,8 @@ pub enum Command {
     Node(node::NodeArgs),
     /// Governance: execute as governance, or print an x/gov proposal.
     Gov(gov::GovArgs),
+    /// A hardware attester signs a local node's attestation (offline; for `node register`).
+    Attest(attest::AttestArgs),
     /// Query epochs, nodes, receipts and multipliers on a cosmos chain.
     Query(query::QueryArgs),
     /// The pool's split by provenance per epoch and rewards per node: table, JSON, CSV, SVG, HTML.
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node(args) => node::run(args),
         Command::Gov(args) => gov::run(args),
         Command::Query(args) => query::run(args),
+        Command::Attest(args) => attest::run(args),
         Command::Report(args) => report::run(args),
     }
 }

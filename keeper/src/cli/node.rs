@@ -282,7 +282,21 @@ pub fn read_key_file(path: &Path) -> anyhow::Result<NodeSigner> {
     })
 }
 
-/// Makes a key, writes it to `out` and returns the public part as JSON.
+/// The public part of a node key in the flags that take it: `{"key_type": "secp256k1",
+/// "key_address": "0x…"}` (`--key-address`) or `{"key_type": "ed25519", "key_pubkey": "<64
+/// hex>"}` (`--key-pubkey`).
+pub fn public_flags(key: &NodeKey) -> serde_json::Value {
+    match key {
+        NodeKey::Secp256k1 { address } => {
+            serde_json::json!({"key_type": "secp256k1", "key_address": address})
+        }
+        NodeKey::Ed25519 { public_key } => {
+            serde_json::json!({"key_type": "ed25519", "key_pubkey": hex::encode(public_key.as_slice())})
+        }
+    }
+}
+
+/// Makes a key, writes it to `out` and returns its public part as [`public_flags`] prints it.
 pub fn keygen(key_type: KeyType, out: &Path) -> anyhow::Result<serde_json::Value> {
     use rand::RngCore;
     anyhow::ensure!(
@@ -308,7 +322,7 @@ pub fn keygen(key_type: KeyType, out: &Path) -> anyhow::Result<serde_json::Value
             break s;
         }
     };
-    Ok(serde_json::to_value(signer.key())?)
+    Ok(public_flags(&signer.key()))
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -447,8 +461,9 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
             print_json(&serde_json::to_value(nodes)?)
         }
         NodeCommand::Keygen(a) => {
-            let public = keygen(a.key_type, &a.out)?;
-            print_json(&serde_json::json!({"key": public, "file": a.out}))
+            let mut public = keygen(a.key_type, &a.out)?;
+            public["file"] = serde_json::json!(a.out);
+            print_json(&public)
         }
     }
 }
@@ -492,8 +507,15 @@ mod tests {
         for t in [KeyType::Secp256k1, KeyType::Ed25519] {
             let out = dir.path().join(format!("{t:?}.json"));
             let public = keygen(t, &out).unwrap();
-            let back = serde_json::to_value(read_key_file(&out).unwrap().key()).unwrap();
-            assert_eq!(public, back);
+            let from_file = read_key_file(&out).unwrap().key();
+            // what keygen prints is what --key-address / --key-pubkey take
+            let flags = KeyFlags {
+                key_type: t,
+                node_key_file: None,
+                key_address: public["key_address"].as_str().map(String::from),
+                key_pubkey: public["key_pubkey"].as_str().map(String::from),
+            };
+            assert_eq!(flags.node_key().unwrap(), Some(from_file));
             assert!(keygen(t, &out).unwrap_err().to_string().contains("exists"));
         }
     }
