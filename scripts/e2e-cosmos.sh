@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests on a real wasmd (issue 12): `opg deploy` / node / gov (x/gov proposals) / query,
-# the keeper on the cosmos backend, and CosmJS (keeper/tests/cosmos_e2e.rs, keeper/tests/cosmjs.rs;
+# the keeper on the cosmos backend, CosmJS, and the README's walkthrough on its own fresh chain
+# (keeper/tests/cosmos_e2e.rs, keeper/tests/cosmjs.rs, keeper/tests/readme.rs;
 # `#[ignore]`d in a plain `cargo test`, which has no chain).
 #
 #   scripts/e2e-cosmos.sh [cargo test args...]
@@ -15,4 +16,4 @@ if [ ! -f artifacts/checksums.txt ]; then
   echo "artifacts/checksums.txt missing: run scripts/build-wasm.sh first" >&2
   exit 1
 fi
-exec cargo test -p opg-keeper --test cosmos_e2e --test cosmjs "$@" -- --ignored --test-threads 2
+exec cargo test -p opg-keeper --test cosmos_e2e --test cosmjs --test readme "$@" -- --ignored --test-threads 2

@@ -14,7 +14,7 @@ use opg_core::types::Provenance;
 use cosmrs::proto::cosmos::gov::v1::{self as gov_proto, ProposalStatus, VoteOption};
 use cosmrs::proto::prost::Message;
 
-use super::common::{gov_module_address, print_json, send, ChainArgs, Reader};
+use super::common::{gov_module_address, print_as, print_json, send, ChainArgs, Reader};
 use crate::chain::cosmos::{CometRpc, HttpRpc};
 use crate::tx::msgs::{
     parse_coins, splice_raw, WasmMsg, EXECUTE_TYPE_URL, MIGRATE_TYPE_URL, PIN_CODES_TYPE_URL,
@@ -431,8 +431,8 @@ pub fn run(args: GovArgs) -> anyhow::Result<()> {
             let v: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("proposal {} is not JSON", file.display()))?;
             let msg = proposal_msg(&v, &args.chain.sender()?)?;
-            if args.chain.generate_only {
-                return print_json(&args.chain.submit(vec![msg])?);
+            if args.chain.generate_only || args.chain.offline {
+                return print_as(args.chain.output, &args.chain.submit(vec![msg])?);
             }
             let chain = args.chain.signer(&args.chain.chain_id()?)?;
             let sent = send(&chain, vec![msg])?;
@@ -440,8 +440,8 @@ pub fn run(args: GovArgs) -> anyhow::Result<()> {
                 .response::<gov_proto::MsgSubmitProposalResponse>(0)?
                 .proposal_id;
             let mut out = sent.to_json();
-            out["proposal_id"] = serde_json::json!(id);
-            return print_json(&out);
+            out["proposal_id"] = serde_json::json!(id.to_string());
+            return print_as(args.chain.output, &out);
         }
         GovCommand::Vote {
             proposal_id,
@@ -452,18 +452,17 @@ pub fn run(args: GovArgs) -> anyhow::Result<()> {
                 proposal_id: *proposal_id,
                 option: option.proto() as i32,
             };
-            return print_json(&args.chain.submit(vec![msg])?);
+            return print_as(args.chain.output, &args.chain.submit(vec![msg])?);
         }
         GovCommand::Wait {
             proposal_id,
             timeout,
         } => {
             let rpc = HttpRpc::new(&args.chain.node)?;
-            return print_json(&wait_proposal(
-                &rpc,
-                *proposal_id,
-                std::time::Duration::from_secs(*timeout),
-            )?);
+            return print_as(
+                args.chain.output,
+                &wait_proposal(&rpc, *proposal_id, std::time::Duration::from_secs(*timeout))?,
+            );
         }
         _ => {}
     }
@@ -528,7 +527,7 @@ pub fn run(args: GovArgs) -> anyhow::Result<()> {
         msg: act.execute,
         funds: vec![],
     };
-    print_json(&args.chain.submit(vec![msg])?)
+    print_as(args.chain.output, &args.chain.submit(vec![msg])?)
 }
 
 #[cfg(test)]
@@ -593,7 +592,10 @@ mod tests {
             } => {
                 assert_eq!(proposer, "wasm1me");
                 assert_eq!(messages, vec![exec, pin]);
-                assert_eq!(deposit, vec![crate::tx::msgs::Coin::new(10_000_000, "uopg")]);
+                assert_eq!(
+                    deposit,
+                    vec![crate::tx::msgs::Coin::new(10_000_000, "uopg")]
+                );
                 assert_eq!((title.as_str(), summary.as_str()), ("t", "add a model"));
             }
             other => panic!("{other:?}"),

@@ -97,9 +97,7 @@ pub fn run_cli(args: LoadgenArgs) -> anyhow::Result<()> {
         (Some(p), Some(c)) if args.state.is_none() => c
             .genesis
             .with_context(|| format!("{} has no [genesis] section", p.display()))?,
-        (_, Some(c)) => c
-            .genesis
-            .unwrap_or_else(|| GenesisConfig::dev(&args.seed)),
+        (_, Some(c)) => c.genesis.unwrap_or_else(|| GenesisConfig::dev(&args.seed)),
         (_, None) => GenesisConfig::dev(&args.seed),
     };
     let mut target = match &args.state {

@@ -7,6 +7,7 @@ pub mod common;
 pub mod deploy;
 pub mod gov;
 pub mod keeper;
+pub mod keys;
 pub mod loadgen;
 pub mod node;
 pub mod query;
@@ -62,6 +63,8 @@ pub enum Command {
     Node(node::NodeArgs),
     /// Governance: execute as governance, or print an x/gov proposal.
     Gov(gov::GovArgs),
+    /// Account keys in a keyring (`--from NAME` signs with them).
+    Keys(keys::KeysArgs),
     /// A hardware attester signs a local node's attestation (offline; for `node register`).
     Attest(attest::AttestArgs),
     /// Query epochs, nodes, receipts and multipliers on a cosmos chain.
@@ -106,6 +109,102 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gov(args) => gov::run(args),
         Command::Query(args) => query::run(args),
         Command::Attest(args) => attest::run(args),
+        Command::Keys(args) => keys::run(args),
         Command::Report(args) => report::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_subcommand_is_a_valid_clap_command() {
+        // flag clashes (e.g. two `--home`) are clap debug assertions, seen only when parsed
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn chain_flags_work_after_the_subcommand_as_in_wasmd() {
+        for argv in [
+            &[
+                "opg",
+                "query",
+                "epoch",
+                "--node",
+                "http://n:1",
+                "--chain-id",
+                "c-1",
+            ][..],
+            &[
+                "opg",
+                "query",
+                "--node",
+                "http://n:1",
+                "epoch",
+                "-o",
+                "text",
+            ][..],
+            &[
+                "opg",
+                "gov",
+                "add-model",
+                "--id",
+                "m",
+                "--provenance",
+                "community",
+                "--node",
+                "http://n:1",
+                "--from",
+                "k",
+                "--gas-prices",
+                "1uopg",
+                "-y",
+                "--proposal",
+            ][..],
+            &[
+                "opg",
+                "node",
+                "claim",
+                "--node-id",
+                "x",
+                "--node",
+                "http://n:1",
+                "--gas",
+                "auto",
+                "--fees",
+                "5uopg",
+                "--keyring-backend",
+                "test",
+                "--home",
+                "/tmp/h",
+            ][..],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            let node = match &cli.command {
+                Command::Query(q) => q.chain.node.clone(),
+                Command::Gov(g) => g.chain.node.clone(),
+                Command::Node(n) => match &n.command {
+                    node::NodeCommand::Claim(c) => c.chain.node.clone(),
+                    _ => unreachable!(),
+                },
+                _ => unreachable!(),
+            };
+            assert_eq!(node, "http://n:1", "{argv:?}");
+        }
+        // one spelling: the old `--gas-price` is gone
+        assert!(Cli::try_parse_from([
+            "opg",
+            "node",
+            "claim",
+            "--node-id",
+            "x",
+            "--gas-price",
+            "1uopg"
+        ])
+        .is_err());
+        // read-only commands take no signing flags
+        assert!(Cli::try_parse_from(["opg", "query", "epoch", "--from", "k"]).is_err());
     }
 }

@@ -14,7 +14,7 @@ use opg_core::sign::{EvmSigner, NodeSigner};
 use opg_core::types::{HardwareAttestation, NodeKey, NodeKindTag};
 use serde::{Deserialize, Serialize};
 
-use super::common::{print_json, ChainArgs, Reader};
+use super::common::{print_as, print_json, ChainArgs, ReadArgs, Reader};
 use crate::tx::msgs::{parse_coins, Coin, WasmMsg};
 
 /// `opg node …`.
@@ -219,7 +219,7 @@ pub struct ClaimArgs {
 pub struct StatusArgs {
     /// Chain connection.
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Node id.
     #[arg(long)]
     pub node_id: String,
@@ -230,7 +230,7 @@ pub struct StatusArgs {
 pub struct ListArgs {
     /// Chain connection.
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Only this kind.
     #[arg(long, value_enum)]
     pub kind: Option<KindFlag>,
@@ -361,7 +361,7 @@ fn registry_tx(chain: &ChainArgs, msg: &RegistryMsg, funds: Vec<Coin>) -> anyhow
         msg: serde_json::to_vec(msg)?,
         funds,
     };
-    print_json(&chain.submit(vec![m])?)
+    print_as(chain.output, &chain.submit(vec![m])?)
 }
 
 /// The registry message of `opg node register`.
@@ -441,9 +441,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 })?,
                 funds: vec![],
             };
-            print_json(&a.chain.submit(vec![m])?)
+            print_as(a.chain.output, &a.chain.submit(vec![m])?)
         }
-        NodeCommand::Status(a) => print_json(&status(&Reader::open(&a.chain)?, &a.node_id)?),
+        NodeCommand::Status(a) => print_as(
+            a.chain.output,
+            &status(&Reader::open(&a.chain)?, &a.node_id)?,
+        ),
         NodeCommand::List(a) => {
             let r = Reader::open(&a.chain)?;
             let nodes: registry::NodesResponse = r.query(
@@ -458,7 +461,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                     limit: a.limit,
                 },
             )?;
-            print_json(&serde_json::to_value(nodes)?)
+            print_as(a.chain.output, &serde_json::to_value(nodes)?)
         }
         NodeCommand::Keygen(a) => {
             let mut public = keygen(a.key_type, &a.out)?;

@@ -5,15 +5,15 @@ use opg_core::msg::{pool, registry, verifier};
 
 use anyhow::Context;
 
-use super::common::{print_json, ChainArgs, Reader};
+use super::common::{print_as, ReadArgs, Reader};
 use crate::chain::cosmos::{CometRpc, HttpRpc};
 
 /// `opg query …`.
 #[derive(Args, Debug)]
 pub struct QueryArgs {
-    /// Chain connection (`--node`, `--state`).
+    /// Chain connection (`--node`, `--state`, `--chain-id`, `--output`).
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Subcommand.
     #[command(subcommand)]
     pub command: QueryCommand,
@@ -135,8 +135,11 @@ pub fn answer(r: &Reader, cmd: &QueryCommand) -> anyhow::Result<serde_json::Valu
 /// Runs `opg query`.
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
     if let QueryCommand::Account { address } = &args.command {
-        return print_json(&account(&HttpRpc::new(&args.chain.node)?, address)?);
+        return print_as(
+            args.chain.output,
+            &account(&HttpRpc::new(&args.chain.node)?, address)?,
+        );
     }
     let r = Reader::open(&args.chain)?;
-    print_json(&answer(&r, &args.command)?)
+    print_as(args.chain.output, &answer(&r, &args.command)?)
 }
