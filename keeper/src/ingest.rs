@@ -351,6 +351,14 @@ async fn metrics(State(k): State<Arc<Keeper>>) -> Response {
     }
 }
 
+impl Keeper {
+    /// The axum router of the HTTP API ([`router`]). Defined here, not in [`crate::service`], so
+    /// the pipeline does not depend on its HTTP layer.
+    pub fn router(self: &Arc<Self>) -> Router {
+        router(self.clone())
+    }
+}
+
 /// The router with all bounds applied.
 pub fn router(keeper: Arc<Keeper>) -> Router {
     let s = keeper.config().server.clone();
