@@ -43,7 +43,14 @@ fn an_unreachable_node_is_named_without_library_internals() {
     let e = stderr(&o);
     one_error_prefix(&e);
     assert!(e.contains(&url), "names the node: {e}");
-    for internal in ["Location:", "flex-error", "flex_error", ".rs:", "backtrace", "eyre"] {
+    for internal in [
+        "Location:",
+        "flex-error",
+        "flex_error",
+        ".rs:",
+        "backtrace",
+        "eyre",
+    ] {
         assert!(!e.contains(internal), "{internal:?} in:\n{e}");
     }
     assert!(!e.contains("on chain :"), "an empty chain name: {e}");

@@ -7,7 +7,8 @@
 //!
 //! `#[ignore]`d in a plain `cargo test` (it needs wasmd: Go, or `OPG_WASMD_BIN`);
 //! `scripts/e2e-cosmos.sh` runs it with the other wasmd tests. About 3-4 minutes: the chain
-//! start, the artifacts (cached), four x/gov proposals of 6 s voting each, and one 45 s epoch.
+//! start, the artifacts (cached), four x/gov proposals of 6 s voting each, and one 45 s epoch
+//! (167 s measured on a shared 2-core machine).
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -126,6 +127,8 @@ fn the_readme_walkthrough_runs_as_written_on_a_fresh_chain() {
         .env("OPG_LOCALNET_HOME", home.path())
         .env("OPG_LOCALNET_RPC_PORT", rpc_port.to_string())
         .env("KEEPER_PORT", keeper_port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .process_group(0);
     // nothing from the caller's shell decides for the walkthrough
     for v in [
@@ -154,8 +157,8 @@ fn the_readme_walkthrough_runs_as_written_on_a_fresh_chain() {
         "the README walkthrough failed ({}):\n--- stdout\n{stdout}\n--- stderr (set -x)\n{log}",
         out.status
     );
-    // it got where it says: a claim paid out and the epoch report printed
+    // it got where it says: the claim tx landed and the node's epoch reward is claimed
     assert!(stdout.contains("\"txhash\""), "{stdout}");
-    assert!(stdout.contains("\"epoch\": 0"), "{stdout}");
+    assert!(stdout.contains("\"claimed\": true"), "{stdout}");
     cleanup.group = None;
 }

@@ -33,6 +33,9 @@ pub struct Cli {
     /// Log format (filter with `RUST_LOG`, default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
+    /// On failure, print every cause and, with `RUST_BACKTRACE=1`, the backtrace.
+    #[arg(long, global = true)]
+    pub verbose: bool,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -77,9 +80,12 @@ pub enum Command {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // colour only on a terminal, and never when NO_COLOR is set (no-color.org)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
     // a second init (tests) is not an error worth failing for
     let _ = match format {
         LogFormat::Human => builder.try_init(),
@@ -87,9 +93,40 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// Parses the command line and runs it.
-pub fn main() -> anyhow::Result<()> {
-    run(Cli::parse())
+/// Parses the command line, runs it and prints a failure once, as [`render_error`] does; the
+/// process exit status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", render_error(&e, verbose));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A failure as `opg` prints it: one `error: ` prefix, the message and each cause once
+/// (`context: cause: cause`, a cause already quoted by its context skipped), without library
+/// internals ([`crate::chain::plain_error`]). With `verbose`: anyhow's report (every cause on
+/// its own line, and the backtrace when `RUST_BACKTRACE` asks for one).
+pub fn render_error(e: &anyhow::Error, verbose: bool) -> String {
+    if verbose {
+        return format!("error: {e:?}");
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let mut text = crate::chain::plain_error(&cause.to_string());
+        while let Some(rest) = text.strip_prefix("error: ") {
+            text = rest.to_string();
+        }
+        if text.is_empty() || parts.iter().any(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    format!("error: {}", parts.join(": "))
 }
 
 /// Runs a parsed command line.
