@@ -25,8 +25,10 @@ fn closed_port() -> u16 {
 }
 
 fn one_error_prefix(e: &str) {
-    assert_eq!(e.matches("error:").count(), 1, "one `error:` prefix:\n{e}");
     assert!(e.starts_with("error: "), "{e}");
+    let prefixed = e.lines().filter(|l| l.starts_with("error:")).count();
+    assert_eq!(prefixed, 1, "one `error:` line:\n{e}");
+    assert!(!e.contains("error: error:"), "{e}");
 }
 
 #[test]
