@@ -22,7 +22,7 @@
 # `--exit-with PID` stops the chain when process PID exits (test harnesses use it).
 #
 # Environment: OPG_WASMD_BIN (a wasmd binary to use instead of building one), OPG_LOCALNET_HOME
-# (default home), CHAIN_ID.
+# (default home), OPG_LOCALNET_RPC_PORT (default --rpc-port), CHAIN_ID.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -30,7 +30,7 @@ CMD="${1:-start}"
 [[ $# -gt 0 ]] && shift
 HOME_DIR="${OPG_LOCALNET_HOME:-${TMPDIR:-/tmp}/opg-localnet}"
 VALIDATORS=1
-RPC_PORT=26657
+RPC_PORT="${OPG_LOCALNET_RPC_PORT:-26657}"
 EXIT_WITH=""
 ONLY_NODE=""
 while [[ $# -gt 0 ]]; do

@@ -409,6 +409,17 @@ pub struct DevNodeKeys {
     pub pay_to: String,
 }
 
+impl std::fmt::Debug for DevNodeKeys {
+    /// The node id, key and `payTo`; never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevNodeKeys")
+            .field("node_id", &self.node_id)
+            .field("key", &self.signer.key())
+            .field("pay_to", &self.pay_to)
+            .finish()
+    }
+}
+
 /// The dev keys genesis registers, derived from `dev_seed`. DEV ONLY.
 #[derive(Clone)]
 pub struct DevKeys {

@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256};
 
 use crate::chain::embedded::EmbeddedChain;
 use crate::chain::ChainBackend;
-use crate::genesis::{DevKeys, GenesisConfig};
+use crate::genesis::{DevKeys, DevNodeKeys, GenesisConfig};
 
 /// Longest single backoff between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -94,8 +94,8 @@ pub struct ReceiptFactory {
     dev: DevKeys,
     domain: [u8; 32],
     payers: Vec<EvmSigner>,
-    /// `(node index in dev keys, model id)` per genesis node.
-    nodes: Vec<(usize, String)>,
+    /// `(node keys, model id)` per node receipts are signed for.
+    nodes: Vec<(DevNodeKeys, String)>,
     network: String,
     chain_id: u64,
     asset: String,
@@ -122,7 +122,7 @@ impl ReceiptFactory {
             .map(|(i, n)| {
                 n.models
                     .first()
-                    .map(|m| (i, m.clone()))
+                    .map(|m| (dev.nodes[i].clone(), m.clone()))
                     .with_context(|| format!("genesis node {} serves no model", n.id))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -159,6 +159,15 @@ impl ReceiptFactory {
         self
     }
 
+    /// Signs for `nodes` (`(keys, model id)`, e.g. nodes registered on a real chain with their
+    /// key files) instead of the genesis' dev nodes; unchanged if `nodes` is empty.
+    pub fn with_nodes(mut self, nodes: Vec<(DevNodeKeys, String)>) -> Self {
+        if !nodes.is_empty() {
+            self.nodes = nodes;
+        }
+        self
+    }
+
     /// The EIP-3009 nonce of receipt `i`: `sha256("opg-loadgen/<run_tag>/<i>")`.
     pub fn nonce(&self, i: u64) -> [u8; 32] {
         Sha256::digest(format!("opg-loadgen/{}/{i}", self.run_tag)).into()
@@ -171,8 +180,7 @@ impl ReceiptFactory {
     /// `37 i mod 100 < permit2_exact_percent`, `upto` when below the sum of both (37 is prime
     /// to 100: every hundred consecutive receipts hold exactly the percentages).
     pub fn receipt(&self, i: u64, served_at: u64) -> SignedReceipt {
-        let (node_idx, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
-        let nk = &self.dev.nodes[*node_idx];
+        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
         let payer = &self.payers[(i % self.payers.len() as u64) as usize];
         let value: u128 = 10_000 + 100 * u128::from(i % 100);
         let slot = (i.wrapping_mul(37) % 100) as u8;
@@ -227,8 +235,7 @@ impl ReceiptFactory {
 
     /// Receipt `i` paid through Permit2 (`upto`: maximum twice the value, the value settled).
     fn permit2_receipt(&self, i: u64, served_at: u64, upto: bool) -> SignedReceipt {
-        let (node_idx, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
-        let nk = &self.dev.nodes[*node_idx];
+        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
         let payer = &self.payers[(i % self.payers.len() as u64) as usize];
         let value: u128 = 10_000 + 100 * u128::from(i % 100);
         let amount = if upto { 2 * value } else { value };
@@ -320,6 +327,9 @@ pub struct LoadSpec {
     pub permit2_exact_percent: u8,
     /// Receipts paid with x402 `upto`, per hundred (default 0).
     pub upto_percent: u8,
+    /// Nodes to sign for instead of the genesis' dev nodes (`(keys, model id)`; empty: the
+    /// genesis' nodes), e.g. nodes registered on a real chain.
+    pub nodes: Vec<(DevNodeKeys, String)>,
 }
 
 impl LoadSpec {
@@ -342,6 +352,7 @@ impl LoadSpec {
             acked_file: None,
             permit2_exact_percent: 0,
             upto_percent: 0,
+            nodes: Vec::new(),
         }
     }
 
@@ -598,7 +609,8 @@ pub async fn run(spec: LoadSpec, target: Target) -> anyhow::Result<LoadReport> {
     let spec = Arc::new(LoadSpec { url, ..spec });
     let factory = Arc::new(
         ReceiptFactory::new(&target, spec.payers, &spec.run_tag)?
-            .with_payment_mix(spec.permit2_exact_percent, spec.upto_percent),
+            .with_payment_mix(spec.permit2_exact_percent, spec.upto_percent)
+            .with_nodes(spec.nodes.clone()),
     );
     let client = reqwest::Client::builder()
         .timeout(spec.request_timeout)

@@ -598,9 +598,17 @@ pub fn table(r: &BenchReport) -> String {
         r.simulate.raw_passes[1]
     ));
     s.push_str(&format!(
-        "ingest ratio    {:.2} (target >= 0.70)\nsimulate ratio  {:.2} (target >= 0.50)\n",
-        r.ingest_ratio, r.simulate_ratio
+        "ingest ratio    {:.2} (target >= 0.70)\n",
+        r.ingest_ratio
     ));
+    if r.simulate.passes == 0 {
+        s.push_str("simulate ratio  not measured (--simulate-epochs 0)\n");
+    } else {
+        s.push_str(&format!(
+            "simulate ratio  {:.2} (target >= 0.50)\n",
+            r.simulate_ratio
+        ));
+    }
     s.push_str(&format!(
         "group commit    {} requests in {} transactions\npeak RSS        {:.1} MB\n",
         r.group_commit.requests, r.group_commit.transactions, r.peak_rss_mb

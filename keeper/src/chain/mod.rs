@@ -104,7 +104,7 @@ pub struct PreparedTx {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     /// The chain could not be reached or the connection broke; the tx may or may not have landed.
-    #[error("transport error on chain {chain_id}: {message}")]
+    #[error("{}{message}", on_chain(chain_id))]
     Transport {
         /// Chain id.
         chain_id: String,
@@ -120,7 +120,7 @@ pub enum ChainError {
         seconds: u64,
     },
     /// A contract refused the message (the whole tx failed, nothing changed).
-    #[error("contract {contract} refused the message: {message}")]
+    #[error("{} refused the message: {message}", contract_name(contract))]
     Contract {
         /// Contract address.
         contract: String,
@@ -137,7 +137,7 @@ pub enum ChainError {
     },
     /// The chain refused the tx for a reason of the Cosmos SDK (not a contract's verdict): at
     /// `CheckTx` (nothing happened, the fee was not taken) or at delivery (the fee was taken).
-    #[error("chain {chain_id} refused the tx at {stage} ({codespace} code {code}): {kind}: {log}")]
+    #[error("chain {chain_id} refused the tx at {stage} ({codespace} code {code}): {}: {log}", refusal_hint(*kind, log))]
     Refused {
         /// Chain id.
         chain_id: String,
@@ -155,6 +155,86 @@ pub enum ChainError {
     /// The backend's own state (database, genesis) is broken.
     #[error("chain backend state error: {0}")]
     Backend(String),
+}
+
+fn on_chain(chain_id: &str) -> String {
+    if chain_id.is_empty() {
+        String::new()
+    } else {
+        format!("chain {chain_id}: ")
+    }
+}
+
+fn contract_name(contract: &str) -> String {
+    if contract.is_empty() {
+        "the contract".into()
+    } else {
+        format!("contract {contract}")
+    }
+}
+
+/// What to change for a refusal; for an insufficient fee, the denom the chain wants (wasmd's log:
+/// `insufficient fees; got: 2000ustake required: 5000uopg`).
+fn refusal_hint(kind: Refusal, log: &str) -> String {
+    if kind != Refusal::InsufficientFee {
+        return kind.to_string();
+    }
+    let field = |k: &str| {
+        log.split(k)
+            .nth(1)
+            .and_then(|t| t.split([' ', ';', ':']).find(|w| !w.is_empty()))
+            .map(String::from)
+    };
+    let (Some(required), got) = (field("required: "), field("got: ")) else {
+        return kind.to_string();
+    };
+    let denoms = |coins: &str| -> Vec<String> {
+        coins
+            .split(',')
+            .map(|c| {
+                c.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '.')
+                    .to_string()
+            })
+            .filter(|d| !d.is_empty())
+            .collect()
+    };
+    let want = denoms(&required);
+    let have = got.as_deref().map(denoms).unwrap_or_default();
+    if want.iter().any(|d| have.contains(d)) {
+        format!("insufficient fee: the chain requires {required}; raise --gas-prices (gas_price) or --fees")
+    } else {
+        format!(
+            "insufficient fee: the chain takes fees in {} (requires {required}, got {}); set --gas-prices (gas_price) in {}, e.g. 0.025{}",
+            want.join(" or "),
+            got.as_deref().unwrap_or("none"),
+            want[0],
+            want[0]
+        )
+    }
+}
+
+/// An error text without what some RPC libraries append for their developers (flex-error's
+/// `Location:` and backtrace, eyre's numbered `Caused by:` list): the message and its causes on
+/// one line, `a: b: c`.
+pub fn plain_error(text: &str) -> String {
+    let mut t = text;
+    for marker in ["\nLocation:", "\nStack backtrace:", "\nBacktrace:"] {
+        if let Some(i) = t.find(marker) {
+            t = &t[..i];
+        }
+    }
+    t.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "Caused by:")
+        .map(|l| {
+            // eyre numbers causes: `0: message`
+            match l.split_once(": ") {
+                Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
+                _ => l,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Why the Cosmos SDK refused a tx (from its codespace and code, `types/errors` of cosmos-sdk).
@@ -339,6 +419,61 @@ mod tests {
         assert_eq!(
             tx_hash(b""),
             "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        );
+    }
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    use super::*;
+
+    #[test]
+    fn a_fee_in_the_wrong_denom_names_the_denom_the_chain_wants() {
+        // wasmd v0.61's CheckTx log for `--gas-prices 0.025ustake` on a uopg chain
+        let e = ChainError::Refused {
+            chain_id: "opg-local-1".into(),
+            stage: "CheckTx".into(),
+            codespace: "sdk".into(),
+            code: 13,
+            kind: Refusal::InsufficientFee,
+            log: "insufficient fees; got: 5000ustake required: 5000uopg: insufficient fee".into(),
+        };
+        let text = e.to_string();
+        assert!(text.contains("takes fees in uopg"), "{text}");
+        assert!(text.contains("--gas-prices"), "{text}");
+        assert!(!text.contains("raise gas_price"), "{text}");
+        // the right denom, too little of it: raise the price
+        let low = ChainError::Refused {
+            chain_id: "c".into(),
+            stage: "CheckTx".into(),
+            codespace: "sdk".into(),
+            code: 13,
+            kind: Refusal::InsufficientFee,
+            log: "insufficient fees; got: 1uopg required: 5000uopg: insufficient fee".into(),
+        };
+        assert!(low.to_string().contains("raise --gas-prices"), "{low}");
+    }
+
+    #[test]
+    fn empty_names_are_not_printed_as_blanks() {
+        let t = ChainError::Transport {
+            chain_id: String::new(),
+            message: "cannot reach the node at http://x".into(),
+        };
+        assert!(!t.to_string().contains("chain :"), "{t}");
+        let c = ChainError::Contract {
+            contract: String::new(),
+            message: "unauthorized".into(),
+        };
+        assert!(!c.to_string().contains("contract  "), "{c}");
+    }
+
+    #[test]
+    fn plain_error_drops_flex_error_locations_and_backtraces() {
+        let raw = "HTTP error\n\nCaused by:\n    error sending request: Connection refused (os error 111)\n\nLocation:\n    /root/.cargo/registry/src/flex-error-0.4.4/src/tracer_impl/eyre.rs:10:9\n\nStack backtrace:\n   0: eyre::DefaultHandler::default_with";
+        assert_eq!(
+            plain_error(raw),
+            "HTTP error: error sending request: Connection refused (os error 111)"
         );
     }
 }

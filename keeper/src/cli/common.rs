@@ -18,51 +18,146 @@ use crate::chain::cosmos::{
     CometRpc, CosmosChain, CosmosConfig, DeployState, HttpRpc, SMART_QUERY_PATH,
 };
 use crate::chain::Deployment;
+use crate::tx::keyring::{Backend, Keyring};
 use crate::tx::keys::{bech32_address, MnemonicSource, TxKey, DEFAULT_HD_PATH};
-use crate::tx::msgs::WasmMsg;
-use crate::tx::sign::{GasPrice, TxSpec};
+use crate::tx::msgs::{parse_coins, WasmMsg};
+use crate::tx::sign::{GasPrice, SignerData, TxSpec};
 
-/// Connection and signing flags of the commands that talk to a cosmos chain.
+/// `--output`: how a command prints its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// `key: value` lines (nested values as compact JSON).
+    Text,
+    /// Pretty JSON (the default: what scripts and `jq` read).
+    #[default]
+    Json,
+}
+
+/// `--gas`: `auto` (simulate, times `--gas-adjustment`) or a fixed limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gas {
+    /// Simulate the tx and multiply by `--gas-adjustment`.
+    Auto,
+    /// This gas limit.
+    Limit(u64),
+}
+
+impl std::str::FromStr for Gas {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Gas::Auto);
+        }
+        s.parse::<u64>()
+            .map(Gas::Limit)
+            .map_err(|_| format!("expected `auto` or a gas limit, got {s:?}"))
+    }
+}
+
+/// Where keys live: `--keyring-backend` and `--home` (as wasmd's).
+#[derive(clap::Args, Clone, Debug)]
+pub struct KeyringArgs {
+    /// Keyring backend: `file` (encrypted; passphrase from `$OPG_KEYRING_PASSPHRASE` or the
+    /// terminal) or `test` (plain text, development only).
+    #[arg(long, env = "OPG_KEYRING_BACKEND", value_enum, default_value_t = Backend::File, global = true)]
+    pub keyring_backend: Backend,
+    /// The client home holding the keyring (`<home>/keyring-<backend>/`). Default `~/.opg`.
+    #[arg(long = "home", env = "OPG_HOME", global = true, value_name = "DIR")]
+    pub client_home: Option<PathBuf>,
+}
+
+impl KeyringArgs {
+    /// The keyring of these flags, addresses with `prefix`.
+    pub fn keyring(&self, prefix: &str) -> Keyring {
+        let home = self.client_home.clone().unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(".opg")
+        });
+        Keyring::open(&home, self.keyring_backend, prefix)
+    }
+}
+
+/// Connection and signing flags of the commands that talk to a cosmos chain, with wasmd's names
+/// and the same environment variables everywhere; usable before or after the subcommand.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ChainArgs {
     /// CometBFT RPC URL.
-    #[arg(long, env = "OPG_NODE", default_value = "http://127.0.0.1:26657")]
+    #[arg(
+        long,
+        env = "OPG_NODE",
+        default_value = "http://127.0.0.1:26657",
+        global = true
+    )]
     pub node: String,
     /// The deploy state `opg deploy` wrote (contract addresses, chain id).
-    #[arg(long, env = "OPG_DEPLOY_STATE", default_value = "deploy.json")]
+    #[arg(
+        long,
+        env = "OPG_DEPLOY_STATE",
+        default_value = "deploy.json",
+        global = true
+    )]
     pub state: PathBuf,
     /// Chain id (default: the deploy state's).
-    #[arg(long)]
+    #[arg(long, env = "OPG_CHAIN_ID", global = true)]
     pub chain_id: Option<String>,
     /// Bech32 account prefix.
-    #[arg(long, default_value = "wasm")]
+    #[arg(long, default_value = "wasm", global = true)]
     pub prefix: String,
-    /// Gas price, e.g. `0.025uopg` (fee = gas × price, rounded up).
-    #[arg(long, default_value = "0.025uopg")]
-    pub gas_price: String,
-    /// Simulated gas is multiplied by this.
-    #[arg(long, default_value = "1.3")]
-    pub gas_adjustment: Decimal,
-    /// File holding the signer's BIP-39 mnemonic.
-    #[arg(long, conflicts_with = "mnemonic_env")]
-    pub mnemonic_file: Option<PathBuf>,
-    /// Environment variable holding the signer's mnemonic.
-    #[arg(long)]
-    pub mnemonic_env: Option<String>,
-    /// HD derivation path.
-    #[arg(long, default_value = DEFAULT_HD_PATH)]
-    pub hd_path: String,
-    /// Print the unsigned tx as JSON (as `wasmd --generate-only`) instead of sending it.
-    #[arg(long)]
-    pub generate_only: bool,
-    /// Sender address for `--generate-only` without a key.
-    #[arg(long)]
+    /// The signer: a key name in the keyring, or (with `--generate-only`) an address.
+    #[arg(long, env = "OPG_FROM", global = true)]
     pub from: Option<String>,
-    /// Gas limit of a `--generate-only` tx (no simulation is done then).
-    #[arg(long, default_value_t = 200_000)]
-    pub gas: u64,
+    /// Gas limit: `auto` (simulate, times `--gas-adjustment`) or a number.
+    #[arg(long, default_value = "auto", global = true)]
+    pub gas: Gas,
+    /// Simulated gas is multiplied by this.
+    #[arg(long, env = "OPG_GAS_ADJUSTMENT", default_value = "1.3", global = true)]
+    pub gas_adjustment: Decimal,
+    /// Gas price, e.g. `0.025uopg` (fee = gas × price, rounded up).
+    #[arg(
+        long,
+        env = "OPG_GAS_PRICES",
+        default_value = "0.025uopg",
+        global = true
+    )]
+    pub gas_prices: String,
+    /// Fixed fee, e.g. `5000uopg` (one coin; needs `--gas N`); replaces `--gas-prices`.
+    #[arg(long, global = true)]
+    pub fees: Option<String>,
+    /// Skip confirmation (accepted for wasmd compatibility: opg never asks).
+    #[arg(short = 'y', long = "yes", global = true)]
+    pub yes: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json, global = true)]
+    pub output: OutputFormat,
+    /// Print the unsigned tx as JSON (as `wasmd --generate-only`) instead of sending it.
+    #[arg(long, global = true)]
+    pub generate_only: bool,
+    /// Sign without contacting a node and print the signed tx (base64 TxRaw, for `opg tx
+    /// broadcast`); needs `--chain-id`, `--account-number`, `--sequence` and `--gas N`.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// The signer's account number (`--offline`; `opg query account ADDR` prints it).
+    #[arg(long, global = true)]
+    pub account_number: Option<u64>,
+    /// The signer's sequence (`--offline`).
+    #[arg(long, global = true)]
+    pub sequence: Option<u64>,
+    /// Keyring location.
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// File holding the signer's BIP-39 mnemonic (automation; instead of `--from`).
+    #[arg(long, conflicts_with = "mnemonic_env", global = true)]
+    pub mnemonic_file: Option<PathBuf>,
+    /// Environment variable holding the signer's mnemonic (automation; instead of `--from`).
+    #[arg(long, global = true)]
+    pub mnemonic_env: Option<String>,
+    /// HD derivation path of `--mnemonic-file` / `--mnemonic-env`.
+    #[arg(long, default_value = DEFAULT_HD_PATH, global = true)]
+    pub hd_path: String,
     /// Seconds to wait for a tx to be included.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, global = true)]
     pub inclusion_timeout: u64,
 }
 
@@ -90,28 +185,60 @@ impl ChainArgs {
             .or_else(|| self.mnemonic_env.clone().map(MnemonicSource::Env))
     }
 
-    /// The signing key, if a mnemonic source is given.
+    /// The signing key: `--mnemonic-file`/`--mnemonic-env`, else `--from NAME` from the keyring;
+    /// `None` when neither names a key (`--from` may be a bare address for `--generate-only`).
+    /// Errors: unreadable mnemonic, a `--from` name missing from the keyring, wrong passphrase.
     pub fn key(&self) -> anyhow::Result<Option<TxKey>> {
-        match self.source() {
-            Some(s) => Ok(Some(TxKey::from_source(&s, &self.hd_path, &self.prefix)?)),
+        if let Some(s) = self.source() {
+            return Ok(Some(TxKey::from_source(&s, &self.hd_path, &self.prefix)?));
+        }
+        match &self.from {
+            Some(f) if f.starts_with(&format!("{}1", self.prefix)) && self.generate_only => {
+                Ok(None)
+            }
+            Some(f) => Ok(Some(self.keyring.keyring(&self.prefix).key(f)?)),
             None => Ok(None),
         }
     }
 
-    /// The sender: the key's address, else `--from` (with `--generate-only`).
+    /// The sender: the key's address, else `--from ADDRESS` (with `--generate-only`).
     pub fn sender(&self) -> anyhow::Result<String> {
         match (self.key()?, &self.from) {
             (Some(k), _) => Ok(k.address().to_string()),
             (None, Some(f)) if self.generate_only => Ok(f.clone()),
             _ => anyhow::bail!(
-                "give --mnemonic-file or --mnemonic-env (or --from with --generate-only)"
+                "no signer: give --from NAME (a key of `opg keys list`), --mnemonic-file or --mnemonic-env"
             ),
         }
     }
 
+    /// The gas price: `--gas-prices`, or `--fees` spread over `--gas N`.
+    /// Errors: `--fees` without `--gas N`, several coins, bad syntax.
+    pub fn gas_price(&self) -> anyhow::Result<String> {
+        let Some(fees) = &self.fees else {
+            return Ok(self.gas_prices.clone());
+        };
+        let coins = parse_coins(fees, "fees")?;
+        let [coin] = coins.as_slice() else {
+            anyhow::bail!("--fees {fees:?}: give exactly one coin, e.g. 5000uopg");
+        };
+        let Gas::Limit(gas) = self.gas else {
+            anyhow::bail!("--fees needs a fixed gas limit (--gas N)");
+        };
+        let amount: u128 = coin.amount.parse()?;
+        Ok(format!(
+            "{}{}",
+            Decimal::from_ratio(amount, gas.max(1)),
+            coin.denom
+        ))
+    }
+
     /// The backend config for `chain_id` (the key is passed separately).
-    pub fn cosmos_config(&self, chain_id: &str) -> CosmosConfig {
-        let mut c = CosmosConfig::new(&self.node, chain_id, &self.gas_price);
+    pub fn cosmos_config(&self, chain_id: &str) -> anyhow::Result<CosmosConfig> {
+        let mut c = CosmosConfig::new(&self.node, chain_id, &self.gas_price()?);
+        if let Gas::Limit(g) = self.gas {
+            c.gas_limit = Some(g);
+        }
         c.prefix = self.prefix.clone();
         c.gas_adjustment = self.gas_adjustment;
         c.hd_path = self.hd_path.clone();
@@ -119,18 +246,18 @@ impl ChainArgs {
         c.mnemonic_env = self.mnemonic_env.clone();
         c.inclusion_timeout_secs = self.inclusion_timeout.max(1);
         c.poll_interval_ms = 200;
-        c
+        Ok(c)
     }
 
     /// A signing connection (no deployment needed). Errors: no key, node unreachable, wrong
     /// chain id.
     pub fn signer(&self, chain_id: &str) -> anyhow::Result<CosmosChain> {
-        let key = self
-            .key()?
-            .context("signing needs --mnemonic-file or --mnemonic-env")?;
+        let key = self.key()?.context(
+            "signing needs --from NAME (a key of `opg keys list`), --mnemonic-file or --mnemonic-env",
+        )?;
         let rpc = HttpRpc::new(&self.node)?;
         Ok(CosmosChain::signer(
-            self.cosmos_config(chain_id),
+            self.cosmos_config(chain_id)?,
             Box::new(rpc),
             key,
         )?)
@@ -138,15 +265,45 @@ impl ChainArgs {
 
     /// Signs and sends `msgs` (or prints them unsigned with `--generate-only`); the JSON to print.
     pub fn submit(&self, msgs: Vec<WasmMsg>) -> anyhow::Result<serde_json::Value> {
-        if self.generate_only {
-            let price: GasPrice = self.gas_price.parse()?;
+        if self.generate_only || self.offline {
+            let price: GasPrice = self.gas_price()?.parse()?;
+            let gas = match self.gas {
+                Gas::Limit(g) => g,
+                Gas::Auto if self.offline => {
+                    anyhow::bail!("--offline cannot simulate: give --gas N")
+                }
+                // no simulation without signing: wasmd's default limit
+                Gas::Auto => 200_000,
+            };
             let spec = TxSpec {
                 msgs,
-                fee: price.fee(self.gas)?,
+                fee: price.fee(gas)?,
                 memo: String::new(),
                 timeout_height: 0,
             };
-            return Ok(serde_json::from_str(&spec.unsigned_json()?)?);
+            if self.generate_only {
+                return Ok(serde_json::from_str(&spec.unsigned_json()?)?);
+            }
+            let key = self
+                .key()?
+                .context("--offline signs: give --from NAME, --mnemonic-file or --mnemonic-env")?;
+            let signer = SignerData {
+                chain_id: self
+                    .chain_id
+                    .clone()
+                    .context("--offline needs --chain-id")?,
+                account_number: self
+                    .account_number
+                    .context("--offline needs --account-number (opg query account ADDR)")?,
+                sequence: self
+                    .sequence
+                    .context("--offline needs --sequence (opg query account ADDR)")?,
+            };
+            let signed = spec.sign(&key, &signer)?;
+            use base64::Engine;
+            return Ok(serde_json::json!({
+                "tx_base64": base64::engine::general_purpose::STANDARD.encode(&signed.tx_raw)
+            }));
         }
         let chain = self.signer(&self.chain_id()?)?;
         let sent = send(&chain, msgs)?;
@@ -254,6 +411,50 @@ pub fn smart_query<T: DeserializeOwned>(
         .with_context(|| format!("cannot decode the answer of contract {contract}"))
 }
 
+/// The flags of read-only chain commands (queries): no key, gas or fee flags.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ReadArgs {
+    /// CometBFT RPC URL.
+    #[arg(
+        long,
+        env = "OPG_NODE",
+        default_value = "http://127.0.0.1:26657",
+        global = true
+    )]
+    pub node: String,
+    /// The deploy state `opg deploy` wrote (contract addresses, chain id).
+    #[arg(
+        long,
+        env = "OPG_DEPLOY_STATE",
+        default_value = "deploy.json",
+        global = true
+    )]
+    pub state: PathBuf,
+    /// Chain id the node must serve (default: the deploy state's).
+    #[arg(long, env = "OPG_CHAIN_ID", global = true)]
+    pub chain_id: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json, global = true)]
+    pub output: OutputFormat,
+}
+
+impl From<&ChainArgs> for ReadArgs {
+    fn from(c: &ChainArgs) -> Self {
+        ReadArgs {
+            node: c.node.clone(),
+            state: c.state.clone(),
+            chain_id: c.chain_id.clone(),
+            output: c.output,
+        }
+    }
+}
+
+impl From<&ReadArgs> for ReadArgs {
+    fn from(c: &ReadArgs) -> Self {
+        c.clone()
+    }
+}
+
 /// Read-only access to a deployment: RPC plus addresses.
 pub struct Reader {
     /// The RPC client.
@@ -264,8 +465,9 @@ pub struct Reader {
 
 impl Reader {
     /// Connects to `--node` with the `--state` addresses, checking the chain id when known.
-    pub fn open(args: &ChainArgs) -> anyhow::Result<Self> {
-        let state = args.deploy_state()?;
+    pub fn open<'a>(args: impl Into<ReadArgs> + 'a) -> anyhow::Result<Self> {
+        let args: ReadArgs = args.into();
+        let state = DeployState::read(&args.state)?;
         let rpc = HttpRpc::new(&args.node)?;
         let want = args.chain_id.clone().unwrap_or(state.chain_id);
         let status = rpc.status()?;
@@ -301,6 +503,23 @@ pub fn gov_module_address(prefix: &str) -> anyhow::Result<String> {
 pub fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
+}
+
+/// Prints `v` in `format`: pretty JSON, or `key: value` lines of its top-level fields (strings
+/// bare, other values as compact JSON).
+pub fn print_as(format: OutputFormat, v: &serde_json::Value) -> anyhow::Result<()> {
+    match (format, v.as_object()) {
+        (OutputFormat::Text, Some(o)) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(s) => println!("{k}: {s}"),
+                    None => println!("{k}: {x}"),
+                }
+            }
+            Ok(())
+        }
+        _ => print_json(v),
+    }
 }
 
 #[cfg(test)]

@@ -37,8 +37,18 @@ pub struct DeployArgs {
     #[arg(long, value_name = "CONFIG")]
     pub chain: PathBuf,
     /// Where to write the deploy state (code ids, addresses).
-    #[arg(long, default_value = "deploy.json")]
+    #[arg(long, env = "OPG_DEPLOY_STATE", default_value = "deploy.json")]
     pub state: PathBuf,
+    /// CometBFT RPC URL; overrides the config's `chain.rpc_url`.
+    #[arg(long, env = "OPG_NODE")]
+    pub node: Option<String>,
+    /// Chain id; overrides the config's `chain.chain_id`.
+    #[arg(long, env = "OPG_CHAIN_ID")]
+    pub chain_id: Option<String>,
+    /// Start of epoch 0: unix seconds, or `now` (the chain's latest block time); overrides
+    /// `pool.clock.genesis`. The pool finalizes epochs in order from 0.
+    #[arg(long, value_name = "now|UNIX")]
+    pub genesis: Option<String>,
 }
 
 /// `opg deploy`'s config file.
@@ -129,7 +139,25 @@ impl DeployConfig {
 
 /// Runs `opg deploy`: prints and writes the deploy state.
 pub fn run(args: DeployArgs) -> anyhow::Result<()> {
-    let config = DeployConfig::read(&args.chain)?;
+    let mut config = DeployConfig::read(&args.chain)?;
+    if let Some(n) = &args.node {
+        config.chain.rpc_url = n.clone();
+    }
+    if let Some(c) = &args.chain_id {
+        config.chain.chain_id = c.clone();
+    }
+    match args.genesis.as_deref() {
+        None => {}
+        Some("now") => {
+            use crate::chain::cosmos::CometRpc;
+            config.pool.clock.genesis = HttpRpc::new(&config.chain.rpc_url)?.status()?.time;
+        }
+        Some(t) => {
+            config.pool.clock.genesis = t
+                .parse()
+                .with_context(|| format!("--genesis {t:?}: expected `now` or unix seconds"))?
+        }
+    }
     let state = deploy(&config)?;
     write_state(&args.state, &state)?;
     println!("{}", serde_json::to_string_pretty(&state)?);
@@ -318,6 +346,16 @@ mod tests {
         assert!(c.artifacts_dir.ends_with("../artifacts"));
         assert!(c.verifier.max_batch > 0);
         assert!(c.pool.clock.epoch_length > 0);
+    }
+
+    #[test]
+    fn the_localnet_config_allow_lists_the_dev_facilitator_loadgen_signs_with() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy.localnet.toml");
+        let c = DeployConfig::read(&path).unwrap();
+        let dev = opg_core::sign::EvmSigner::derive(b"opg-dev-seed-change-me", "facilitator");
+        assert_eq!(c.verifier.facilitators, vec![dev.address()]);
+        // epochs short enough for the README walkthrough to finalize one
+        assert!(c.pool.clock.epoch_length <= 60);
     }
 
     #[test]

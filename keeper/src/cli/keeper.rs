@@ -109,7 +109,9 @@ fn run_keeper(args: RunArgs) -> anyhow::Result<()> {
         let addr = keeper.config().server.listen;
         let listener = TcpListener::bind(addr)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .with_context(|| {
+                format!("cannot listen on {addr} (in use?): change server.listen in the config or pass --listen")
+            })?;
         tracing::info!(addr = %listener.local_addr()?, "listening");
         serve(keeper, listener, shutdown_signal(), true).await
     })

@@ -10,16 +10,19 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
+use super::node::read_key_file;
+use crate::chain::cosmos::DeployState;
 use crate::config::KeeperConfig;
-use crate::genesis::GenesisConfig;
+use crate::genesis::{DevNodeKeys, GenesisConfig};
 use crate::loadgen::{run, LoadSpec, Target};
 
 /// Arguments of `opg loadgen`.
 #[derive(Args, Clone, Debug)]
 pub struct LoadgenArgs {
-    /// Keeper base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8402")]
-    pub url: String,
+    /// Keeper base URL. Default: `http://` + the `--config` file's `server.listen`, else
+    /// `http://127.0.0.1:8402`.
+    #[arg(long)]
+    pub url: Option<String>,
     /// Receipts to send.
     #[arg(long, default_value_t = 1000)]
     pub count: u64,
@@ -40,6 +43,22 @@ pub struct LoadgenArgs {
     /// Override the verifier address (default: the one the embedded genesis deploys).
     #[arg(long)]
     pub verifier: Option<String>,
+    /// A keeper on a real chain: the deploy state `opg deploy` wrote (chain id and verifier
+    /// address of the receipts' EIP-712 domain); sign for the node of `--node-key-file`.
+    #[arg(long, value_name = "FILE", requires = "node_key_file")]
+    pub state: Option<PathBuf>,
+    /// The receipt-signing key file of a registered node (`opg node keygen`).
+    #[arg(long, value_name = "FILE", requires_all = ["node_id", "model", "pay_to"])]
+    pub node_key_file: Option<PathBuf>,
+    /// That node's id.
+    #[arg(long)]
+    pub node_id: Option<String>,
+    /// A model that node serves.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// That node's x402 `payTo` address.
+    #[arg(long)]
+    pub pay_to: Option<String>,
     /// Append each acknowledged `payer,nonce,epoch` to this file.
     #[arg(long, value_name = "FILE")]
     pub acked: Option<PathBuf>,
@@ -79,20 +98,57 @@ pub fn run_cli(args: LoadgenArgs) -> anyhow::Result<()> {
         u16::from(args.permit2_exact_percent) + u16::from(args.upto_percent) <= 100,
         "--permit2-exact-percent + --upto-percent must be at most 100"
     );
-    let genesis = match &args.config {
-        Some(p) => KeeperConfig::load(p)?
+    let config = args.config.as_deref().map(KeeperConfig::load).transpose()?;
+    let url = match (&args.url, &config) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => format!("http://{}", c.server.listen),
+        (None, None) => "http://127.0.0.1:8402".into(),
+    };
+    let genesis = match (&args.config, config) {
+        (Some(p), Some(c)) if args.state.is_none() => c
             .genesis
             .with_context(|| format!("{} has no [genesis] section", p.display()))?,
-        None => GenesisConfig::dev(&args.seed),
+        (_, Some(c)) => c.genesis.unwrap_or_else(|| GenesisConfig::dev(&args.seed)),
+        (_, None) => GenesisConfig::dev(&args.seed),
     };
-    let mut target = Target::from_genesis(genesis)?;
+    let mut target = match &args.state {
+        // a real chain: its verifier and chain id; the dev genesis gives the x402 network,
+        // the asset, the payers and the facilitator (allow-list its address when deploying)
+        Some(p) => {
+            let state = DeployState::read(p)?;
+            Target {
+                genesis,
+                chain_id: state.chain_id,
+                verifier: state.deployment.verifier,
+            }
+        }
+        None => Target::from_genesis(genesis)?,
+    };
+    let mut nodes = Vec::new();
+    if let Some(f) = &args.node_key_file {
+        let node_id = args.node_id.clone().context("--node-id is required")?;
+        nodes.push((
+            DevNodeKeys {
+                operator_label: String::new(),
+                signer: read_key_file(f)?,
+                pay_to: args
+                    .pay_to
+                    .clone()
+                    .context("--pay-to is required")?
+                    .to_lowercase(),
+                node_id,
+            },
+            args.model.clone().context("--model is required")?,
+        ));
+    }
     if let Some(c) = args.chain_id {
         target.chain_id = c;
     }
     if let Some(v) = args.verifier {
         target.verifier = v;
     }
-    let mut spec = LoadSpec::new(args.url);
+    let mut spec = LoadSpec::new(url);
+    spec.nodes = nodes;
     spec.count = args.count;
     spec.concurrency = args.concurrency;
     spec.payers = args.payers.max(1);

@@ -14,7 +14,7 @@ use opg_core::sign::{EvmSigner, NodeSigner};
 use opg_core::types::{HardwareAttestation, NodeKey, NodeKindTag};
 use serde::{Deserialize, Serialize};
 
-use super::common::{print_json, ChainArgs, Reader};
+use super::common::{print_as, print_json, ChainArgs, ReadArgs, Reader};
 use crate::tx::msgs::{parse_coins, Coin, WasmMsg};
 
 /// `opg node …`.
@@ -219,7 +219,7 @@ pub struct ClaimArgs {
 pub struct StatusArgs {
     /// Chain connection.
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Node id.
     #[arg(long)]
     pub node_id: String,
@@ -230,7 +230,7 @@ pub struct StatusArgs {
 pub struct ListArgs {
     /// Chain connection.
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Only this kind.
     #[arg(long, value_enum)]
     pub kind: Option<KindFlag>,
@@ -282,7 +282,21 @@ pub fn read_key_file(path: &Path) -> anyhow::Result<NodeSigner> {
     })
 }
 
-/// Makes a key, writes it to `out` and returns the public part as JSON.
+/// The public part of a node key in the flags that take it: `{"key_type": "secp256k1",
+/// "key_address": "0x…"}` (`--key-address`) or `{"key_type": "ed25519", "key_pubkey": "<64
+/// hex>"}` (`--key-pubkey`).
+pub fn public_flags(key: &NodeKey) -> serde_json::Value {
+    match key {
+        NodeKey::Secp256k1 { address } => {
+            serde_json::json!({"key_type": "secp256k1", "key_address": address})
+        }
+        NodeKey::Ed25519 { public_key } => {
+            serde_json::json!({"key_type": "ed25519", "key_pubkey": hex::encode(public_key.as_slice())})
+        }
+    }
+}
+
+/// Makes a key, writes it to `out` and returns its public part as [`public_flags`] prints it.
 pub fn keygen(key_type: KeyType, out: &Path) -> anyhow::Result<serde_json::Value> {
     use rand::RngCore;
     anyhow::ensure!(
@@ -308,7 +322,7 @@ pub fn keygen(key_type: KeyType, out: &Path) -> anyhow::Result<serde_json::Value
             break s;
         }
     };
-    Ok(serde_json::to_value(signer.key())?)
+    Ok(public_flags(&signer.key()))
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -347,7 +361,7 @@ fn registry_tx(chain: &ChainArgs, msg: &RegistryMsg, funds: Vec<Coin>) -> anyhow
         msg: serde_json::to_vec(msg)?,
         funds,
     };
-    print_json(&chain.submit(vec![m])?)
+    print_as(chain.output, &chain.submit(vec![m])?)
 }
 
 /// The registry message of `opg node register`.
@@ -427,9 +441,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 })?,
                 funds: vec![],
             };
-            print_json(&a.chain.submit(vec![m])?)
+            print_as(a.chain.output, &a.chain.submit(vec![m])?)
         }
-        NodeCommand::Status(a) => print_json(&status(&Reader::open(&a.chain)?, &a.node_id)?),
+        NodeCommand::Status(a) => print_as(
+            a.chain.output,
+            &status(&Reader::open(&a.chain)?, &a.node_id)?,
+        ),
         NodeCommand::List(a) => {
             let r = Reader::open(&a.chain)?;
             let nodes: registry::NodesResponse = r.query(
@@ -444,11 +461,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                     limit: a.limit,
                 },
             )?;
-            print_json(&serde_json::to_value(nodes)?)
+            print_as(a.chain.output, &serde_json::to_value(nodes)?)
         }
         NodeCommand::Keygen(a) => {
-            let public = keygen(a.key_type, &a.out)?;
-            print_json(&serde_json::json!({"key": public, "file": a.out}))
+            let mut public = keygen(a.key_type, &a.out)?;
+            public["file"] = serde_json::json!(a.out);
+            print_json(&public)
         }
     }
 }
@@ -492,8 +510,15 @@ mod tests {
         for t in [KeyType::Secp256k1, KeyType::Ed25519] {
             let out = dir.path().join(format!("{t:?}.json"));
             let public = keygen(t, &out).unwrap();
-            let back = serde_json::to_value(read_key_file(&out).unwrap().key()).unwrap();
-            assert_eq!(public, back);
+            let from_file = read_key_file(&out).unwrap().key();
+            // what keygen prints is what --key-address / --key-pubkey take
+            let flags = KeyFlags {
+                key_type: t,
+                node_key_file: None,
+                key_address: public["key_address"].as_str().map(String::from),
+                key_pubkey: public["key_pubkey"].as_str().map(String::from),
+            };
+            assert_eq!(flags.node_key().unwrap(), Some(from_file));
             assert!(keygen(t, &out).unwrap_err().to_string().contains("exists"));
         }
     }

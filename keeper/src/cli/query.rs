@@ -3,14 +3,17 @@
 use clap::{Args, Subcommand};
 use opg_core::msg::{pool, registry, verifier};
 
-use super::common::{print_json, ChainArgs, Reader};
+use anyhow::Context;
+
+use super::common::{print_as, ReadArgs, Reader};
+use crate::chain::cosmos::{CometRpc, HttpRpc};
 
 /// `opg query …`.
 #[derive(Args, Debug)]
 pub struct QueryArgs {
-    /// Chain connection (`--node`, `--state`).
+    /// Chain connection (`--node`, `--state`, `--chain-id`, `--output`).
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
     /// Subcommand.
     #[command(subcommand)]
     pub command: QueryCommand,
@@ -46,6 +49,46 @@ pub enum QueryCommand {
         #[arg(long)]
         epoch: u64,
     },
+    /// An account's number and sequence (what `opg tx sign --offline` needs); no deploy state.
+    Account {
+        /// Bech32 address (`wasm1…`).
+        address: String,
+    },
+}
+
+/// `{"address", "account_number", "sequence"}` of `address` (`cosmos.auth.v1beta1.Query/Account`).
+/// Errors: the account does not exist (never funded), not a base account, RPC errors.
+pub fn account(rpc: &dyn CometRpc, address: &str) -> anyhow::Result<serde_json::Value> {
+    use cosmrs::proto::cosmos::auth::v1beta1::{
+        BaseAccount, QueryAccountRequest, QueryAccountResponse,
+    };
+    use cosmrs::proto::prost::Message;
+    let a = rpc.abci_query(
+        "/cosmos.auth.v1beta1.Query/Account",
+        QueryAccountRequest {
+            address: address.into(),
+        }
+        .encode_to_vec(),
+    )?;
+    anyhow::ensure!(
+        a.code == 0,
+        "account {address} not found (an account exists once it has received funds): {}",
+        a.log
+    );
+    let any = QueryAccountResponse::decode(a.value.as_slice())?
+        .account
+        .with_context(|| format!("account {address}: empty answer"))?;
+    anyhow::ensure!(
+        any.type_url == "/cosmos.auth.v1beta1.BaseAccount",
+        "account {address} is a {}, not a base account",
+        any.type_url
+    );
+    let base = BaseAccount::decode(any.value.as_slice())?;
+    Ok(serde_json::json!({
+        "address": base.address,
+        "account_number": base.account_number.to_string(),
+        "sequence": base.sequence.to_string(),
+    }))
 }
 
 /// The JSON answer of one query.
@@ -80,6 +123,7 @@ pub fn answer(r: &Reader, cmd: &QueryCommand) -> anyhow::Result<serde_json::Valu
             )?;
             serde_json::to_value(s)?
         }
+        QueryCommand::Account { address } => account(&r.rpc, address)?,
         QueryCommand::Multipliers { epoch } => {
             let m: pool::MultipliersResponse =
                 r.query(&d.pool, &pool::QueryMsg::Multipliers { epoch: *epoch })?;
@@ -90,6 +134,12 @@ pub fn answer(r: &Reader, cmd: &QueryCommand) -> anyhow::Result<serde_json::Valu
 
 /// Runs `opg query`.
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
+    if let QueryCommand::Account { address } = &args.command {
+        return print_as(
+            args.chain.output,
+            &account(&HttpRpc::new(&args.chain.node)?, address)?,
+        );
+    }
     let r = Reader::open(&args.chain)?;
-    print_json(&answer(&r, &args.command)?)
+    print_as(args.chain.output, &answer(&r, &args.command)?)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::common::{ChainArgs, Reader};
+use super::common::{ReadArgs, Reader};
 use crate::chain::cosmos::CometRpc;
 use crate::chain::{ChainError, ChainStatus, ContractRole, Deployment};
 use crate::report::{chart, figures, html, Figures, ReportCache, Source};
@@ -49,7 +49,7 @@ pub struct ReportArgs {
     pub config: PathBuf,
     /// Cosmos chain connection (`--node`, `--state`), used without `--home`.
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub chain: ReadArgs,
 }
 
 /// A read-only cosmos source: CometBFT RPC and the deploy state's addresses.

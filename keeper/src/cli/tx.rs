@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use clap::{Args, Subcommand};
 
+use super::common::KeyringArgs;
 use crate::chain::cosmos::{CometRpc, HttpRpc};
 use crate::chain::tx_hash;
 use crate::tx::keys::{MnemonicSource, TxKey, DEFAULT_HD_PATH};
@@ -50,11 +51,14 @@ pub struct SignArgs {
     /// Bech32 account prefix.
     #[arg(long, default_value = "wasm")]
     pub prefix: String,
-    /// Sender address for `--generate-only` without a key.
-    #[arg(long)]
+    /// The signer: a key name in the keyring, or (with `--generate-only`) an address.
+    #[arg(long, env = "OPG_FROM")]
     pub from: Option<String>,
+    /// Keyring location (`--keyring-backend`, `--home`).
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
     /// Chain id.
-    #[arg(long)]
+    #[arg(long, env = "OPG_CHAIN_ID")]
     pub chain_id: Option<String>,
     /// Account number of the signer.
     #[arg(long)]
@@ -69,7 +73,7 @@ pub struct SignArgs {
     #[arg(long, conflicts_with = "gas_prices")]
     pub fees: Option<String>,
     /// Gas price, e.g. `0.025ustake`: fee = gas × price, rounded up.
-    #[arg(long)]
+    #[arg(long, env = "OPG_GAS_PRICES")]
     pub gas_prices: Option<String>,
     /// Memo.
     #[arg(long, default_value = "")]
@@ -88,7 +92,7 @@ pub struct BroadcastArgs {
     /// The signed TxRaw, base64.
     pub tx_base64: String,
     /// CometBFT RPC URL.
-    #[arg(long, default_value = "http://127.0.0.1:26657")]
+    #[arg(long, env = "OPG_NODE", default_value = "http://127.0.0.1:26657")]
     pub node: String,
 }
 
@@ -110,15 +114,18 @@ pub fn sign(a: &SignArgs) -> anyhow::Result<String> {
         .clone()
         .map(MnemonicSource::File)
         .or_else(|| a.mnemonic_env.clone().map(MnemonicSource::Env));
-    let key = match &source {
-        Some(s) => Some(TxKey::from_source(s, &a.hd_path, &a.prefix)?),
-        None => None,
+    let key = match (&source, &a.from) {
+        (Some(s), _) => Some(TxKey::from_source(s, &a.hd_path, &a.prefix)?),
+        // an address names the sender of an unsigned tx; anything else is a key name
+        (None, Some(f)) if a.generate_only && f.starts_with(&format!("{}1", a.prefix)) => None,
+        (None, Some(f)) => Some(a.keyring.keyring(&a.prefix).key(f)?),
+        (None, None) => None,
     };
     let sender = match (&key, &a.from) {
         (Some(k), _) => k.address().to_string(),
         (None, Some(f)) if a.generate_only => f.clone(),
         _ => {
-            anyhow::bail!("give --mnemonic-file or --mnemonic-env (or --from with --generate-only)")
+            anyhow::bail!("no signer: give --from NAME (a key of `opg keys list`), --mnemonic-file or --mnemonic-env")
         }
     };
     let text = std::fs::read_to_string(&a.msgs)
@@ -153,7 +160,7 @@ pub fn sign(a: &SignArgs) -> anyhow::Result<String> {
         a.offline,
         "online signing is done by the keeper and the node/gov commands; use --offline with --account-number and --sequence"
     );
-    let key = key.context("signing needs --mnemonic-file or --mnemonic-env")?;
+    let key = key.context("signing needs --from NAME, --mnemonic-file or --mnemonic-env")?;
     let signer = SignerData {
         chain_id: a.chain_id.clone().context("--chain-id is required")?,
         account_number: a

@@ -235,6 +235,19 @@ pub fn search(
         .iter()
         .flat_map(|m| (0..prepared.len()).map(move |i| (*m, i)))
         .collect();
+    // the bar counts receipts posted: add what the candidates' runs will post
+    let posted: u64 = jobs
+        .iter()
+        .map(|(_, i)| {
+            prepared[*i]
+                .bodies
+                .iter()
+                .flatten()
+                .map(|b| b.receipts as u64)
+                .sum::<u64>()
+        })
+        .sum();
+    bar.inc_length(posted);
     let runs: Vec<ModeRun> = par_map(&jobs, threads, |(mode, i)| {
         let p = &prepared[*i];
         pipeline::run_mode(

@@ -11,6 +11,8 @@
 //! Modules: [`scenario`] (the TOML), [`traffic`] (calls and their signatures), [`economics`]
 //! (revenue, rewards, costs per node), [`attack`] (the best response), [`sweep`] (the grid),
 //! [`report`] (JSON and tables), [`chart`] (SVG).
+mod args;
+pub use args::SimulateArgs;
 pub mod attack;
 pub mod chart;
 pub mod economics;
@@ -27,7 +29,6 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::simulate::SimulateArgs;
 use attack::AttackSearch;
 use economics::{node_totals, Ledger};
 use pipeline::{Mode, ModeRun};
@@ -154,6 +155,8 @@ pub fn simulate(s: &Scenario, opts: &RunOptions) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let plans = pipeline::plan(s);
     let receipts: u64 = plans.iter().map(|p| p.len() as u64).sum();
+    // receipts signed once, then posted by each of the two honest runs (the attack search adds
+    // its candidates' receipts when it starts)
     let bar = progress_bar(opts.progress, 3 * receipts);
 
     bar.set_message("signing payments, receipts, settlements and heartbeats");

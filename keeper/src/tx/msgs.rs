@@ -2,6 +2,7 @@
 //! (for governance proposals). Contract messages are JSON bytes used exactly as given; they are
 //! checked to be JSON but never re-serialised.
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::proto::cosmos::gov::v1 as gov;
 use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
 use cosmrs::proto::prost::Message;
 use cosmrs::Any;
@@ -21,6 +22,10 @@ pub const MIGRATE_TYPE_URL: &str = "/cosmwasm.wasm.v1.MsgMigrateContract";
 pub const SUDO_TYPE_URL: &str = "/cosmwasm.wasm.v1.MsgSudoContract";
 /// `/cosmwasm.wasm.v1.MsgPinCodes` (governance only).
 pub const PIN_CODES_TYPE_URL: &str = "/cosmwasm.wasm.v1.MsgPinCodes";
+/// `/cosmos.gov.v1.MsgSubmitProposal` (x/gov, Cosmos SDK 0.46+).
+pub const SUBMIT_PROPOSAL_TYPE_URL: &str = "/cosmos.gov.v1.MsgSubmitProposal";
+/// `/cosmos.gov.v1.MsgVote`.
+pub const VOTE_TYPE_URL: &str = "/cosmos.gov.v1.MsgVote";
 
 /// A coin: an integer amount of base units (e.g. `uopg`) as a decimal string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +172,31 @@ pub enum WasmMsg {
         /// Code ids to pin.
         code_ids: Vec<u64>,
     },
+    /// `cosmos.gov.v1.MsgSubmitProposal`: an x/gov proposal carrying `messages` (each signed by
+    /// the gov module account when executed), with an initial deposit.
+    SubmitProposal {
+        /// Signer and proposer.
+        proposer: String,
+        /// The messages the proposal executes when it passes.
+        messages: Vec<WasmMsg>,
+        /// Initial deposit (x/gov's `min_deposit` puts it straight into voting).
+        deposit: Vec<Coin>,
+        /// Proposal metadata (usually empty or an IPFS link).
+        metadata: String,
+        /// Title (x/gov refuses an empty one).
+        title: String,
+        /// Summary (x/gov refuses an empty one).
+        summary: String,
+    },
+    /// `cosmos.gov.v1.MsgVote`.
+    Vote {
+        /// Signer.
+        voter: String,
+        /// Proposal id.
+        proposal_id: u64,
+        /// `cosmos.gov.v1.VoteOption`: 1 yes, 2 abstain, 3 no, 4 no with veto.
+        option: i32,
+    },
 }
 
 impl WasmMsg {
@@ -189,6 +219,8 @@ impl WasmMsg {
             WasmMsg::Migrate { .. } => MIGRATE_TYPE_URL,
             WasmMsg::Sudo { .. } => SUDO_TYPE_URL,
             WasmMsg::PinCodes { .. } => PIN_CODES_TYPE_URL,
+            WasmMsg::SubmitProposal { .. } => SUBMIT_PROPOSAL_TYPE_URL,
+            WasmMsg::Vote { .. } => VOTE_TYPE_URL,
         }
     }
 
@@ -199,7 +231,10 @@ impl WasmMsg {
             | WasmMsg::Instantiate { msg, .. }
             | WasmMsg::Migrate { msg, .. }
             | WasmMsg::Sudo { msg, .. } => Some(msg),
-            WasmMsg::StoreCode { .. } | WasmMsg::PinCodes { .. } => None,
+            WasmMsg::StoreCode { .. }
+            | WasmMsg::PinCodes { .. }
+            | WasmMsg::SubmitProposal { .. }
+            | WasmMsg::Vote { .. } => None,
         }
     }
 
@@ -217,6 +252,17 @@ impl WasmMsg {
         if let WasmMsg::Execute { funds, .. } | WasmMsg::Instantiate { funds, .. } = self {
             for c in funds {
                 c.validate("funds")?;
+            }
+        }
+        if let WasmMsg::SubmitProposal {
+            messages, deposit, ..
+        } = self
+        {
+            for m in messages {
+                m.validate(index)?;
+            }
+            for c in deposit {
+                c.validate("deposit")?;
             }
         }
         Ok(())
@@ -289,6 +335,34 @@ impl WasmMsg {
                 code_ids: code_ids.clone(),
             }
             .encode_to_vec(),
+            WasmMsg::SubmitProposal {
+                proposer,
+                messages,
+                deposit,
+                metadata,
+                title,
+                summary,
+            } => gov::MsgSubmitProposal {
+                messages: messages.iter().map(WasmMsg::to_any).collect(),
+                initial_deposit: deposit.iter().map(Coin::to_proto).collect(),
+                proposer: proposer.clone(),
+                metadata: metadata.clone(),
+                title: title.clone(),
+                summary: summary.clone(),
+                expedited: false,
+            }
+            .encode_to_vec(),
+            WasmMsg::Vote {
+                voter,
+                proposal_id,
+                option,
+            } => gov::MsgVote {
+                proposal_id: *proposal_id,
+                voter: voter.clone(),
+                option: *option,
+                metadata: String::new(),
+            }
+            .encode_to_vec(),
         };
         Any {
             type_url: self.type_url().into(),
@@ -344,6 +418,37 @@ impl WasmMsg {
                 code_ids,
             } => json!({"@type": PIN_CODES_TYPE_URL, "authority": authority,
                 "code_ids": code_ids.iter().map(u64::to_string).collect::<Vec<_>>()}),
+            WasmMsg::SubmitProposal {
+                proposer,
+                messages,
+                deposit,
+                metadata,
+                title,
+                summary,
+            } => {
+                // nested contract messages as parsed JSON (validated before signing)
+                let inner: Vec<serde_json::Value> = messages
+                    .iter()
+                    .map(|m| {
+                        let mut v = m.to_json(0);
+                        if let Some(raw) = m.json_msg() {
+                            v["msg"] = serde_json::from_slice(raw).unwrap_or_default();
+                        }
+                        v
+                    })
+                    .collect();
+                json!({"@type": SUBMIT_PROPOSAL_TYPE_URL, "messages": inner,
+                    "initial_deposit": deposit, "proposer": proposer, "metadata": metadata,
+                    "title": title, "summary": summary, "expedited": false})
+            }
+            WasmMsg::Vote {
+                voter,
+                proposal_id,
+                option,
+            } => json!({"@type": VOTE_TYPE_URL, "proposal_id": proposal_id.to_string(),
+                "voter": voter, "option": gov::VoteOption::try_from(*option)
+                    .map(|o| o.as_str_name()).unwrap_or("VOTE_OPTION_UNSPECIFIED"),
+                "metadata": ""}),
         }
     }
 }

@@ -131,7 +131,11 @@ impl HttpRpc {
     fn err(&self, what: &str, e: impl std::fmt::Display) -> ChainError {
         ChainError::Transport {
             chain_id: String::new(),
-            message: format!("{what} at {}: {e}", self.url),
+            message: format!(
+                "cannot reach the node at {} ({what}): {}",
+                self.url,
+                crate::chain::plain_error(&e.to_string())
+            ),
         }
     }
 }

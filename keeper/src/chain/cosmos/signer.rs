@@ -66,7 +66,7 @@ impl CosmosChain {
         .encode_to_vec();
         let a = self.rpc.abci_query(SIMULATE_PATH, req)?;
         if a.code != 0 {
-            return Err(self.refusal("simulation", &a.codespace, a.code, &a.log));
+            return Err(self.refusal("simulation", &a.codespace, a.code, &a.log, &spec.msgs));
         }
         let resp = SimulateResponse::decode(a.value.as_slice()).map_err(decode("simulation"))?;
         let used = resp.gas_info.map(|g| g.gas_used).unwrap_or(0);
@@ -135,41 +135,54 @@ impl CosmosChain {
             let timeout = timeout_height_of(&tx.tx_raw);
             let tx = self.build_signed_until(msgs.to_vec(), memo, timeout)?;
             let again = self.rpc.broadcast_tx_sync(tx.tx_raw.clone())?;
-            self.check_ok(&again)?;
+            self.check_ok(&again, msgs)?;
             tx
         } else {
-            self.check_ok(&check)?;
+            self.check_ok(&check, msgs)?;
             tx
         };
         crate::failpoint::hit("cosmos-after-broadcast");
         let mut result = self.wait_for(&tx.hash())?;
         result.hash = tx.hash();
         if result.code != 0 {
-            let contract = contract_of(msgs).unwrap_or_default();
+            let contract = contract_at(msgs, &result.log);
             return Err(if result.codespace == "wasm" {
                 ChainError::Contract {
                     contract,
                     message: result.log,
                 }
             } else {
-                self.refusal("delivery", &result.codespace, result.code, &result.log)
+                self.refusal(
+                    "delivery",
+                    &result.codespace,
+                    result.code,
+                    &result.log,
+                    msgs,
+                )
             });
         }
         Ok(result)
     }
 
-    fn check_ok(&self, a: &CheckTxAnswer) -> Result<(), ChainError> {
+    fn check_ok(&self, a: &CheckTxAnswer, msgs: &[WasmMsg]) -> Result<(), ChainError> {
         if a.code == 0 || (a.code == sdk_code::TX_IN_MEMPOOL && a.codespace == "sdk") {
             return Ok(());
         }
-        Err(self.refusal("CheckTx", &a.codespace, a.code, &a.log))
+        Err(self.refusal("CheckTx", &a.codespace, a.code, &a.log, msgs))
     }
 
     /// A clear error for a refused tx.
-    fn refusal(&self, stage: &str, codespace: &str, code: u32, log: &str) -> ChainError {
+    fn refusal(
+        &self,
+        stage: &str,
+        codespace: &str,
+        code: u32,
+        log: &str,
+        msgs: &[WasmMsg],
+    ) -> ChainError {
         if codespace == "wasm" {
             return ChainError::Contract {
-                contract: String::new(),
+                contract: contract_at(msgs, log),
                 message: log.into(),
             };
         }
@@ -234,13 +247,26 @@ fn tx_err(e: crate::tx::TxError) -> ChainError {
     ChainError::Backend(e.to_string())
 }
 
-fn contract_of(msgs: &[WasmMsg]) -> Option<String> {
-    msgs.iter().find_map(|m| match m {
-        WasmMsg::Execute { contract, .. } | WasmMsg::Migrate { contract, .. } => {
-            Some(contract.clone())
-        }
+/// The contract a refused tx's message addressed: the one at wasmd's `message index: N` in
+/// `log`, else the first that names a contract; `code N` for an instantiate.
+fn contract_at(msgs: &[WasmMsg], log: &str) -> String {
+    let name = |m: &WasmMsg| match m {
+        WasmMsg::Execute { contract, .. }
+        | WasmMsg::Migrate { contract, .. }
+        | WasmMsg::Sudo { contract, .. } => Some(contract.clone()),
+        WasmMsg::Instantiate { code_id, .. } => Some(format!("instantiated from code {code_id}")),
         _ => None,
-    })
+    };
+    let index = log
+        .split("message index: ")
+        .nth(1)
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<usize>().ok());
+    index
+        .and_then(|i| msgs.get(i))
+        .and_then(name)
+        .or_else(|| msgs.iter().find_map(name))
+        .unwrap_or_default()
 }
 
 /// `gas × adjustment`, rounded up (gas units), saturating at `u64::MAX`.
