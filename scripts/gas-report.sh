@@ -34,7 +34,7 @@ estimate="$(sed -n 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/\1/p' <
   echo
   echo "## Real txs on wasmd"
   echo
-  echo "\`gas_used\` of real txs on wasmd $(jq -r .wasmd "$real") (\`scripts/localnet.sh\`, gas price $(jq -r .gas_price "$real")), measured by \`keeper/tests/wasmd_gas.rs\`: one deployment of the artifacts above, each action first on unpinned codes, then after a real \`MsgPinCodes\` x/gov proposal. Receipts as the keeper submits them (compacted, secp256k1 node key, x402 v1 with a facilitator attestation), every payer new unless stated."
+  echo "\`gas_used\` of real txs on wasmd $(jq -r .wasmd "$real") (\`scripts/localnet.sh\`, gas price $(jq -r .gas_price "$real")), measured by \`keeper/tests/wasmd_gas.rs\`: one deployment of the artifacts above, each action first on unpinned codes, then after a real \`MsgPinCodes\` x/gov proposal. Receipts as the keeper submits them (the compact form, \`opg_core::codec\`; secp256k1 node key unless stated, x402 v1 with a facilitator attestation), every payer new unless stated."
   echo
   echo "| action | codes | receipts | accepted | message bytes | gas_used | per receipt |"
   echo "|---|---|---:|---:|---:|---:|---:|"
@@ -60,7 +60,7 @@ Where real txs differ from the estimate:
   byte on that run): wasmd runs wasmvm 3.0.7 (cosmwasm-vm 3.0), the estimate cosmwasm-vm 2.3.5;
   the tx-size charge is on the whole tx bytes, not only the contract message the estimate counts; and
   every receipt's events. This report measures the total, it does not isolate those parts.
-* Pinning saves what the estimate says: 58,000 per contract entry (3 per `SubmitReceipts`, 1 per
+* Pinning saves what the estimate says: 58,000 per contract entry (4 per `SubmitReceipts`, 1 per
   `Register`).
 * Repeat payers (10 payers x 10 calls) save the per-payer first-seen writes, as in the estimate.
 TEXT

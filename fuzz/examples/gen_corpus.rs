@@ -279,6 +279,7 @@ fn verifier() {
     let submit = VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts: receipts.clone(),
         heartbeats: vec![heartbeat],
+        compact: vec![],
     });
     write(
         "contract_execute_verifier",
@@ -297,6 +298,7 @@ fn verifier() {
                 VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts: vec![receipts[0].clone()],
                     heartbeats: vec![],
+                    compact: vec![],
                 }),
             ),
             (

@@ -31,7 +31,7 @@ use crate::batcher::{
     batch_secs, chunk, landable_before, receipts_per_tx, retry_after_secs, CostModel, PaceMeter,
     SubmitPace,
 };
-use crate::chain::{ChainBackend, ChainError, ChainStatus};
+use crate::chain::{ChainBackend, ChainError, ChainStatus, WireContext};
 use crate::config::KeeperConfig;
 use crate::metrics::{inc, inc_reason, DeadlineView, Metrics};
 use crate::store::{
@@ -835,7 +835,10 @@ impl Keeper {
                 }
             }
         }
-        if let Some(len) = to_store.first().map(|(_, r)| r.raw.len()) {
+        if let Some((_, r)) = to_store.first() {
+            // the bytes it will add to a `SubmitReceipts` (`chain::submit_msg`)
+            let len = serde_json::from_str::<SignedReceipt>(&r.raw)
+                .map_or(r.raw.len(), |s| WireContext::new(&config).wire_len(&s));
             self.receipt_bytes.store(len as u64, Ordering::Relaxed);
         }
         let pace = self.submit_pace(&config);
@@ -1009,8 +1012,11 @@ impl Keeper {
                 .iter()
                 .map(Self::decode)
                 .collect::<Result<Vec<_>, _>>()?;
-            let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
-            let full_tx = self.full_tx(&config, rows[0].raw.len());
+            // sized from the bytes the batch will carry (the compact form, `chain::submit_msg`)
+            let wire = WireContext::new(&config);
+            let lens: Vec<usize> = receipts.iter().map(|r| wire.wire_len(r)).collect();
+            let costs: Vec<_> = lens.iter().map(|len| model.cost(*len)).collect();
+            let full_tx = self.full_tx(&config, lens[0]);
             let ranges = chunk(
                 &costs,
                 max_batch,

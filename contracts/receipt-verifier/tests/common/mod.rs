@@ -294,6 +294,8 @@ pub fn default_networks() -> Vec<NetworkConfig> {
         assets: vec![AssetConfig {
             address: USDC.to_string(),
             decimals: 6,
+            eip712_name: Some("USDC".into()),
+            eip712_version: Some("2".into()),
         }],
     }]
 }
@@ -631,6 +633,7 @@ impl Suite {
                 &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts,
                     heartbeats,
+                    compact: vec![],
                 }),
                 &[],
             )
