@@ -7,6 +7,7 @@ use opg_core::eip712::Authorization;
 use opg_core::reason::RejectReason;
 use opg_core::receipt::InferenceReceipt;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 fn key() -> impl Strategy<Value = Option<[u8; 65]>> {
     proptest::option::of(any::<[u8; 32]>().prop_map(|h| {
