@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::epoch::EpochClock;
 use opg_core::receipt::SignedReceipt;
-use opg_core::sign::{EvmSigner, NodeSigner};
+use opg_core::sign::{signer_keys_of, EvmSigner, NodeSigner};
 use opg_keeper::chain::cosmos::{CometRpc, CosmosChain, CosmosConfig, HttpRpc};
 use opg_keeper::chain::ChainBackend;
 use opg_keeper::cli::deploy::{deploy, write_state, DeployConfig};
@@ -150,7 +150,9 @@ fn gas_used_by_real_txs_on_wasmd() {
         let receipts: Vec<SignedReceipt> = (0..n)
             .map(|i| {
                 let p = EvmSigner::derive(b"wasmd-gas", &format!("run{run}/payer{}", i % payers));
-                paid_call(
+                // with the signers' keys, as the keeper stores receipts at ingest
+                let keys = signer_keys_of(&p, node, Some(&facilitator));
+                let mut r = paid_call(
                     &p,
                     node,
                     &facilitator,
@@ -161,7 +163,9 @@ fn gas_used_by_real_txs_on_wasmd() {
                     10_000,
                     now - 1,
                     &format!("/call{i}"),
-                )
+                );
+                r.signer_keys = Some(keys);
+                r
             })
             .collect();
         let config = submit.verifier_config().unwrap();
