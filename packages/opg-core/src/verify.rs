@@ -446,8 +446,11 @@ pub(crate) struct ReceiptParts<'a> {
     pub(crate) node_signature: &'a [u8],
     /// `None`: no attestation; `Some(None)`: an attestation whose facilitator is not allow-listed
     /// or whose tx hash is not 32 bytes; `Some(Some((facilitator, tx hash, signature)))`.
-    pub(crate) settlement: Option<Option<([u8; 20], [u8; 32], &'a [u8])>>,
+    pub(crate) settlement: Option<Option<SettlementParts<'a>>>,
 }
+
+/// A settlement attestation resolved: facilitator address, tx hash, signature.
+pub(crate) type SettlementParts<'a> = ([u8; 20], [u8; 32], &'a [u8]);
 
 /// Steps 2 (terms) to 9 of [`verify_receipt`] on a decoded receipt, either wire form.
 pub(crate) fn verify_parts<C: Crypto>(
