@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(c) = decode(data) else {
         return;
     };
-    assert_eq!(encode(&c).as_deref(), Some(data), "decoding is not canonical");
+    assert_eq!(
+        encode(&c).as_deref(),
+        Some(data),
+        "decoding is not canonical"
+    );
     let w = world();
     let policy = w.policy();
     let keys = KeyBook::from_keys(c.key_slices());
