@@ -80,7 +80,7 @@ breakdown above:
 | signatures (payer recovered, node and facilitator verified under their batch keys) | 2,755 |
 | **floor: the nonce record and the signatures** | **7,765** |
 | message bytes at 10 gas per byte (~560 per receipt, base64) | ~5,600 |
-| Wasm besides the signatures (decoding, EIP-712/keccak-256 in Wasm: no host function) | ~700-1,100 |
+| Wasm besides the signatures (decoding, EIP-712/keccak-256 in Wasm: no host function) | ~850 |
 | per-tx costs amortized over 100 receipts | ~1,200 |
 
 The goal of 12,000 is not reached: signatures, digests, the nonce and addresses alone are ~330
