@@ -26,43 +26,69 @@ vm="$(cargo run --locked -q -p opg-vm-tests --features vm --bin gas-report -- "$
 sed 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/estimate_per_receipt_sdk_gas_batch100=\1 (pinned, VM estimate)/' <<<"$vm"
 
 # 2. real txs on wasmd
-real="$ROOT/target/wasmd-gas.json"
+# OPG_WASMD_GAS_JSON=<file>: render the real-tx section from a saved run instead of running one
+real="${OPG_WASMD_GAS_JSON:-$ROOT/target/wasmd-gas.json}"
 mkdir -p "$ROOT/target"
-OPG_WASMD_GAS_OUT="$real" cargo test --locked -q -p opg-keeper --test wasmd_gas -- --ignored >&2
+if [[ -z "${OPG_WASMD_GAS_JSON:-}" ]]; then
+  OPG_WASMD_GAS_OUT="$real" cargo test --locked -q -p opg-keeper --test wasmd_gas -- --ignored >&2
+fi
 estimate="$(sed -n 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/\1/p' <<<"$vm")"
 {
   echo
   echo "## Real txs on wasmd"
   echo
-  echo "\`gas_used\` of real txs on wasmd $(jq -r .wasmd "$real") (\`scripts/localnet.sh\`, gas price $(jq -r .gas_price "$real")), measured by \`keeper/tests/wasmd_gas.rs\`: one deployment of the artifacts above, each action first on unpinned codes, then after a real \`MsgPinCodes\` x/gov proposal. Receipts as the keeper submits them (compacted, secp256k1 node key, x402 v1 with a facilitator attestation), every payer new unless stated."
+  echo "\`gas_used\` of real txs on wasmd $(jq -r .wasmd "$real") (\`scripts/localnet.sh\`, gas price $(jq -r .gas_price "$real")), measured by \`keeper/tests/wasmd_gas.rs\`: one deployment of the artifacts above, each action first on unpinned codes, then after a real \`MsgPinCodes\` x/gov proposal. Receipts as the keeper submits them (the compact form, \`opg_core::codec\`; secp256k1 node key unless stated, x402 v1 with a facilitator attestation), every payer new unless stated."
   echo
   echo "| action | codes | receipts | accepted | message bytes | gas_used | per receipt |"
   echo "|---|---|---:|---:|---:|---:|---:|"
   jq -r '.rows[] | "| \(.action) | \(.codes) | \(.receipts) | \(.accepted // "-") | \(.message_bytes // "-") | \(.gas_used) | \(.per_receipt // "-") |"' "$real"
   echo
   jq -r --argjson est "$estimate" '
-    [.rows[] | select(.codes == "pinned" and (.action | startswith("SubmitReceipts x")) and (.action | contains("new pay")))] as $r
+    [.rows[] | select(.codes == "pinned" and (.action | startswith("SubmitReceipts x")) and (.action | contains("new pay")) and (.action | contains("ed25519") | not))] as $r
     | "Against the estimate: the real batch of 100 (pinned) uses \($r[-1].per_receipt) gas per receipt, the VM estimate \($est) before tx size. Fitting gas_used = a + b * receipts over the pinned new-payer batches of 1 and 100 gives a = \((($r[0].gas_used * 100 - $r[-1].gas_used) / 99) | floor) gas per tx and b = \((($r[-1].gas_used - $r[0].gas_used) / 99) | floor) gas per receipt."' "$real"
   cat <<'TEXT'
 
 Where real txs differ from the estimate:
 
-* **Per tx** (in `a`; the estimate has only the contract entries and their fixed reads there;
-  on the first run, 2026-12-07, a batch of 1 used ~68,000 more than its estimate plus tx size,
-  a batch of 100 ~251,000 more): the ante handler
-  (10 gas per byte of the whole tx including the envelope, 1,000 for the tx's secp256k1 signature,
-  the signer's account read and sequence write) and the fee's bank transfer from the signer to the fee
-  collector (~14,400 gas: the keeper used to simulate with a zero fee, which skips that transfer, and
-  its txs ran out of gas at x1.3), plus wasmd's own reads per contract entry (contract and code info)
-  and event costs (10 per attribute, 1 per attribute byte past 100, 20 per custom event). Batching
-  amortizes it.
-* **Per receipt** (`b`; ~1,850 more than the estimate's per-receipt gas plus 10 per message
-  byte on that run): wasmd runs wasmvm 3.0.7 (cosmwasm-vm 3.0), the estimate cosmwasm-vm 2.3.5;
-  the tx-size charge is on the whole tx bytes, not only the contract message the estimate counts; and
-  every receipt's events. This report measures the total, it does not isolate those parts.
-* Pinning saves what the estimate says: 58,000 per contract entry (3 per `SubmitReceipts`, 1 per
+* **Per tx** (in `a`): the ante handler (10 gas per byte of the whole tx including the envelope,
+  1,000 for the tx's secp256k1 signature, the signer's account read and sequence write), the fee's
+  bank transfer from the signer to the fee collector (~14,400 gas), wasmd's own reads per contract
+  entry (contract and code info) and event costs (10 per attribute, 1 per attribute byte past 100,
+  20 per custom event). Batching amortizes it: ~1,200 per receipt at batch 100.
+* **Per receipt** (`b`): the estimate's per-receipt gas plus 10 per message byte, and the rest:
+  wasmd runs wasmvm 3.0.7 (cosmwasm-vm 3.0), the estimate cosmwasm-vm 2.3.5; the tx-size charge is
+  on the whole tx bytes, not only the contract message the estimate counts. This report measures
+  the total, it does not isolate those parts.
+* Pinning saves what the estimate says: 58,000 per contract entry (4 per `SubmitReceipts`: the
+  verifier, the registry's `NodesByIds`, the pool's `EpochParams` and `RecordUsage`; 1 per
   `Register`).
-* Repeat payers (10 payers x 10 calls) save the per-payer first-seen writes, as in the estimate.
+* Repeat payers (10 payers x 10 calls) send each payer's public key once (64 bytes), so their
+  other signatures are verified (`secp256k1_verify`) instead of recovered.
+
+### The compact wire form (issue 14) and what is left
+
+The keeper sends receipts in the compact binary form (`opg_core::codec`, `SubmitReceipts.compact`):
+about 420 bytes per receipt (560 in base64 in the JSON message) instead of ~1,500 bytes of JSON.
+Before it, on 2026-12-07 on the same wasmd, a batch of 100 (pinned, new payers, the JSON form,
+signers' keys not attached) used **32,392** gas per receipt; the compact form with the keys as the
+keeper attaches them uses the figure above. What a receipt costs, batch 100, pinned, from the
+breakdown above:
+
+| part | gas per receipt |
+|---|---:|
+| the consumed nonce (27-byte key, 1-byte value: 1 read + 1 write) | 5,010 |
+| signatures (payer recovered, node and facilitator verified under their batch keys) | 2,755 |
+| **floor: the nonce record and the signatures** | **7,765** |
+| message bytes at 10 gas per byte (~560 per receipt, base64) | ~5,600 |
+| Wasm besides the signatures (decoding, EIP-712/keccak-256 in Wasm: no host function) | ~850 |
+| per-tx costs amortized over 100 receipts | ~1,200 |
+
+The goal of 12,000 is not reached: signatures, digests, the nonce and addresses alone are ~330
+bytes (3 x 65 signature bytes, 2 x 32 request/response digests, 32 nonce, 32 settlement tx hash,
+2 x 20 addresses), ~4,400 gas in base64. Further cuts need protocol changes: one facilitator
+attestation per batch instead of per receipt (~98 bytes + one verification, ~2,000 gas), the node
+signing a batch root instead of each receipt (~65 bytes + one verification, ~1,500), or the
+request/response digests folded into one (~32 bytes, ~430).
 TEXT
 } >>"$OUT"
 per="$(jq -r '.rows[] | select(.action == "SubmitReceipts x100 (new payers)" and .codes == "pinned") | .per_receipt' "$real")"

@@ -279,6 +279,7 @@ fn verifier() {
     let submit = VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts: receipts.clone(),
         heartbeats: vec![heartbeat],
+        compact: vec![],
     });
     write(
         "contract_execute_verifier",
@@ -297,6 +298,7 @@ fn verifier() {
                 VerifierMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts: vec![receipts[0].clone()],
                     heartbeats: vec![],
+                    compact: vec![],
                 }),
             ),
             (
@@ -420,9 +422,31 @@ fn pool() {
     );
 }
 
+/// `codec_decode`: the world's valid receipts in the compact form, as the keeper encodes them.
+fn codec() {
+    let w = world();
+    let policy = w.policy();
+    let ctx = opg_core::codec::EncodeContext {
+        networks: &w.networks,
+        facilitators: &policy.facilitators,
+    };
+    for (name, r) in ["proxy-v1", "proxy-v2", "local-v2-ed25519"]
+        .into_iter()
+        .zip(valid_receipts())
+    {
+        let c = opg_core::codec::compact_receipt(r, &ctx).expect("encodable");
+        write(
+            "codec_decode",
+            name,
+            &opg_core::codec::encode(&c).expect("encodes"),
+        );
+    }
+}
+
 fn main() {
     x402_header();
     receipts();
+    codec();
     registry();
     verifier();
     pool();

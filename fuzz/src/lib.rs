@@ -179,6 +179,8 @@ impl World {
                 assets: vec![AssetConfig {
                     address: USDC_BASE.to_string(),
                     decimals: 6,
+                    eip712_name: Some("USD Coin".into()),
+                    eip712_version: Some("2".into()),
                 }],
             }],
             facilitators: vec![facilitator.address()],

@@ -109,6 +109,8 @@ impl Default for GenesisVerifier {
                 assets: vec![AssetConfig {
                     address: "0x036cbd53842c5426634e7929541ec2318f3dcf7e".into(),
                     decimals: 6,
+                    eip712_name: Some("USDC".into()),
+                    eip712_version: Some("2".into()),
                 }],
             }],
             require_settlement: true,

@@ -812,6 +812,7 @@ fn keeper_over_cosmos_submits_finalizes_and_nodes_claim_on_wasmd() {
                 opg_core::msg::verifier::SubmitReceiptsMsg {
                     receipts: vec![traffic[1].clone()],
                     heartbeats: vec![],
+                    compact: vec![],
                 },
             ))
             .unwrap(),

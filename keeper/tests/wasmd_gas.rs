@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use opg_core::eip712::verifier_domain_separator;
 use opg_core::epoch::EpochClock;
 use opg_core::receipt::SignedReceipt;
-use opg_core::sign::{EvmSigner, NodeSigner};
+use opg_core::sign::{signer_keys_of, EvmSigner, NodeSigner};
 use opg_keeper::chain::cosmos::{CometRpc, CosmosChain, CosmosConfig, HttpRpc};
 use opg_keeper::chain::ChainBackend;
 use opg_keeper::cli::deploy::{deploy, write_state, DeployConfig};
@@ -144,27 +144,32 @@ fn gas_used_by_real_txs_on_wasmd() {
     let domain = verifier_domain_separator(&chain_id, &d.verifier);
     let submit = signer(&url, &chain_id, &submitter, &d);
     let mut run = 0u32;
-    let mut batch = |n: usize, payers: usize| -> (u64, u32, usize) {
+    let mut batch = |node: &NodeSigner, id: &str, n: usize, payers: usize| -> (u64, u32, usize) {
         run += 1;
         let now = submit.status().unwrap().time;
         let receipts: Vec<SignedReceipt> = (0..n)
             .map(|i| {
                 let p = EvmSigner::derive(b"wasmd-gas", &format!("run{run}/payer{}", i % payers));
-                paid_call(
+                // with the signers' keys, as the keeper stores receipts at ingest
+                let keys = signer_keys_of(&p, node, Some(&facilitator));
+                let mut r = paid_call(
                     &p,
-                    &node,
+                    node,
                     &facilitator,
                     &domain,
-                    "proxy-1",
+                    id,
                     PAY_TO,
                     GPT,
                     10_000,
                     now - 1,
                     &format!("/call{i}"),
-                )
+                );
+                r.signer_keys = Some(keys);
+                r
             })
             .collect();
-        let msg_bytes = opg_keeper::chain::submit_msg_bytes(&receipts, &[])
+        let config = submit.verifier_config().unwrap();
+        let msg_bytes = opg_keeper::chain::submit_msg_bytes(&receipts, &[], &config)
             .unwrap()
             .len();
         let out = submit.submit_receipts(&receipts, &[]).unwrap();
@@ -197,7 +202,7 @@ fn gas_used_by_real_txs_on_wasmd() {
             (100, 100, "SubmitReceipts x100 (new payers)"),
             (100, 10, "SubmitReceipts x100 (10 payers, 10 calls each)"),
         ] {
-            let (gas, accepted, bytes) = batch(n, payers);
+            let (gas, accepted, bytes) = batch(&node, "proxy-1", n, payers);
             if payers == n {
                 assert_eq!(accepted as usize, n, "{what} {label}");
             }
@@ -205,6 +210,26 @@ fn gas_used_by_real_txs_on_wasmd() {
                 "accepted": accepted, "message_bytes": bytes, "gas_used": gas,
                 "per_receipt": gas / n as u64}));
         }
+    }
+    // an ed25519 node key (pinned), every payer new
+    {
+        let p = home.path().join("proxy-ed.key");
+        opg_json(&[
+            "node",
+            "keygen",
+            "--type",
+            "ed25519",
+            "--out",
+            &p.display().to_string(),
+        ]);
+        register("proxy-ed", &p);
+        let ed: NodeSigner = read_key_file(&p).unwrap();
+        let what = "SubmitReceipts x100 (new payers, ed25519 node key)";
+        let (gas, accepted, bytes) = batch(&ed, "proxy-ed", 100, 100);
+        assert_eq!(accepted, 100, "{what}");
+        rows.push(json!({"action": what, "codes": "pinned", "receipts": 100,
+            "accepted": accepted, "message_bytes": bytes, "gas_used": gas,
+            "per_receipt": gas / 100}));
     }
     // pinning saves the contract entry costs (60,000 -> 2,000 per entry, 3 entries per batch)
     let gas_of = |action: &str, codes: &str| -> u64 {

@@ -365,6 +365,8 @@ impl SuiteBuilder {
                         assets: vec![AssetConfig {
                             address: USDC_BASE.to_string(),
                             decimals: 6,
+                            eip712_name: Some("USD Coin".into()),
+                            eip712_version: Some("2".into()),
                         }],
                     }],
                     facilitators: vec![facilitator.address()],
@@ -817,6 +819,7 @@ impl Suite {
             &verifier::ExecuteMsg::SubmitReceipts(verifier::SubmitReceiptsMsg {
                 receipts,
                 heartbeats,
+                compact: vec![],
             }),
             &[],
         )?;

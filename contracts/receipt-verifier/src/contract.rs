@@ -74,7 +74,7 @@ pub fn execute(
 ) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::SubmitReceipts(m) => {
-            execute_submit_receipts(deps, env, info, m.receipts, m.heartbeats)
+            execute_submit_receipts(deps, env, info, m.receipts, m.heartbeats, m.compact)
         }
         ExecuteMsg::PruneNonces(m) => execute_prune_nonces(deps, env, info, m.limit),
         ExecuteMsg::UpdateConfig(m) => execute_update_config(deps, info, m),

@@ -8,7 +8,7 @@ use opg_core::verify::{parse_evm_address, KeyBook};
 
 use crate::error::ContractError;
 use crate::prune::watermark;
-use crate::receipts::{check_receipt, load_registry_view};
+use crate::receipts::{check_receipt, load_registry_view, AnyReceipt};
 use crate::state::{nonce_slot, nonces_from, CONFIG};
 use opg_core::verify::parse_nonce;
 
@@ -45,12 +45,7 @@ pub fn query_verify_receipt(
     receipt: SignedReceipt,
 ) -> StdResult<ReceiptVerdict> {
     let cfg = CONFIG.load(deps.storage)?;
-    let view = load_registry_view(
-        &deps.querier,
-        &cfg.registry,
-        std::slice::from_ref(&receipt),
-        &[],
-    )?;
+    let view = load_registry_view(&deps.querier, &cfg.registry, &[&receipt.receipt], &[])?;
     let policy = cfg.policy()?;
     let crypto = ApiCrypto(deps.api);
     let now = env.block.time.seconds();
@@ -61,7 +56,7 @@ pub fn query_verify_receipt(
             &policy,
             &view,
             &KeyBook::from_receipts([&receipt]),
-            &receipt,
+            AnyReceipt::Json(&receipt),
             now,
         )? {
             Ok(c) => ReceiptVerdict {

@@ -3,13 +3,36 @@
 use std::collections::BTreeSet;
 
 use cosmwasm_std::{Addr, QuerierWrapper, StdResult, Storage};
+use opg_core::codec::{verify_compact_receipt, CompactReceipt};
 use opg_core::crypto::Crypto;
 use opg_core::msg::registry::{NodesByIdsResponse, QueryMsg as RegistryQueryMsg};
 use opg_core::reason::RejectReason;
-use opg_core::receipt::{Heartbeat, SignedReceipt};
+use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
 use opg_core::verify::{
     verify_receipt_with_keys, KeyBook, RegistryView, Rejection, Verified, VerifierPolicy,
 };
+
+/// A receipt of a batch in either wire form.
+#[derive(Clone, Copy, Debug)]
+pub enum AnyReceipt<'a> {
+    /// The JSON form (`receipts`).
+    Json(&'a SignedReceipt),
+    /// The compact form (`compact`), decoded.
+    Compact(&'a CompactReceipt),
+}
+
+/// The public keys a batch carries, both forms ([`KeyBook::from_keys`]).
+pub fn batch_keys(receipts: &[SignedReceipt], compact: &[CompactReceipt]) -> KeyBook {
+    KeyBook::from_keys(
+        receipts
+            .iter()
+            .filter_map(|r| r.signer_keys.as_ref())
+            .flat_map(|k| [&k.payer, &k.node, &k.facilitator])
+            .flatten()
+            .map(|k| k.as_slice())
+            .chain(compact.iter().flat_map(|c| c.key_slices())),
+    )
+}
 
 use crate::state::{consumed_nonce, nonce_slot, NonceSlot};
 
@@ -22,12 +45,12 @@ pub const REGISTRY_QUERY_CHUNK: usize = 256;
 pub fn load_registry_view(
     querier: &QuerierWrapper,
     registry: &Addr,
-    receipts: &[SignedReceipt],
+    receipts: &[&InferenceReceipt],
     heartbeats: &[Heartbeat],
 ) -> StdResult<RegistryView> {
     let ids: Vec<String> = receipts
         .iter()
-        .map(|r| r.receipt.node_id.as_str())
+        .map(|r| r.node_id.as_str())
         .chain(heartbeats.iter().map(|h| h.node_id.as_str()))
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -35,7 +58,7 @@ pub fn load_registry_view(
         .collect();
     let models: Vec<String> = receipts
         .iter()
-        .map(|r| r.receipt.model_id.as_str())
+        .map(|r| r.model_id.as_str())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .map(str::to_string)
@@ -80,10 +103,14 @@ pub fn check_receipt<C: Crypto>(
     policy: &VerifierPolicy,
     view: &RegistryView,
     keys: &KeyBook,
-    receipt: &SignedReceipt,
+    receipt: AnyReceipt,
     now: u64,
 ) -> StdResult<Result<CheckedReceipt, Rejection>> {
-    let verified = match verify_receipt_with_keys(crypto, policy, view, receipt, keys, now) {
+    let verdict = match receipt {
+        AnyReceipt::Json(r) => verify_receipt_with_keys(crypto, policy, view, r, keys, now),
+        AnyReceipt::Compact(c) => verify_compact_receipt(crypto, policy, view, c, keys, now),
+    };
+    let verified = match verdict {
         Ok(v) => v,
         Err(rejection) => return Ok(Err(rejection)),
     };

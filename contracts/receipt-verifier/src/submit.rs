@@ -2,9 +2,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cosmwasm_std::{
-    to_json_binary, Addr, DepsMut, Env, MessageInfo, QuerierWrapper, Response, StdResult, Uint128,
-    WasmMsg,
+    to_json_binary, Addr, Binary, DepsMut, Env, MessageInfo, QuerierWrapper, Response, StdResult,
+    Uint128, WasmMsg,
 };
+use opg_core::codec::{self, CompactReceipt};
 use opg_core::crypto::{ApiCrypto, Crypto};
 use opg_core::msg::pool::{
     ExecuteMsg as PoolExecuteMsg, LiveNode, QueryMsg as PoolQueryMsg, RewardParams, UsageEntry,
@@ -13,11 +14,11 @@ use opg_core::msg::verifier::{
     AcceptedReceipt, HeartbeatResult, ReceiptResult, SubmitReceiptsResponse,
 };
 use opg_core::reason::RejectReason;
-use opg_core::receipt::{Heartbeat, SignedReceipt};
-use opg_core::verify::{verify_heartbeat, KeyBook, RegistryView, VerifierPolicy};
+use opg_core::receipt::{Heartbeat, InferenceReceipt, SignedReceipt};
+use opg_core::verify::{verify_heartbeat, RegistryView, Rejection, VerifierPolicy};
 
 use crate::error::ContractError;
-use crate::receipts::{check_receipt, load_registry_view};
+use crate::receipts::{batch_keys, check_receipt, load_registry_view, AnyReceipt};
 use crate::state::{consume_nonce, NonceSlot, CONFIG};
 
 /// Permissionless. Verifies each receipt and heartbeat at block time; a bad one gets a reason and
@@ -28,6 +29,10 @@ use crate::state::{consume_nonce, NonceSlot, CONFIG};
 /// together with the live local nodes (deduplicated per (epoch, node)); no message when nothing
 /// was accepted. Response data: [`SubmitReceiptsResponse`].
 ///
+/// Receipts come in the JSON form (`receipts`, indexes `0..n`) and the compact form (`compact`,
+/// indexes `n..`, [`opg_core::codec`]); a compact entry that does not decode is rejected with
+/// its [`opg_core::codec::DecodeError::reason`].
+///
 /// Errors: `EmptyBatch`, `BatchTooLarge { max, got }`, and registry query failures.
 pub fn execute_submit_receipts(
     deps: DepsMut,
@@ -35,9 +40,10 @@ pub fn execute_submit_receipts(
     _info: MessageInfo,
     receipts: Vec<SignedReceipt>,
     heartbeats: Vec<Heartbeat>,
+    compact: Vec<Binary>,
 ) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
-    let got = receipts.len() as u64 + heartbeats.len() as u64;
+    let got = receipts.len() as u64 + heartbeats.len() as u64 + compact.len() as u64;
     if got == 0 {
         return Err(ContractError::EmptyBatch {});
     }
@@ -47,12 +53,30 @@ pub fn execute_submit_receipts(
             got,
         });
     }
-    let view = load_registry_view(&deps.querier, &cfg.registry, &receipts, &heartbeats)?;
+    let (decoded, bad) = decode_compact(&compact);
+    let inferences: Vec<&InferenceReceipt> = receipts
+        .iter()
+        .map(|r| &r.receipt)
+        .chain(decoded.iter().map(|c| &c.receipt))
+        .collect();
+    let view = load_registry_view(&deps.querier, &cfg.registry, &inferences, &heartbeats)?;
     let policy = cfg.policy()?;
     let crypto = ApiCrypto(deps.api);
     let now = env.block.time.seconds();
     // One copy of a signer's key serves all its signatures in the batch.
-    let keys = KeyBook::from_receipts(&receipts);
+    let keys = batch_keys(&receipts, &decoded);
+    // Every receipt in index order: the JSON ones, then the compact ones (`Err`: undecodable).
+    let mut decoded_iter = decoded.iter();
+    let entries: Vec<Result<AnyReceipt, RejectReason>> = receipts
+        .iter()
+        .map(|r| Ok(AnyReceipt::Json(r)))
+        .chain(bad.iter().map(|b| match b {
+            Some(reason) => Err(*reason),
+            None => Ok(AnyReceipt::Compact(
+                decoded_iter.next().expect("one decoded per good entry"),
+            )),
+        }))
+        .collect();
 
     let mut results = Vec::with_capacity(receipts.len());
     let mut batch_slots: BTreeSet<NonceSlot> = BTreeSet::new();
@@ -64,9 +88,18 @@ pub fn execute_submit_receipts(
     let mut accepted_nodes: BTreeMap<String, u32> = BTreeMap::new();
     let mut rejected_attrs: Vec<(String, &'static str)> = Vec::new();
 
-    for (index, receipt) in receipts.iter().enumerate() {
+    for (index, entry) in entries.into_iter().enumerate() {
         let index = index as u32;
-        let checked = check_receipt(deps.storage, &crypto, &policy, &view, &keys, receipt, now)?;
+        let checked = match entry {
+            Ok(receipt) => {
+                check_receipt(deps.storage, &crypto, &policy, &view, &keys, receipt, now)?
+            }
+            Err(reason) => Err(Rejection {
+                reason,
+                payer: None,
+                nonce: None,
+            }),
+        };
         let checked = match checked {
             // Nonces are written after the loop, so `check_receipt` only sees earlier batches;
             // an earlier accepted receipt of this batch is caught here.
@@ -131,6 +164,24 @@ pub fn execute_submit_receipts(
         &accepted_nodes,
         usage_msg,
     )
+}
+
+/// The compact entries decoded ([`opg_core::codec::decode`]): the good ones in order, and per
+/// entry `None` (decoded) or the reason it is rejected.
+#[inline(never)]
+fn decode_compact(compact: &[Binary]) -> (Vec<CompactReceipt>, Vec<Option<RejectReason>>) {
+    let mut decoded = Vec::with_capacity(compact.len());
+    let bad = compact
+        .iter()
+        .map(|b| match codec::decode(b) {
+            Ok(c) => {
+                decoded.push(c);
+                None
+            }
+            Err(e) => Some(e.reason()),
+        })
+        .collect();
+    (decoded, bad)
 }
 
 // The helpers below are `#[inline(never)]`: inlined into `execute_submit_receipts`, LLVM made one

@@ -87,6 +87,8 @@ pub fn validate_networks(
                     Ok(AssetConfig {
                         address,
                         decimals: a.decimals,
+                        eip712_name: a.eip712_name,
+                        eip712_version: a.eip712_version,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -136,6 +138,8 @@ mod tests {
                 .map(|(a, d)| AssetConfig {
                     address: a.to_string(),
                     decimals: d,
+                    eip712_name: None,
+                    eip712_version: None,
                 })
                 .collect(),
         }

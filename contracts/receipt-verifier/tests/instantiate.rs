@@ -154,6 +154,8 @@ fn validates_every_field() {
         assets: vec![AssetConfig {
             address: "0xnothex".to_string(),
             decimals: 6,
+            eip712_name: None,
+            eip712_version: None,
         }],
     }];
     assert_eq!(

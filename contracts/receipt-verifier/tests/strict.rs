@@ -108,6 +108,7 @@ fn the_wire_shape_is_unchanged() {
             serde_json::to_value(ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts: vec![],
                 heartbeats: vec![],
+                compact: vec![],
             }))
             .unwrap(),
             json!({"submit_receipts": {"receipts": [], "heartbeats": []}}),

@@ -773,7 +773,7 @@ impl ChainBackend for EmbeddedChain {
         receipts: &[SignedReceipt],
         heartbeats: &[Heartbeat],
     ) -> Result<SubmitOutcome, ChainError> {
-        let msg = super::submit_msg(receipts, heartbeats);
+        let msg = super::submit_msg(receipts, heartbeats, &self.verifier_config()?);
         let sender = self.addr("keeper");
         let out = self.with_runtime(move |rt| {
             let c = rt.contract(ContractRole::Verifier);

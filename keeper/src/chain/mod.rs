@@ -316,7 +316,7 @@ pub trait ChainBackend: Send + Sync {
         receipts: &[SignedReceipt],
         heartbeats: &[Heartbeat],
     ) -> Result<PreparedTx, ChainError> {
-        let bytes = submit_msg_bytes(receipts, heartbeats)?;
+        let bytes = submit_msg_bytes(receipts, heartbeats, &self.verifier_config()?)?;
         let hash = tx_hash(&bytes);
         Ok(PreparedTx { bytes, hash })
     }
@@ -360,24 +360,73 @@ pub trait ChainBackend: Send + Sync {
     ) -> Result<serde_json::Value, ChainError>;
 }
 
-/// The verifier's `SubmitReceipts` execute message for a batch, compacted
-/// ([`opg_core::verify::compact_for_submission`]: requirement fields no check reads dropped, the
-/// signers' public keys sent once per signer that signs at least two receipts).
-pub fn submit_msg(receipts: &[SignedReceipt], heartbeats: &[Heartbeat]) -> VerifierExecuteMsg {
-    let mut receipts = receipts.to_vec();
-    opg_core::verify::compact_for_submission(&mut receipts);
-    VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
-        receipts,
-        heartbeats: heartbeats.to_vec(),
-    })
+/// The encoder context of a verifier config: its networks and parsed facilitators, the lists the
+/// compact form indexes ([`opg_core::codec::EncodeContext`]).
+pub struct WireContext {
+    networks: Vec<opg_core::types::NetworkConfig>,
+    facilitators: Vec<[u8; 20]>,
+}
+
+impl WireContext {
+    /// From the verifier's config.
+    pub fn new(config: &VerifierConfig) -> Self {
+        WireContext {
+            networks: config.networks.clone(),
+            facilitators: opg_core::verify::parse_facilitators(&config.facilitators),
+        }
+    }
+
+    /// The codec's view of it.
+    pub fn encode(&self) -> opg_core::codec::EncodeContext<'_> {
+        opg_core::codec::EncodeContext {
+            networks: &self.networks,
+            facilitators: &self.facilitators,
+        }
+    }
+
+    /// Message bytes `receipt` adds to a `SubmitReceipts` ([`opg_core::codec::wire_len`]).
+    pub fn wire_len(&self, receipt: &SignedReceipt) -> usize {
+        opg_core::codec::wire_len(receipt, &self.encode())
+    }
+}
+
+/// The verifier's `SubmitReceipts` execute message for a batch as the keeper sends it: every
+/// receipt in the compact form ([`opg_core::codec::encode_batch`], indexes into `config`'s
+/// networks, assets and facilitators; each signer key worth sending once), or, if one of them is
+/// not encodable, all of them as compacted JSON
+/// ([`opg_core::codec::compact_for_submission`]), so the results keep the batch's order.
+pub fn submit_msg(
+    receipts: &[SignedReceipt],
+    heartbeats: &[Heartbeat],
+    config: &VerifierConfig,
+) -> VerifierExecuteMsg {
+    let ctx = WireContext::new(config);
+    let msg = match opg_core::codec::encode_batch(receipts, &ctx.encode()) {
+        Some(compact) => SubmitReceiptsMsg {
+            receipts: vec![],
+            heartbeats: heartbeats.to_vec(),
+            compact,
+        },
+        None => {
+            let mut receipts = receipts.to_vec();
+            opg_core::codec::compact_for_submission(&mut receipts);
+            SubmitReceiptsMsg {
+                receipts,
+                heartbeats: heartbeats.to_vec(),
+                compact: vec![],
+            }
+        }
+    };
+    VerifierExecuteMsg::SubmitReceipts(msg)
 }
 
 /// JSON bytes of [`submit_msg`].
 pub fn submit_msg_bytes(
     receipts: &[SignedReceipt],
     heartbeats: &[Heartbeat],
+    config: &VerifierConfig,
 ) -> Result<Vec<u8>, ChainError> {
-    let msg = submit_msg(receipts, heartbeats);
+    let msg = submit_msg(receipts, heartbeats, config);
     serde_json::to_vec(&msg).map_err(|e| ChainError::Decode {
         what: "SubmitReceipts message".into(),
         message: e.to_string(),

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{on_pool, Keeper, KeeperError};
 use crate::batcher::{retry_after_secs, SubmitPace};
+use crate::chain::WireContext;
 use crate::metrics::{inc, inc_reason};
 use crate::store::{Admission, InsertOutcome, NewReceipt, ReceiptKey, ReceiptState, StoreError};
 
@@ -212,7 +213,10 @@ impl Keeper {
                 }
             }
         }
-        if let Some(len) = to_store.first().map(|(_, r)| r.raw.len()) {
+        if let Some((_, r)) = to_store.first() {
+            // the bytes it will add to a `SubmitReceipts` (`chain::submit_msg`)
+            let len = serde_json::from_str::<SignedReceipt>(&r.raw)
+                .map_or(r.raw.len(), |s| WireContext::new(&config).wire_len(&s));
             self.receipt_bytes.store(len as u64, Ordering::Relaxed);
         }
         let pace = self.submit_pace(&config);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::deadline::PaceContext;
 use super::{lock, Keeper, KeeperError};
 use crate::batcher::{chunk, CostModel};
-use crate::chain::ChainError;
+use crate::chain::{ChainError, WireContext};
 use crate::metrics::{inc, inc_reason};
 use crate::store::{ReceiptKey, Verdict};
 
@@ -105,8 +105,11 @@ impl Keeper {
                 .iter()
                 .map(Self::decode)
                 .collect::<Result<Vec<_>, _>>()?;
-            let costs: Vec<_> = rows.iter().map(|r| model.cost(r.raw.len())).collect();
-            let full_tx = self.full_tx(&config, rows[0].raw.len());
+            // sized from the bytes the batch will carry (the compact form, `chain::submit_msg`)
+            let wire = WireContext::new(&config);
+            let lens: Vec<usize> = receipts.iter().map(|r| wire.wire_len(r)).collect();
+            let costs: Vec<_> = lens.iter().map(|len| model.cost(*len)).collect();
+            let full_tx = self.full_tx(&config, lens[0]);
             let ranges = chunk(
                 &costs,
                 max_batch,

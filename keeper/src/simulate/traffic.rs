@@ -40,6 +40,8 @@ pub fn base_network() -> NetworkConfig {
         assets: vec![AssetConfig {
             address: BASE_USDC.into(),
             decimals: 6,
+            eip712_name: Some("USD Coin".into()),
+            eip712_version: Some("2".into()),
         }],
     }
 }

@@ -147,6 +147,8 @@ fn fixture() -> Fixture {
             assets: vec![AssetConfig {
                 address: USDC.into(),
                 decimals: 6,
+                eip712_name: Some("USDC".into()),
+                eip712_version: Some("2".into()),
             }],
         }],
         facilitators: vec![facilitator.address()],

@@ -56,10 +56,30 @@ pub const DOMAIN_VERSION: &str = "1";
 /// Builds `encodeData` words: each field is one 32-byte word.
 struct Encoder(Vec<u8>);
 
+/// `keccak256(type_string)`, computed once per process (on chain: once per contract call, each
+/// call being a fresh instance) for the type strings above: a type hash is 1 or 2 keccak-f
+/// permutations, and a receipt's digests need four of them (the verifier's Wasm runs keccak
+/// itself: there is no host function).
+fn type_hash(type_string: &'static str) -> [u8; 32] {
+    use std::sync::OnceLock;
+    static CACHE: [OnceLock<[u8; 32]>; 8] = [const { OnceLock::new() }; 8];
+    let slot = match type_string {
+        SALTED_DOMAIN_TYPE => 0,
+        TOKEN_DOMAIN_TYPE => 1,
+        TRANSFER_WITH_AUTHORIZATION_TYPE => 2,
+        INFERENCE_RECEIPT_TYPE => 3,
+        SETTLEMENT_TYPE => 4,
+        HARDWARE_ATTESTATION_TYPE => 5,
+        HEARTBEAT_TYPE => 6,
+        _ => return keccak256(type_string.as_bytes()),
+    };
+    *CACHE[slot].get_or_init(|| keccak256(type_string.as_bytes()))
+}
+
 impl Encoder {
-    fn new(type_string: &str, fields: usize) -> Self {
+    fn new(type_string: &'static str, fields: usize) -> Self {
         let mut v = Vec::with_capacity(32 * (fields + 1));
-        v.extend_from_slice(&keccak256(type_string.as_bytes()));
+        v.extend_from_slice(&type_hash(type_string));
         Encoder(v)
     }
     fn word(mut self, w: &[u8; 32]) -> Self {
@@ -137,12 +157,37 @@ pub fn token_domain_separator(
     chain_id: u64,
     token: &[u8; 20],
 ) -> [u8; 32] {
-    Encoder::new(TOKEN_DOMAIN_TYPE, 4)
+    // Memo of the last few separators on this thread: a batch pays with one or two tokens, and a
+    // separator is five keccak-f permutations in the verifier's Wasm. A pure function, so the
+    // memo changes no result.
+    type Memo = Vec<((u64, [u8; 20], String, String), [u8; 32])>;
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    const MEMO_SIZE: usize = 4;
+    let hit = MEMO.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|((c, t, n, v), _)| *c == chain_id && t == token && n == name && v == version)
+            .map(|(_, d)| *d)
+    });
+    if let Some(d) = hit {
+        return d;
+    }
+    let d = Encoder::new(TOKEN_DOMAIN_TYPE, 4)
         .string(name)
         .string(version)
         .uint(u128::from(chain_id))
         .address(token)
-        .hash()
+        .hash();
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() == MEMO_SIZE {
+            m.remove(0);
+        }
+        m.push(((chain_id, *token, name.to_string(), version.to_string()), d));
+    });
+    d
 }
 
 /// The Permit2 domain separator for `chain_id`: `EIP712Domain(string name,uint256 chainId,address verifyingContract)`
@@ -291,8 +336,8 @@ pub fn inference_receipt_digest(
         .uint(payment.value)
         .address(&payment.asset)
         .uint(u128::from(payment.chain_id))
-        .string(&receipt.node_id)
-        .string(&receipt.model_id)
+        .word(&ids_hash(&receipt.node_id, 0))
+        .word(&ids_hash(&receipt.model_id, 1))
         .word(&request)
         .word(&response)
         .uint(u128::from(receipt.prompt_tokens))
@@ -300,6 +345,26 @@ pub fn inference_receipt_digest(
         .uint(u128::from(receipt.served_at))
         .hash();
     Some(typed_data_digest(verifier_domain_separator, &struct_hash))
+}
+
+/// `keccak256(id)` of a receipt's node id (`slot` 0) or model id (1), with a memo of the last
+/// one of each on this thread: a batch's receipts mostly name the same node and model, and each
+/// hash is a keccak-f permutation in the verifier's Wasm. A pure function, so the memo changes no
+/// result.
+fn ids_hash(id: &str, slot: usize) -> [u8; 32] {
+    thread_local! {
+        static LAST: std::cell::RefCell<[(String, [u8; 32]); 2]> =
+            std::cell::RefCell::new(Default::default());
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let (cached, hash) = &mut last[slot];
+        if cached.as_str() != id || *hash == [0u8; 32] {
+            *hash = keccak256(id.as_bytes());
+            *cached = id.to_string();
+        }
+        *hash
+    })
 }
 
 /// EIP-712 digest of `Settlement(bytes32 paymentDigest,uint256 chainId,bytes32 txHash,address payer,uint256 value)`.

@@ -14,7 +14,10 @@
 //! * [`verify`]: **one verification core**, generic over a [`crypto::Crypto`] backend: `deps.api` on
 //!   chain ([`crypto::ApiCrypto`]), RustCrypto off chain (`crypto::NativeCrypto`, feature `native`),
 //!   so the keeper's verdicts and the contract's cannot drift;
+//! * [`codec`]: the compact binary wire form of a receipt for `SubmitReceipts` (decoder; the
+//!   encoder behind feature `encode`);
 //! * [`reason`]: the rejection reasons, x402 specification strings for payment failures.
+pub mod codec;
 pub mod crypto;
 pub mod eip712;
 pub mod epoch;

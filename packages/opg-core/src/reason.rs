@@ -95,6 +95,15 @@ pub enum RejectReason {
     DuplicateInBatch,
     /// `attestation_expired`: the local node's hardware attestation has expired.
     AttestationExpired,
+    /// `compact_unsupported_version`: a compact receipt's version byte is not one the verifier
+    /// reads (see `opg_core::codec`).
+    CompactUnsupportedVersion,
+    /// `compact_unknown_kind`: a compact receipt's payment kind is not one the verifier reads;
+    /// submit such a receipt in the JSON form.
+    CompactUnknownKind,
+    /// `compact_malformed`: a compact receipt does not decode (truncated, trailing bytes,
+    /// non-minimal integers, ids that are not UTF-8).
+    CompactMalformed,
 }
 
 impl RejectReason {
@@ -153,6 +162,9 @@ impl RejectReason {
             NonceAlreadyUsed => "nonce_already_used",
             DuplicateInBatch => "duplicate_in_batch",
             AttestationExpired => "attestation_expired",
+            CompactUnsupportedVersion => "compact_unsupported_version",
+            CompactUnknownKind => "compact_unknown_kind",
+            CompactMalformed => "compact_malformed",
         }
     }
 }

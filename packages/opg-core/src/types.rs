@@ -144,6 +144,14 @@ pub struct AssetConfig {
     pub address: String,
     /// Decimals of the token; value in micro-USD = amount * 10^6 / 10^decimals (USD stablecoins).
     pub decimals: u8,
+    /// The token's EIP-712 domain `name` (x402 `extra.name`, e.g. `USDC` on Base Sepolia), so
+    /// compact receipts ([`crate::codec`]) need not carry it; `None`: every compact receipt of this
+    /// asset carries its own. Omitted from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eip712_name: Option<String>,
+    /// The token's EIP-712 domain `version` (x402 `extra.version`, e.g. `2`); as `eip712_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eip712_version: Option<String>,
 }
 
 /// Status of a node in the registry.

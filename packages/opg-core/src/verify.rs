@@ -17,7 +17,7 @@ use crate::msg::pool::LiveNode;
 use crate::msg::registry::{NodeInfo, NodesByIdsResponse};
 use crate::msg::verifier::AcceptedReceipt;
 use crate::reason::RejectReason;
-use crate::receipt::{Heartbeat, SignedReceipt, SignerKeys};
+use crate::receipt::{Heartbeat, InferenceReceipt, SignedReceipt, SignerKeys};
 use crate::types::{NetworkConfig, NodeKey, NodeKindTag, NodeStatus, Provenance};
 use crate::x402::{PaymentPayload, PaymentRequirements, Permit2Authorization};
 
@@ -369,70 +369,6 @@ impl KeyBook {
     }
 }
 
-/// Prepares receipts for `SubmitReceipts`, the smallest message with the same verdicts: drops
-/// the fields of each `requirements` that no check reads (`resource`, `description`, `mimeType`,
-/// `maxTimeoutSeconds`: the payer signs the authorization, the node the receipt, neither covers
-/// them) and keeps one copy of each signer key worth sending ([`compact_signer_keys`]). Every
-/// message byte costs gas on chain (wasmd: 10 SDK gas per tx byte).
-pub fn compact_for_submission(receipts: &mut [SignedReceipt]) {
-    for r in receipts.iter_mut() {
-        let q = &mut r.requirements;
-        q.resource = None;
-        q.description = None;
-        q.mime_type = None;
-        q.max_timeout_seconds = None;
-    }
-    compact_signer_keys(receipts);
-}
-
-/// Prepares a batch's [`SignedReceipt::signer_keys`] for the chain: each key is kept once, on
-/// the first receipt that carries it, and only if at least two receipts of the batch carry it;
-/// every other copy is removed. The verifier collects the keys of the whole batch
-/// ([`KeyBook::from_receipts`]), so one copy serves every signature of that signer.
-///
-/// Why two: a key is about 100 bytes of message JSON, which wasmd charges at 10 SDK gas per tx
-/// byte (~1,000), and saves about 700 SDK gas per signature it lets the verifier verify instead of
-/// recover (`secp256k1_recover_pubkey` 194,000,000 VM gas against `secp256k1_verify` 96,000,000).
-/// So a node's or facilitator's key (a signature on every receipt) is always worth sending once,
-/// a payer's only when it paid for at least two calls in the batch. Verdicts do not change.
-pub fn compact_signer_keys(receipts: &mut [SignedReceipt]) {
-    let addresses = |r: &SignedReceipt| -> Vec<[u8; 20]> {
-        r.signer_keys
-            .iter()
-            .flat_map(|k| [&k.payer, &k.node, &k.facilitator])
-            .flatten()
-            .filter_map(|k| evm_address_of(k.as_slice()))
-            .collect()
-    };
-    let mut uses: BTreeMap<[u8; 20], usize> = BTreeMap::new();
-    for r in receipts.iter() {
-        let mut seen = addresses(r);
-        seen.sort_unstable();
-        seen.dedup();
-        for a in seen {
-            *uses.entry(a).or_default() += 1;
-        }
-    }
-    let mut sent: std::collections::BTreeSet<[u8; 20]> = Default::default();
-    for r in receipts.iter_mut() {
-        let Some(keys) = r.signer_keys.as_mut() else {
-            continue;
-        };
-        for slot in [&mut keys.payer, &mut keys.node, &mut keys.facilitator] {
-            let keep = slot
-                .as_ref()
-                .and_then(|k| evm_address_of(k.as_slice()))
-                .is_some_and(|a| uses.get(&a).is_some_and(|n| *n >= 2) && sent.insert(a));
-            if !keep {
-                *slot = None;
-            }
-        }
-        if keys.payer.is_none() && keys.node.is_none() && keys.facilitator.is_none() {
-            r.signer_keys = None;
-        }
-    }
-}
-
 /// Verifies a node signature over a digest with its registered key.
 pub fn verify_node_signature<C: Crypto>(
     crypto: &C,
@@ -549,108 +485,141 @@ pub fn verify_receipt_with_keys<C: Crypto>(
     let payload = decode_payment_header(&receipt.payment).map_err(|r| reject(r, &none, &none))?;
     let (payer, nonce) = claimed_payer_and_nonce(&payload);
     let fail = |reason: RejectReason| reject(reason, &payer, &nonce);
-    let r = &receipt.receipt;
 
-    // 2. payment fields, window at served_at, value
-    let mut checked = parse_payment(&payload, &receipt.requirements).map_err(fail)?;
-    checked
-        .check_terms(Window::ServedAt(r.served_at), &policy.facilitators)
-        .map_err(fail)?;
+    // 2. payment fields
+    let checked = parse_payment(&payload, &receipt.requirements).map_err(fail)?;
+    // 2b. (checked in verify_parts) what an `upto` settlement states
+    let settlement_claim = receipt.settlement.as_ref().map(|s| SettlementClaim {
+        facilitator: parse_evm_address(&s.facilitator),
+        amount: s.amount.map(|a| a.u128()),
+    });
+    // 6. (resolved here, checked in order below) settlement facilitator and tx hash
+    let settlement = receipt.settlement.as_ref().map(|s| {
+        let facilitator =
+            parse_evm_address(&s.facilitator).filter(|f| policy.facilitators.contains(f));
+        let tx_hash: Option<[u8; 32]> = s.tx_hash.as_slice().try_into().ok();
+        facilitator
+            .zip(tx_hash)
+            .map(|(f, t)| (f, t, s.signature.as_slice()))
+    });
+    let parts = ReceiptParts {
+        payment: checked,
+        receipt: &receipt.receipt,
+        node_signature: receipt.node_signature.as_slice(),
+        settlement,
+        settlement_claim,
+    };
+    verify_parts(crypto, policy, registry, parts, keys, now).map_err(fail)
+}
+
+/// What both wire forms of a receipt (the JSON [`SignedReceipt`] and the compact
+/// [`crate::codec::CompactReceipt`]) decode to before the checks that follow the payment's
+/// field parsing.
+pub(crate) struct ReceiptParts<'a> {
+    /// The payment, its fields parsed (step 2 of [`verify_receipt`] before the terms).
+    pub(crate) payment: ParsedPayment,
+    /// The node's statement.
+    pub(crate) receipt: &'a InferenceReceipt,
+    /// The node's signature.
+    pub(crate) node_signature: &'a [u8],
+    /// `None`: no attestation; `Some(None)`: an attestation whose facilitator is not allow-listed
+    /// or whose tx hash is not 32 bytes; `Some(Some((facilitator, tx hash, signature)))`.
+    pub(crate) settlement: Option<Option<SettlementParts<'a>>>,
+    /// What a present attestation states, unfiltered: its facilitator address (if it parses) and
+    /// the settled amount (x402 `upto`; for `exact`, if stated, it must be the payment's value).
+    /// `None` without an attestation. The compact form carries no amount (`exact` only).
+    pub(crate) settlement_claim: Option<SettlementClaim>,
+}
+
+/// A settlement attestation's own statements, before the allow-list (see [`ReceiptParts`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SettlementClaim {
+    /// `facilitator`, if it is an address.
+    pub(crate) facilitator: Option<[u8; 20]>,
+    /// `amount` (token units), if stated.
+    pub(crate) amount: Option<u128>,
+}
+
+/// A settlement attestation resolved: facilitator address, tx hash, signature.
+pub(crate) type SettlementParts<'a> = ([u8; 20], [u8; 32], &'a [u8]);
+
+/// Steps 2 (terms) to 9 of [`verify_receipt`] on a decoded receipt, either wire form.
+pub(crate) fn verify_parts<C: Crypto>(
+    crypto: &C,
+    policy: &VerifierPolicy,
+    registry: &RegistryView,
+    parts: ReceiptParts,
+    keys: &KeyBook,
+    now: u64,
+) -> Result<Verified, RejectReason> {
+    let ReceiptParts {
+        payment: checked,
+        receipt: r,
+        node_signature,
+        settlement,
+        settlement_claim,
+    } = parts;
+    let mut checked = checked;
+    // 2. window at served_at, value
+    checked.check_terms(Window::ServedAt(r.served_at), &policy.facilitators)?;
     // 2b. upto: the settled amount is what the receipt counts
-    check_upto_settlement(&mut checked, receipt).map_err(fail)?;
+    check_upto_settlement(&mut checked, r, settlement_claim)?;
 
     // 3. policy: network and asset, micro-USD value
     let network = policy
         .networks
         .iter()
         .find(|n| n.chain_id == checked.chain_id)
-        .ok_or_else(|| fail(RejectReason::InvalidNetwork))?;
+        .ok_or(RejectReason::InvalidNetwork)?;
     let asset = network
         .assets
         .iter()
         .find(|a| parse_evm_address(&a.address) == Some(checked.asset))
-        .ok_or_else(|| fail(RejectReason::UnsupportedAsset))?;
-    let value_micro_usd = micro_usd(checked.auth.value, asset.decimals)
-        .ok_or_else(|| fail(RejectReason::InvalidPayload))?;
+        .ok_or(RejectReason::UnsupportedAsset)?;
+    let value_micro_usd =
+        micro_usd(checked.auth.value, asset.decimals).ok_or(RejectReason::InvalidPayload)?;
 
     // 4. epoch
     if r.served_at > now {
-        return Err(fail(RejectReason::EpochClosed));
+        return Err(RejectReason::EpochClosed);
     }
     let epoch = policy
         .clock
         .epoch_of(r.served_at)
         .filter(|e| policy.clock.open_for_submission(*e, now))
-        .ok_or_else(|| fail(RejectReason::EpochClosed))?;
+        .ok_or(RejectReason::EpochClosed)?;
 
     // 5. registry
-    let node = registry
-        .nodes
-        .get(&r.node_id)
-        .ok_or_else(|| fail(RejectReason::NodeUnknown))?;
-    match node.status {
-        NodeStatus::Active => {}
-        NodeStatus::Jailed => return Err(fail(RejectReason::NodeJailed)),
-        NodeStatus::Unbonding => return Err(fail(RejectReason::NodeInactive)),
-        NodeStatus::Withdrawn => return Err(fail(RejectReason::NodeWithdrawn)),
-    }
-    let node_pay_to = parse_evm_address(&node.pay_to);
-    if node_pay_to == Some(checked.auth.from) {
-        return Err(fail(RejectReason::SelfDealing));
-    }
-    if node_pay_to != Some(checked.pay_to) {
-        return Err(fail(RejectReason::RecipientNotNode));
-    }
-    let provenance = *registry
-        .models
-        .get(&r.model_id)
-        .ok_or_else(|| fail(RejectReason::ModelUnknown))?;
-    if !node.models.iter().any(|m| m == &r.model_id) {
-        return Err(fail(RejectReason::ModelNotServed));
-    }
-    if provenance != node.kind.provenance() {
-        return Err(fail(RejectReason::ProvenanceMismatch));
-    }
-    let live = match node.kind {
-        NodeKindTag::Proxy => None,
-        NodeKindTag::Local => {
-            let att = node
-                .attestation
-                .as_ref()
-                .filter(|a| a.expires_at > r.served_at)
-                .ok_or_else(|| fail(RejectReason::AttestationExpired))?;
-            Some(LiveNode {
-                epoch,
-                node_id: node.node_id.clone(),
-                hardware_class: att.hardware_class.clone(),
-            })
-        }
-    };
+    let (node, provenance, live) = check_registry(registry, &checked, r, epoch)?;
 
     // 6. settlement presence and facilitator
-    let settlement = match &receipt.settlement {
-        None if policy.require_settlement => return Err(fail(RejectReason::SettlementMissing)),
+    let settlement = match settlement {
+        None if policy.require_settlement => return Err(RejectReason::SettlementMissing),
         None => None,
         Some(s) => {
-            let facilitator = parse_evm_address(&s.facilitator)
-                .filter(|f| policy.facilitators.contains(f))
-                .ok_or_else(|| fail(RejectReason::InvalidSettlement))?;
-            let tx_hash: [u8; 32] = s
-                .tx_hash
-                .as_slice()
-                .try_into()
-                .map_err(|_| fail(RejectReason::InvalidSettlement))?;
+            let s = s.ok_or(RejectReason::InvalidSettlement)?;
             // `exact`: a stated amount must be the payment's value (`upto` set the value to it).
-            if s.amount.is_some_and(|a| a.u128() != checked.auth.value) {
-                return Err(fail(RejectReason::InvalidSettlement));
+            if settlement_claim
+                .and_then(|c| c.amount)
+                .is_some_and(|a| a != checked.auth.value)
+            {
+                return Err(RejectReason::InvalidSettlement);
             }
-            Some((facilitator, tx_hash, s.signature.as_slice()))
+            Some(s)
         }
     };
 
     // 7.–9. signatures
-    let (verified, signer_keys) =
-        check_signatures(crypto, policy, receipt, keys, checked, node, settlement).map_err(fail)?;
+    let (verified, signer_keys) = check_signatures(
+        crypto,
+        policy,
+        r,
+        node_signature,
+        keys,
+        checked,
+        node,
+        settlement,
+    )?;
 
     Ok(Verified {
         binding: verified.binding,
@@ -670,12 +639,67 @@ pub fn verify_receipt_with_keys<C: Crypto>(
     })
 }
 
+/// Step 5 of [`verify_receipt`]: the node, its status, `payTo`, the model and the attestation.
+#[inline(never)]
+fn check_registry<'v>(
+    registry: &'v RegistryView,
+    checked: &ParsedPayment,
+    r: &InferenceReceipt,
+    epoch: u64,
+) -> Result<(&'v NodeInfo, Provenance, Option<LiveNode>), RejectReason> {
+    let node = registry
+        .nodes
+        .get(&r.node_id)
+        .ok_or(RejectReason::NodeUnknown)?;
+    match node.status {
+        NodeStatus::Active => {}
+        NodeStatus::Jailed => return Err(RejectReason::NodeJailed),
+        NodeStatus::Unbonding => return Err(RejectReason::NodeInactive),
+        NodeStatus::Withdrawn => return Err(RejectReason::NodeWithdrawn),
+    }
+    let node_pay_to = parse_evm_address(&node.pay_to);
+    if node_pay_to == Some(checked.auth.from) {
+        return Err(RejectReason::SelfDealing);
+    }
+    if node_pay_to != Some(checked.pay_to) {
+        return Err(RejectReason::RecipientNotNode);
+    }
+    let provenance = *registry
+        .models
+        .get(&r.model_id)
+        .ok_or(RejectReason::ModelUnknown)?;
+    if !node.models.iter().any(|m| m == &r.model_id) {
+        return Err(RejectReason::ModelNotServed);
+    }
+    if provenance != node.kind.provenance() {
+        return Err(RejectReason::ProvenanceMismatch);
+    }
+    let live = match node.kind {
+        NodeKindTag::Proxy => None,
+        NodeKindTag::Local => {
+            let att = node
+                .attestation
+                .as_ref()
+                .filter(|a| a.expires_at > r.served_at)
+                .ok_or(RejectReason::AttestationExpired)?;
+            Some(LiveNode {
+                epoch,
+                node_id: node.node_id.clone(),
+                hardware_class: att.hardware_class.clone(),
+            })
+        }
+    };
+    Ok((node, provenance, live))
+}
+
 /// Steps 7–9 of [`verify_receipt`]: the payer's, the node's and the facilitator's signatures, each
 /// with its [`SignerKeys`] hint when given; returns the payment and the signers' keys.
+#[allow(clippy::too_many_arguments)]
 fn check_signatures<C: Crypto>(
     crypto: &C,
     policy: &VerifierPolicy,
-    receipt: &SignedReceipt,
+    receipt: &InferenceReceipt,
+    node_signature: &[u8],
     keys: &KeyBook,
     checked: ParsedPayment,
     node: &NodeInfo,
@@ -688,20 +712,10 @@ fn check_signatures<C: Crypto>(
     let verified = checked.into_verified();
 
     // 8. node signature
-    let digest = inference_receipt_digest(
-        &policy.domain_separator,
-        &verified.binding,
-        &receipt.receipt,
-    )
-    .ok_or(RejectReason::InvalidNodeSignature)?;
-    let node_key = check_node_signature(
-        crypto,
-        &node.key,
-        &digest,
-        receipt.node_signature.as_slice(),
-        keys,
-    )
-    .ok_or(RejectReason::InvalidNodeSignature)?;
+    let digest = inference_receipt_digest(&policy.domain_separator, &verified.binding, receipt)
+        .ok_or(RejectReason::InvalidNodeSignature)?;
+    let node_key = check_node_signature(crypto, &node.key, &digest, node_signature, keys)
+        .ok_or(RejectReason::InvalidNodeSignature)?;
 
     // 9. settlement signature
     let facilitator_key = match settlement {
@@ -883,25 +897,25 @@ enum Window {
 
 /// A payment whose fields parsed, before the signature and terms are checked.
 #[derive(Clone, Debug)]
-struct ParsedPayment {
-    x402_version: u32,
-    chain_id: u64,
-    asset: [u8; 20],
-    pay_to: [u8; 20],
+pub(crate) struct ParsedPayment {
+    pub(crate) x402_version: u32,
+    pub(crate) chain_id: u64,
+    pub(crate) asset: [u8; 20],
+    pub(crate) pay_to: [u8; 20],
     /// v1 `maxAmountRequired` (minimum) or v2 `amount` (exact).
-    required: u128,
-    auth: Authorization,
+    pub(crate) required: u128,
+    pub(crate) auth: Authorization,
     /// `None` if the signature is not `0x` hex.
-    signature: Option<Vec<u8>>,
-    digest: [u8; 32],
+    pub(crate) signature: Option<Vec<u8>>,
+    pub(crate) digest: [u8; 32],
     /// Permit2 payments only (`auth` then holds `from`, `witness.to`, `permitted.amount`,
     /// `validAfter` and `deadline` saturated to 64 bits, and the nonce word).
-    permit2: Option<Permit2Facts>,
+    pub(crate) permit2: Option<Permit2Facts>,
 }
 
 /// What a Permit2 payment adds to [`ParsedPayment`].
 #[derive(Clone, Debug)]
-struct Permit2Facts {
+pub(crate) struct Permit2Facts {
     /// `permitted.token`.
     token: [u8; 20],
     /// `spender`.
@@ -1027,7 +1041,8 @@ fn parse_permit2_payment(
 #[inline(never)]
 fn check_upto_settlement(
     checked: &mut ParsedPayment,
-    receipt: &SignedReceipt,
+    r: &InferenceReceipt,
+    settlement: Option<SettlementClaim>,
 ) -> Result<(), RejectReason> {
     let Some(Permit2Facts {
         facilitator: Some(facilitator),
@@ -1037,21 +1052,17 @@ fn check_upto_settlement(
     else {
         return Ok(());
     };
-    let settlement = receipt
-        .settlement
-        .as_ref()
-        .ok_or(RejectReason::SettlementMissing)?;
+    let settlement = settlement.ok_or(RejectReason::SettlementMissing)?;
     let amount = settlement.amount.ok_or(RejectReason::InvalidSettlement)?;
-    if parse_evm_address(&settlement.facilitator) != Some(*facilitator) {
+    if settlement.facilitator != Some(*facilitator) {
         return Err(RejectReason::InvalidSettlement);
     }
-    if amount.u128() > checked.auth.value {
+    if amount > checked.auth.value {
         return Err(RejectReason::UptoSettlementExceedsAmount);
     }
     if let Some((prompt, completion)) = prices {
         // Exact in 256 bits: prices have 18 decimals, token counts 64 bits.
         use cosmwasm_std::Uint256;
-        let r = &receipt.receipt;
         let atomics = Uint256::from(prompt.atomics()) * Uint256::from(r.prompt_tokens)
             + Uint256::from(completion.atomics()) * Uint256::from(r.completion_tokens);
         let unit = Uint256::from(10u128.pow(18));
@@ -1062,13 +1073,13 @@ fn check_upto_settlement(
             return Err(RejectReason::UptoSettlementPriceMismatch);
         }
     }
-    checked.auth.value = amount.u128();
+    checked.auth.value = amount;
     Ok(())
 }
 
 /// Version, scheme, network, `extra`, field parsing (the checks before the signature in the
 /// reference facilitator).
-fn parse_payment(
+pub(crate) fn parse_payment(
     payload: &PaymentPayload,
     requirements: &PaymentRequirements,
 ) -> Result<ParsedPayment, RejectReason> {

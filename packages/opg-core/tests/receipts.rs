@@ -1244,7 +1244,8 @@ impl Crypto for Counting {
 
 #[test]
 fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
-    use opg_core::verify::{compact_signer_keys, verify_receipt_with_keys};
+    use opg_core::codec::compact_signer_keys;
+    use opg_core::verify::verify_receipt_with_keys;
     let w = World::new(false);
     let other_payer = EvmSigner::derive(SEED, "payer b");
     // Three calls of the world's payer, then one of another payer, all to the secp256k1 proxy,
@@ -1311,7 +1312,8 @@ fn a_batch_sends_each_repeated_signers_key_once_and_every_receipt_uses_it() {
 
 #[test]
 fn compaction_for_submission_changes_no_verdict_and_shrinks_the_message() {
-    use opg_core::verify::{compact_for_submission, verify_receipt_with_keys};
+    use opg_core::codec::compact_for_submission;
+    use opg_core::verify::verify_receipt_with_keys;
     // Every case, submitted alone, with all its keys and full requirements, then compacted.
     for c in cases() {
         let mut r = c.receipt.clone();
@@ -1353,4 +1355,121 @@ fn compaction_for_submission_changes_no_verdict_and_shrinks_the_message() {
         assert_eq!(batch[0].requirements.resource, None);
         assert_eq!(batch[0].requirements.max_timeout_seconds, None);
     }
+}
+
+/// Encodes `receipt` for `world`'s config, decodes it and verifies the compact form.
+fn compact_verdict<C: Crypto>(
+    crypto: &C,
+    world: &World,
+    receipt: &SignedReceipt,
+    now: u64,
+) -> Option<Result<Verified, Rejection>> {
+    use opg_core::codec::{compact_receipt, decode, encode, verify_compact_receipt, EncodeContext};
+    let policy = world.policy();
+    let ctx = EncodeContext {
+        networks: &world.networks,
+        facilitators: &policy.facilitators,
+    };
+    let compact = compact_receipt(receipt, &ctx)?;
+    let bytes = encode(&compact).expect("compact_receipt gives encodable receipts");
+    let decoded = decode(&bytes).expect("round trip");
+    assert_eq!(decoded, compact, "decode(encode(c)) == c");
+    let keys = KeyBook::from_keys(decoded.key_slices());
+    Some(verify_compact_receipt(
+        crypto,
+        &policy,
+        &world.registry,
+        &decoded,
+        &keys,
+        now,
+    ))
+}
+
+#[test]
+fn the_compact_form_keeps_every_verdict_on_both_backends() {
+    // Every case, with and without the signers' keys, under the world's config (token domain
+    // from the asset config) and under a config without the token domain (the receipt carries it):
+    // encoded, decoded, verified; the verdict is the JSON form's, on both backends. Every accepted
+    // receipt is encodable; a receipt that is not must go as JSON (`compact_receipt` is `None`).
+    let api = MockApi::default();
+    let chain = ApiCrypto(&api);
+    let (mut encoded, mut not_encodable) = (0, Vec::new());
+    for mut c in cases() {
+        for carry_domain in [false, true] {
+            if carry_domain {
+                for n in &mut c.world.networks {
+                    for a in &mut n.assets {
+                        a.eip712_name = None;
+                        a.eip712_version = None;
+                    }
+                }
+            }
+            let world = &c.world;
+            for keys in [
+                None,
+                Some(keys_of(world, c.receipt.receipt.node_id == LOCAL)),
+            ] {
+                let mut receipt = c.receipt.clone();
+                receipt.signer_keys = keys;
+                let json = verify_receipt(
+                    &NativeCrypto,
+                    &world.policy(),
+                    &world.registry,
+                    &receipt,
+                    c.now,
+                );
+                let Some(native) = compact_verdict(&NativeCrypto, world, &receipt, c.now) else {
+                    assert!(json.is_err(), "accepted case {:?} is not encodable", c.name);
+                    not_encodable.push(c.name);
+                    continue;
+                };
+                encoded += 1;
+                let on_chain = compact_verdict(&chain, world, &receipt, c.now).unwrap();
+                assert_eq!(native, on_chain, "backends disagree on case {:?}", c.name);
+                assert_eq!(
+                    native.as_ref().map(|v| &v.accepted).map_err(|e| e.reason),
+                    json.as_ref().map(|v| &v.accepted).map_err(|e| e.reason),
+                    "the compact form changed the verdict of case {:?}",
+                    c.name
+                );
+            }
+        }
+    }
+    assert!(encoded > 100, "{encoded} encoded");
+    // the cases a compact form cannot express: a payment that does not decode or parse, a
+    // network or asset outside the config, `payTo != to`, a malformed signature or settlement
+    not_encodable.sort_unstable();
+    not_encodable.dedup();
+    assert!(not_encodable.len() < 25, "{not_encodable:?}");
+}
+
+#[test]
+fn a_compact_batch_is_about_a_third_of_the_json_batch() {
+    use opg_core::codec::{compact_for_submission, encode_batch, EncodeContext};
+    let w = World::new(false);
+    let policy = w.policy();
+    let ctx = EncodeContext {
+        networks: &w.networks,
+        facilitators: &policy.facilitators,
+    };
+    let batch: Vec<SignedReceipt> = (0..10u8)
+        .map(|i| {
+            let mut r = w.receipt(false, 1, SERVED, i);
+            r.signer_keys = Some(keys_of(&w, false));
+            r
+        })
+        .collect();
+    let compact = encode_batch(&batch, &ctx).expect("encodable");
+    let mut json = batch.clone();
+    compact_for_submission(&mut json);
+    let json_len = serde_json::to_vec(&json).unwrap().len();
+    let compact_len = serde_json::to_vec(&compact).unwrap().len();
+    assert!(compact_len * 2 < json_len, "{compact_len} vs {json_len}");
+    // the node's and the facilitator's keys once each (payer keys: every payer pays once here...
+    // the world has one payer, so its key is sent once too)
+    let keys: usize = compact
+        .iter()
+        .map(|b| opg_core::codec::decode(b).unwrap().key_slices().count())
+        .sum();
+    assert_eq!(keys, 3);
 }

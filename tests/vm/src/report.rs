@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 
 use opg_core::msg::verifier::SubmitReceiptsResponse;
 use opg_core::sign::signer_keys_of;
-use opg_core::verify::compact_for_submission;
 
 use crate::gas::{
     ContractUsage, CONTRACT_KEY_PREFIX_BYTES, INSTANCE_COST_PINNED, INSTANCE_COST_UNPINNED,
@@ -126,10 +125,9 @@ fn measure(
 /// How the receipts of a measured batch carry their signers' keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keys {
-    /// As the keeper submits ([`compact_for_submission`]): `signer_keys` with one copy of the key
-    /// of each signer that signs two or more receipts of the batch (those signatures are verified
-    /// with `secp256k1_verify` under the key, the others recovered), and the requirement fields no
-    /// check reads left out.
+    /// As the keeper submits ([`opg_core::codec::encode_batch`]): the compact form, with one copy
+    /// of the key of each signer that signs two or more receipts of the batch (those signatures
+    /// are verified with `secp256k1_verify` under the key, the others recovered).
     Attached,
     /// Without: each secp256k1 signer is recovered (`secp256k1_recover_pubkey`).
     Recovered,
@@ -168,7 +166,7 @@ pub fn measure_payers(
     keys: Keys,
     label: String,
 ) -> Row {
-    let mut receipts: Vec<_> = payers
+    let receipts: Vec<_> = payers
         .iter()
         .map(|&i| {
             let mut r = suite.receipt(node, &payer(i));
@@ -182,18 +180,19 @@ pub fn measure_payers(
             r
         })
         .collect();
-    if keys == Keys::Attached {
-        compact_for_submission(&mut receipts);
-    }
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
+    let body = if keys == Keys::Attached {
+        suite.keeper_msg(&receipts)
+    } else {
         opg_core::msg::verifier::SubmitReceiptsMsg {
-            receipts: receipts.clone(),
+            receipts,
             heartbeats: vec![],
-        },
-    );
+            compact: vec![],
+        }
+    };
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(body.clone());
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
     measure(suite, label, Some(payers.len() as u64), bytes, |s| {
-        s.submit(receipts, vec![])
+        s.submit_msg(body)
     })
 }
 
@@ -253,17 +252,14 @@ pub fn measure_parse_only(suite: &mut Suite, node: &str, batch: usize) -> Row {
     let receipts: Vec<_> = (0..batch)
         .map(|i| suite.receipt(node, &payer(200_000 + i)))
         .collect();
-    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
-        opg_core::msg::verifier::SubmitReceiptsMsg {
-            receipts: receipts.clone(),
-            heartbeats: vec![],
-        },
-    );
+    // as the keeper sends them (the compact form)
+    let body = suite.keeper_msg(&receipts);
+    let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(body.clone());
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
     suite.set_max_batch(batch as u32 - 1);
     suite.chain.take_logs();
     let before = suite.chain.usage();
-    let err = suite.submit(receipts, vec![]).expect_err("batch too large");
+    let err = suite.submit_msg(body).expect_err("batch too large");
     assert!(err.contains("batch too large"), "{err}");
     let after = suite.chain.usage();
     let logs = suite.chain.take_logs();
@@ -509,6 +505,8 @@ fn breakdown(md: &mut String, rows: &[Row]) {
     let (nonces, _, _) = ns_cost(r, "verifier", "n");
     let (tallies, _, _) = ns_cost(r, "pool", "tallies");
     let total = r.per_receipt(true).unwrap_or(0);
+    // verifier, registry (NodesByIds), pool (EpochParams query and RecordUsage)
+    let entries: u64 = r.usage.values().map(|u| u.entries).sum();
     let _ = writeln!(
         md,
         "\n## Where the gas of a receipt goes (batch 100, secp256k1 node key, pinned)\n"
@@ -521,7 +519,7 @@ fn breakdown(md: &mut String, rows: &[Row]) {
         ),
         ("verifier: deserializing the message (`BatchTooLarge` run)", parse_vm),
         (
-            "verifier: other Wasm (base64 + payment JSON, EIP-712/keccak in Wasm, response data, RecordUsage JSON)",
+            "verifier: other Wasm (compact decoding, EIP-712/keccak in Wasm, response data, RecordUsage JSON)",
             verifier_vm.saturating_sub(crypto + parse_vm),
         ),
         ("verifier: consumed nonce (`n`: 1 read + 1 write)", nonces),
@@ -532,10 +530,21 @@ fn breakdown(md: &mut String, rows: &[Row]) {
             per(pool.kv.sdk_gas()).saturating_sub(tallies),
         ),
         ("registry (NodesByIds query)", per(registry.sdk_gas(true) - 2_000)),
-        ("instance costs (3 entries, pinned)", per(3 * INSTANCE_COST_PINNED)),
+        (
+            "instance costs (contract entries, pinned: see below)",
+            per(entries * INSTANCE_COST_PINNED),
+        ),
         ("**total**", total),
+        (
+            "message bytes at 10 gas per byte (not in the total; real txs add the envelope)",
+            per(r.msg_bytes * TX_SIZE_COST_PER_BYTE),
+        ),
     ];
     for (what, gas) in lines {
+        let what = what.replace(
+            "contract entries, pinned: see below",
+            &format!("{entries} contract entries, pinned"),
+        );
         let _ = writeln!(md, "| {what} | {} |", fmt_n(gas));
     }
     // Savings of the protocol-level changes still open (the contract-level ones are made:
@@ -687,15 +696,16 @@ pub fn markdown(rows: &[Row]) -> String {
          * Batches: every receipt is a distinct payer (x402 v1 `exact` on Base Sepolia, USDC, with a \
          facilitator settlement attestation: three signatures per receipt: payer secp256k1, node \
          secp256k1 or ed25519, facilitator secp256k1), served by one proxy node that already has a \
-         tally in the epoch. Receipts are compacted as the keeper submits them \
-         (`compact_for_submission`): the requirement fields no check reads (`resource`, \
-         `description`, `mimeType`, `maxTimeoutSeconds`) are left out, and `signer_keys` carries one \
-         copy, per batch, of the public key of every secp256k1 signer that signs at least two of its \
-         receipts (~100 message bytes, i.e. ~1,000 gas of tx size, against ~700 saved per \
-         signature), so the node's and the facilitator's signatures are verified under their keys \
-         (`secp256k1_verify`) and a payer that pays once is recovered. The rows marked *keys \
-         recovered* are the same batches as the node's payment middleware produces them: full \
-         requirements, no keys. The *10 payers* rows: 10 calls per payer, in a suite whose payer \
+         tally in the epoch. Receipts travel as the keeper submits them: in the compact binary form \
+         (`opg_core::codec`, base64 in the JSON message: raw signatures, digests and addresses, \
+         the network, asset and facilitator as indexes into the verifier's config, the token's \
+         EIP-712 name and version from the asset config), with one copy, per batch, of the public \
+         key (64 bytes) of every secp256k1 signer that signs at least two of its receipts \
+         (~860 gas of tx size, against ~700 saved per signature), so the node's and the \
+         facilitator's signatures are verified under their keys (`secp256k1_verify`) and a payer \
+         that pays once is recovered. The rows marked *keys recovered* are the same batches as \
+         the node's payment middleware produces them, in the JSON form: full requirements, no \
+         keys. The *10 payers* rows: 10 calls per payer, in a suite whose payer \
          cap is 5 calls, so the second batch finds every payer at the cap.",
         fmt_n(VM_GAS_PER_SDK_GAS),
         fmt_n(INSTANCE_COST_UNPINNED),

@@ -133,6 +133,8 @@ pub fn networks() -> Vec<NetworkConfig> {
         assets: vec![AssetConfig {
             address: USDC.to_string(),
             decimals: 6,
+            eip712_name: Some("USDC".into()),
+            eip712_version: Some("2".into()),
         }],
     }]
 }
@@ -523,7 +525,49 @@ impl Suite {
             &VerifierExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts,
                 heartbeats,
+                compact: vec![],
             }),
+        )
+    }
+
+    /// The `SubmitReceipts` message the keeper would send for `receipts` (compact form when every
+    /// receipt is encodable, else compacted JSON; `opg_core::codec`), under this suite's config.
+    pub fn keeper_msg(&self, receipts: &[SignedReceipt]) -> SubmitReceiptsMsg {
+        let facilitators = [
+            opg_core::verify::parse_evm_address(&self.facilitator.address())
+                .expect("facilitator address"),
+        ];
+        let networks = networks();
+        let ctx = opg_core::codec::EncodeContext {
+            networks: &networks,
+            facilitators: &facilitators,
+        };
+        match opg_core::codec::encode_batch(receipts, &ctx) {
+            Some(compact) => SubmitReceiptsMsg {
+                receipts: vec![],
+                heartbeats: vec![],
+                compact,
+            },
+            None => {
+                let mut receipts = receipts.to_vec();
+                opg_core::codec::compact_for_submission(&mut receipts);
+                SubmitReceiptsMsg {
+                    receipts,
+                    heartbeats: vec![],
+                    compact: vec![],
+                }
+            }
+        }
+    }
+
+    /// `SubmitReceipts` from a keeper, any message body.
+    pub fn submit_msg(&mut self, msg: SubmitReceiptsMsg) -> Result<TxResult, String> {
+        let keeper = addr("keeper");
+        self.chain.execute(
+            &self.verifier,
+            &keeper,
+            0,
+            &VerifierExecuteMsg::SubmitReceipts(msg),
         )
     }
 

@@ -99,6 +99,7 @@ fn oversized_batch_runs_out_of_gas() {
     let msg = ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
         receipts: receipts.clone(),
         heartbeats: vec![],
+        compact: vec![],
     });
     let err = s
         .verifier
@@ -125,6 +126,7 @@ fn oversized_batch_runs_out_of_gas() {
             &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                 receipts: receipts[..50].to_vec(),
                 heartbeats: vec![],
+                compact: vec![],
             }),
         )
         .expect("within the gas limit")

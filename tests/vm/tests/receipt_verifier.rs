@@ -384,3 +384,46 @@ fn unknown_fields_are_refused_on_chain_naming_them() {
     let data: SubmitReceiptsResponse = ok("submit", s.submit(vec![r], vec![])).data();
     assert_eq!((data.accepted, data.rejected), (1, 0), "{data:?}");
 }
+
+#[test]
+fn the_compact_form_is_accepted_on_the_artifact_and_bad_entries_get_their_reasons() {
+    let mut s = Suite::new();
+    let receipts = vec![
+        s.receipt(PROXY_SECP, &payer(0)),
+        s.receipt(PROXY_ED, &payer(1)),
+        s.receipt(LOCAL, &payer(2)),
+    ];
+    let mut msg = s.keeper_msg(&receipts);
+    assert!(msg.receipts.is_empty(), "the keeper sends the compact form");
+    assert_eq!(msg.compact.len(), 3);
+    let mut unknown_kind = msg.compact[0].to_vec();
+    unknown_kind[1] = 9;
+    msg.compact.push(unknown_kind.into());
+    let mut cut = msg.compact[1].to_vec();
+    cut.truncate(40);
+    msg.compact.push(cut.into());
+    let tx = ok("submit compact", s.submit_msg(msg));
+    let data: SubmitReceiptsResponse = tx.data();
+    assert_eq!((data.accepted, data.rejected), (3, 2), "{data:?}");
+    let reasons: Vec<_> = data.receipts.iter().map(|r| r.rejected.clone()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            None,
+            None,
+            None,
+            Some("compact_unknown_kind".to_string()),
+            Some("compact_malformed".to_string())
+        ]
+    );
+    let report: EpochReport = ok(
+        "report",
+        s.chain
+            .query(&s.pool, &PoolQueryMsg::EpochReport { epoch: s.epoch() }),
+    );
+    assert_eq!(report.commercial.calls, 2);
+    assert_eq!(report.community.calls, 1);
+    // a replay in the JSON form is refused: the nonces are the same
+    let replay: SubmitReceiptsResponse = ok("replay", s.submit(receipts, vec![])).data();
+    assert_eq!(replay.accepted, 0);
+}

@@ -294,6 +294,8 @@ pub fn default_networks() -> Vec<NetworkConfig> {
         assets: vec![AssetConfig {
             address: USDC.to_string(),
             decimals: 6,
+            eip712_name: Some("USDC".into()),
+            eip712_version: Some("2".into()),
         }],
     }]
 }
@@ -632,6 +634,45 @@ impl Suite {
                 &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
                     receipts,
                     heartbeats,
+                    compact: vec![],
+                }),
+                &[],
+            )
+            .map_err(contract_error)?;
+        let data: SubmitReceiptsResponse = from_json(res.data.clone().unwrap()).unwrap();
+        Ok((data, res))
+    }
+
+    /// The compact form of `receipt` under this suite's config (`opg_core::codec`), as the
+    /// keeper encodes it.
+    pub fn compact(&self, receipt: &SignedReceipt) -> Binary {
+        let networks = default_networks();
+        let facilitators =
+            [opg_core::verify::parse_evm_address(&self.facilitator.address()).unwrap()];
+        let ctx = opg_core::codec::EncodeContext {
+            networks: &networks,
+            facilitators: &facilitators,
+        };
+        let c = opg_core::codec::compact_receipt(receipt, &ctx).expect("encodable");
+        Binary::new(opg_core::codec::encode(&c).unwrap())
+    }
+
+    /// `SubmitReceipts` with JSON receipts and compact ones.
+    pub fn submit_mixed(
+        &mut self,
+        receipts: Vec<SignedReceipt>,
+        compact: Vec<Binary>,
+    ) -> Result<(SubmitReceiptsResponse, AppResponse), ContractError> {
+        let sender = self.app.api().addr_make("keeper");
+        let res = self
+            .app
+            .execute_contract(
+                sender,
+                self.verifier.clone(),
+                &ExecuteMsg::SubmitReceipts(SubmitReceiptsMsg {
+                    receipts,
+                    heartbeats: vec![],
+                    compact,
                 }),
                 &[],
             )

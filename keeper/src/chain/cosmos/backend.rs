@@ -199,7 +199,7 @@ impl ChainBackend for CosmosChain {
         receipts: &[SignedReceipt],
         heartbeats: &[Heartbeat],
     ) -> Result<PreparedTx, ChainError> {
-        let msg = submit_msg_bytes(receipts, heartbeats)?;
+        let msg = submit_msg_bytes(receipts, heartbeats, &self.verifier_config()?)?;
         let tx = self.build_signed(vec![self.submit_msg(msg.clone())], "")?;
         let prepared = PreparedTx {
             bytes: tx.tx_raw.clone(),
@@ -218,7 +218,7 @@ impl ChainBackend for CosmosChain {
         receipts: &[SignedReceipt],
         heartbeats: &[Heartbeat],
     ) -> Result<SubmitOutcome, ChainError> {
-        let msg = submit_msg_bytes(receipts, heartbeats)?;
+        let msg = submit_msg_bytes(receipts, heartbeats, &self.verifier_config()?)?;
         let cached = self
             .prepared
             .lock()

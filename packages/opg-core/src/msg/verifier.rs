@@ -1,6 +1,6 @@
 //! `receipt-verifier` messages (DESIGN §3).
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Uint128};
+use cosmwasm_std::{Addr, Binary, Uint128};
 
 use crate::epoch::EpochClock;
 use crate::receipt::{Heartbeat, SignedReceipt};
@@ -57,10 +57,19 @@ pub enum SudoMsg {
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReceiptsMsg {
-    /// Receipts to verify.
+    /// Receipts to verify, in the JSON form (for dApps and tools, and for receipts of a payment
+    /// kind the compact form does not know). Their results have indexes `0..receipts.len()`.
     pub receipts: Vec<SignedReceipt>,
     /// Heartbeats of local nodes.
     pub heartbeats: Vec<Heartbeat>,
+    /// Receipts in the compact binary form (`opg_core::codec`, base64 in JSON): version byte,
+    /// payment-kind byte, then the kind's fields; what the keeper sends. Entry `i`'s result has
+    /// index `receipts.len() + i`; an entry that does not decode is rejected with
+    /// `compact_unsupported_version`, `compact_unknown_kind` or `compact_malformed` while the
+    /// others are verified. Optional, omitted from the JSON when empty; counted with `receipts`
+    /// and `heartbeats` against `max_batch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compact: Vec<Binary>,
 }
 
 /// Body of `PruneNonces`.
