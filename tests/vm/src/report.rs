@@ -218,11 +218,12 @@ pub fn measure_permit2(
             r
         })
         .collect();
-    compact_for_submission(&mut receipts);
+    opg_core::codec::compact_for_submission(&mut receipts);
     let msg = opg_core::msg::verifier::ExecuteMsg::SubmitReceipts(
         opg_core::msg::verifier::SubmitReceiptsMsg {
             receipts: receipts.clone(),
             heartbeats: vec![],
+            compact: vec![],
         },
     );
     let bytes = serde_json::to_vec(&msg).map(|v| v.len()).unwrap_or(0);
