@@ -1,4 +1,4 @@
-//! `opg deploy --chain CONFIG [--state deploy.json]`: stores the three contract artifacts,
+//! `opg deploy --chain CONFIG [--state deploy.json] [--from NAME]`: stores the three contract artifacts,
 //! instantiates registry → pool → verifier wired together, hands governance over, and writes
 //! the code ids and addresses to the JSON deploy state the keeper's `[chain.cosmos]` reads.
 //!
@@ -17,7 +17,7 @@ use opg_core::msg::{pool, registry, verifier};
 use opg_core::types::NetworkConfig;
 use serde::{Deserialize, Serialize};
 
-use super::common::send;
+use super::common::{send, KeyringArgs};
 use crate::chain::cosmos::{CodeIds, CosmosChain, CosmosConfig, DeployState, HttpRpc};
 use crate::chain::Deployment;
 use crate::tx::keys::TxKey;
@@ -49,6 +49,13 @@ pub struct DeployArgs {
     /// `pool.clock.genesis`. The pool finalizes epochs in order from 0.
     #[arg(long, value_name = "now|UNIX")]
     pub genesis: Option<String>,
+    /// The deployer: a key name in the keyring (`opg keys add`), as wasmd's `--from`. Default:
+    /// the key the config names (`chain.mnemonic_file` or `chain.mnemonic_env`).
+    #[arg(long, env = "OPG_FROM")]
+    pub from: Option<String>,
+    /// The keyring `--from` reads.
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
 }
 
 /// `opg deploy`'s config file.
@@ -158,7 +165,13 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("--genesis {t:?}: expected `now` or unix seconds"))?
         }
     }
-    let state = deploy(&config)?;
+    let state = match &args.from {
+        Some(name) => {
+            let key = args.keyring.keyring(&config.chain.prefix).key(name)?;
+            deploy_as(&config, key)?
+        }
+        None => deploy(&config)?,
+    };
     write_state(&args.state, &state)?;
     println!("{}", serde_json::to_string_pretty(&state)?);
     eprintln!("deploy state written to {}", args.state.display());
@@ -178,6 +191,12 @@ pub fn deploy(config: &DeployConfig) -> anyhow::Result<DeployState> {
         .mnemonic_source()
         .context("the deploy config needs chain.mnemonic_file or chain.mnemonic_env")?;
     let key = TxKey::from_source(&source, &config.chain.hd_path, &config.chain.prefix)?;
+    deploy_as(config, key)
+}
+
+/// Deploys as `key` (the deployer account) over HTTP. Errors: missing artifacts, node, any
+/// refused tx.
+pub fn deploy_as(config: &DeployConfig, key: TxKey) -> anyhow::Result<DeployState> {
     let rpc = HttpRpc::new(&config.chain.rpc_url)?;
     let chain = CosmosChain::signer(config.chain.clone(), Box::new(rpc), key)?;
     deploy_with(&chain, config)
