@@ -1418,11 +1418,19 @@ fn the_compact_form_keeps_every_verdict_on_both_backends() {
                     &receipt,
                     c.now,
                 );
+                // Permit2 payments (`exact` via Permit2, `upto`) and attestations stating an
+                // amount have no compact layout yet: the encoder leaves them to the JSON form
+                let json_only = opg_core::verify::decode_payment_header(&receipt.payment)
+                    .is_ok_and(|p| p.payload.permit2_authorization.is_some())
+                    || receipt.settlement.as_ref().is_some_and(|s| s.amount.is_some());
                 let Some(native) = compact_verdict(&NativeCrypto, world, &receipt, c.now) else {
-                    assert!(json.is_err(), "accepted case {:?} is not encodable", c.name);
-                    not_encodable.push(c.name);
+                    if !json_only {
+                        assert!(json.is_err(), "accepted case {:?} is not encodable", c.name);
+                        not_encodable.push(c.name);
+                    }
                     continue;
                 };
+                assert!(!json_only, "case {:?} must travel as JSON", c.name);
                 encoded += 1;
                 let on_chain = compact_verdict(&chain, world, &receipt, c.now).unwrap();
                 assert_eq!(native, on_chain, "backends disagree on case {:?}", c.name);
