@@ -40,8 +40,12 @@ if [[ -z "${OPG_WASMD_GAS_JSON:-}" ]]; then
   mv "$real.tmp" "$real"
 fi
 estimate="$(sed -n 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/\1/p' <<<"$vm")"
-# the VM estimate of a claim over 30 epochs, pinned: column "SDK gas pinned" of its row in $OUT
-claim30_estimate="$(awk -F' *[|] *' '$2 == "Claim over 30 epochs" { gsub(",", "", $8); print $8; exit }' "$OUT")"
+# the VM estimate of an action, pinned: column "SDK gas pinned" of its row in $OUT
+pinned_estimate() {
+  awk -F' *[|] *' -v a="$1" '$2 == a { gsub(",", "", $8); print $8; exit }' "$OUT"
+}
+claim1_estimate="$(pinned_estimate "Claim over 1 epoch")"
+claim30_estimate="$(pinned_estimate "Claim over 30 epochs")"
 {
   echo
   echo "## Real txs on wasmd"
@@ -55,11 +59,12 @@ claim30_estimate="$(awk -F' *[|] *' '$2 == "Claim over 30 epochs" { gsub(",", ""
   jq -r --argjson est "$estimate" '
     [.rows[] | select(.codes == "pinned" and (.action | startswith("SubmitReceipts x")) and (.action | contains("new pay")) and (.action | contains("ed25519") | not))] as $r
     | "Against the estimate: the real batch of 100 (pinned) uses \($r[-1].per_receipt) gas per receipt, the VM estimate \($est) before tx size. Fitting gas_used = a + b * receipts over the pinned new-payer batches of 1 and 100 gives a = \((($r[0].gas_used * 100 - $r[-1].gas_used) / 99) | floor) gas per tx and b = \((($r[-1].gas_used - $r[0].gas_used) / 99) | floor) gas per receipt."' "$real"
-  jq -r --argjson est "$claim30_estimate" '
+  echo
+  jq -r --argjson e1 "$claim1_estimate" --argjson e30 "$claim30_estimate" '
     [.rows[] | select(.codes == "pinned" and (.action | startswith("Claim over")))] as $c
     | ($c[] | select(.action == "Claim over 1 epoch") | .gas_used) as $c1
     | ($c[] | select(.action == "Claim over 30 epochs") | .gas_used) as $c30
-    | "Claim over 30 epochs (pinned; its own deployment with 4 s epochs, one receipt in each of 30 epochs, paying what `PendingRewards` reported) uses \($c30) gas, the VM estimate \($est): the tx costs the estimate leaves out stay those of one tx, and each further epoch adds \((($c30 - $c1) / 29) | floor) gas over the claim over 1 epoch (\($c1))."' "$real"
+    | "Claim over 30 epochs (pinned; a second deployment with 4 s epochs, one receipt in each of 30 epochs, paying what `PendingRewards` reported) uses \($c30) gas, the VM estimate \($e30) (\($c30 - $e30) more); over 1 epoch \($c1), the estimate \($e1) (\($c1 - $e1) more). The costs the estimate leaves out are paid once per claim tx; each further epoch adds \((($c30 - $c1) / 29) | floor) gas, the estimate \((($e30 - $e1) / 29) | floor)."' "$real"
   cat <<'TEXT'
 
 Where real txs differ from the estimate:
