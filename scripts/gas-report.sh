@@ -6,7 +6,8 @@
 #      instance cost per contract entry) of Register, SubmitReceipts (1/10/100 receipts, secp256k1
 #      and ed25519 node keys), FinalizeEpoch and Claim (1 and 30 epochs);
 #   2. real txs: `gas_used` of the same messages on wasmd v0.61.14 (keeper/tests/wasmd_gas.rs),
-#      on unpinned codes and after a MsgPinCodes proposal.
+#      on unpinned codes and after a MsgPinCodes proposal; Claim over 30 epochs on a second
+#      deployment with 4 s epochs (pinned).
 #
 # Needs the artifacts (scripts/build-wasm.sh; the report refuses missing or stale ones) and a wasmd
 # chain: the one of a running `scripts/localnet.sh start` when OPG_LOCALNET_HOME names its home,
@@ -30,9 +31,21 @@ sed 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/estimate_per_receipt_s
 real="${OPG_WASMD_GAS_JSON:-$ROOT/target/wasmd-gas.json}"
 mkdir -p "$ROOT/target"
 if [[ -z "${OPG_WASMD_GAS_JSON:-}" ]]; then
-  OPG_WASMD_GAS_OUT="$real" cargo test --locked -q -p opg-keeper --test wasmd_gas -- --ignored >&2
+  # two tests, run in parallel on one chain: the main deployment, and the claim over 30 epochs
+  # (its own deployment with short epochs), whose row is merged into the first file
+  claim30="$ROOT/target/wasmd-gas-claim30.json"
+  OPG_WASMD_GAS_OUT="$real" OPG_WASMD_GAS_CLAIM30_OUT="$claim30" \
+    cargo test --locked -q -p opg-keeper --test wasmd_gas -- --ignored >&2
+  jq -s '.[0].rows += .[1].rows | .[0]' "$real" "$claim30" >"$real.tmp"
+  mv "$real.tmp" "$real"
 fi
 estimate="$(sed -n 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/\1/p' <<<"$vm")"
+# the VM estimate of an action, pinned: column "SDK gas pinned" of its row in $OUT
+pinned_estimate() {
+  awk -F' *[|] *' -v a="$1" '$2 == a { gsub(",", "", $8); print $8; exit }' "$OUT"
+}
+claim1_estimate="$(pinned_estimate "Claim over 1 epoch")"
+claim30_estimate="$(pinned_estimate "Claim over 30 epochs")"
 {
   echo
   echo "## Real txs on wasmd"
@@ -46,6 +59,12 @@ estimate="$(sed -n 's/^per_receipt_sdk_gas_batch100=\([0-9]*\) (pinned)$/\1/p' <
   jq -r --argjson est "$estimate" '
     [.rows[] | select(.codes == "pinned" and (.action | startswith("SubmitReceipts x")) and (.action | contains("new pay")) and (.action | contains("ed25519") | not))] as $r
     | "Against the estimate: the real batch of 100 (pinned) uses \($r[-1].per_receipt) gas per receipt, the VM estimate \($est) before tx size. Fitting gas_used = a + b * receipts over the pinned new-payer batches of 1 and 100 gives a = \((($r[0].gas_used * 100 - $r[-1].gas_used) / 99) | floor) gas per tx and b = \((($r[-1].gas_used - $r[0].gas_used) / 99) | floor) gas per receipt."' "$real"
+  echo
+  jq -r --argjson e1 "$claim1_estimate" --argjson e30 "$claim30_estimate" '
+    [.rows[] | select(.codes == "pinned" and (.action | startswith("Claim over")))] as $c
+    | ($c[] | select(.action == "Claim over 1 epoch") | .gas_used) as $c1
+    | ($c[] | select(.action == "Claim over 30 epochs") | .gas_used) as $c30
+    | "Claim over 30 epochs (pinned; a second deployment with 4 s epochs, one receipt in each of 30 epochs, paying what `PendingRewards` reported) uses \($c30) gas, the VM estimate \($e30) (\($c30 - $e30) more); over 1 epoch \($c1), the estimate \($e1) (\($c1 - $e1) more). The costs the estimate leaves out are paid once per claim tx; each further epoch adds \((($c30 - $c1) / 29) | floor) gas, the estimate \((($e30 - $e1) / 29) | floor)."' "$real"
   cat <<'TEXT'
 
 Where real txs differ from the estimate:
