@@ -1422,7 +1422,10 @@ fn the_compact_form_keeps_every_verdict_on_both_backends() {
                 // amount have no compact layout yet: the encoder leaves them to the JSON form
                 let json_only = opg_core::verify::decode_payment_header(&receipt.payment)
                     .is_ok_and(|p| p.payload.permit2_authorization.is_some())
-                    || receipt.settlement.as_ref().is_some_and(|s| s.amount.is_some());
+                    || receipt
+                        .settlement
+                        .as_ref()
+                        .is_some_and(|s| s.amount.is_some());
                 let Some(native) = compact_verdict(&NativeCrypto, world, &receipt, c.now) else {
                     if !json_only {
                         assert!(json.is_err(), "accepted case {:?} is not encodable", c.name);
