@@ -180,9 +180,9 @@ impl ReceiptFactory {
     /// `37 i mod 100 < permit2_exact_percent`, `upto` when below the sum of both (37 is prime
     /// to 100: every hundred consecutive receipts hold exactly the percentages).
     pub fn receipt(&self, i: u64, served_at: u64) -> SignedReceipt {
-        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
-        let payer = &self.payers[(i % self.payers.len() as u64) as usize];
-        let value: u128 = 10_000 + 100 * u128::from(i % 100);
+        let (nk, model) = self.node_of(i);
+        let payer = self.payer_of(i);
+        let value = Self::value_of(i);
         let slot = (i.wrapping_mul(37) % 100) as u8;
         if slot < self.permit2_exact_percent + self.upto_percent {
             return self.permit2_receipt(i, served_at, slot >= self.permit2_exact_percent);
@@ -213,31 +213,57 @@ impl ReceiptFactory {
             valid_before: served_at.saturating_add(3600),
             nonce: self.nonce(i),
         };
-        let request = format!("loadgen request {i}");
         make_signed_receipt(
             payer,
             &nk.signer,
             Some(&self.dev.facilitator),
             &self.domain,
             &params,
-            InferenceReceipt {
-                node_id: nk.node_id.clone(),
-                model_id: model.clone(),
-                request_digest: Binary::from(Sha256::digest(request.as_bytes()).to_vec()),
-                response_digest: Binary::from(Sha256::digest(b"loadgen response").to_vec()),
-                prompt_tokens: 100 + i % 50,
-                completion_tokens: 200 + i % 70,
-                served_at,
-            },
-            Sha256::digest(format!("settlement/{}/{i}", self.run_tag)).into(),
+            self.statement(i, served_at, nk, model),
+            self.settlement_tx(i),
         )
+    }
+
+    /// Receipt `i`'s node keys and model: node `i mod nodes`.
+    fn node_of(&self, i: u64) -> (&DevNodeKeys, &String) {
+        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
+        (nk, model)
+    }
+
+    /// Receipt `i`'s payer: payer `i mod payers`.
+    fn payer_of(&self, i: u64) -> &EvmSigner {
+        &self.payers[(i % self.payers.len() as u64) as usize]
+    }
+
+    /// Receipt `i`'s value: `10_000 + 100 * (i mod 100)` token units.
+    fn value_of(i: u64) -> u128 {
+        10_000 + 100 * u128::from(i % 100)
+    }
+
+    /// The node's statement for receipt `i`: digests of the request and response, token counts.
+    fn statement(&self, i: u64, served_at: u64, nk: &DevNodeKeys, model: &str) -> InferenceReceipt {
+        let request = format!("loadgen request {i}");
+        InferenceReceipt {
+            node_id: nk.node_id.clone(),
+            model_id: model.to_string(),
+            request_digest: Binary::from(Sha256::digest(request.as_bytes()).to_vec()),
+            response_digest: Binary::from(Sha256::digest(b"loadgen response").to_vec()),
+            prompt_tokens: 100 + i % 50,
+            completion_tokens: 200 + i % 70,
+            served_at,
+        }
+    }
+
+    /// The settlement tx hash the dev facilitator attests for receipt `i`.
+    fn settlement_tx(&self, i: u64) -> [u8; 32] {
+        Sha256::digest(format!("settlement/{}/{i}", self.run_tag)).into()
     }
 
     /// Receipt `i` paid through Permit2 (`upto`: maximum twice the value, the value settled).
     fn permit2_receipt(&self, i: u64, served_at: u64, upto: bool) -> SignedReceipt {
-        let (nk, model) = &self.nodes[(i % self.nodes.len() as u64) as usize];
-        let payer = &self.payers[(i % self.payers.len() as u64) as usize];
-        let value: u128 = 10_000 + 100 * u128::from(i % 100);
+        let (nk, model) = self.node_of(i);
+        let payer = self.payer_of(i);
+        let value = Self::value_of(i);
         let amount = if upto { 2 * value } else { value };
         let facilitator = upto.then(|| self.dev.facilitator.address());
         let params = Permit2Params {
@@ -258,23 +284,14 @@ impl ReceiptFactory {
             nonce: self.nonce(i),
             facilitator: upto.then(|| self.dev.facilitator.address_bytes()),
         };
-        let request = format!("loadgen request {i}");
         make_signed_permit2_receipt(
             payer,
             &nk.signer,
             Some(&self.dev.facilitator),
             &self.domain,
             &params,
-            InferenceReceipt {
-                node_id: nk.node_id.clone(),
-                model_id: model.clone(),
-                request_digest: Binary::from(Sha256::digest(request.as_bytes()).to_vec()),
-                response_digest: Binary::from(Sha256::digest(b"loadgen response").to_vec()),
-                prompt_tokens: 100 + i % 50,
-                completion_tokens: 200 + i % 70,
-                served_at,
-            },
-            Sha256::digest(format!("settlement/{}/{i}", self.run_tag)).into(),
+            self.statement(i, served_at, nk, model),
+            self.settlement_tx(i),
             upto.then_some(value),
         )
     }

@@ -18,32 +18,14 @@ use cosmwasm_std::{Binary, CosmosMsg, WasmMsg};
 use cw_multi_test::Executor as _;
 use opg_keeper::chain::embedded::EmbeddedChain;
 use opg_keeper::chain::{ChainBackend, ContractRole};
-use opg_keeper::config::KeeperConfig;
 use opg_keeper::service::Keeper;
-use opg_keeper::store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 const BODY_LIMIT: usize = 64 * 1024;
 
 fn keeper() -> (Arc<Keeper>, Arc<EmbeddedChain>) {
-    let g = genesis();
-    let chain = Arc::new(EmbeddedChain::in_memory(&g).unwrap());
-    chain.set_time(T0 + 100).unwrap();
-    let mut cfg = KeeperConfig {
-        genesis: Some(g),
-        ..Default::default()
-    };
-    cfg.server.body_limit_bytes = BODY_LIMIT;
-    cfg.server.requests_per_second = 10_000;
-    cfg.server.burst = 10_000;
-    let k = Keeper::new(
-        cfg,
-        Store::in_memory().unwrap(),
-        chain.clone() as Arc<dyn ChainBackend>,
-    )
-    .unwrap();
-    (k, chain)
+    http_keeper(BODY_LIMIT)
 }
 
 /// A valid receipt as a JSON value, to be broken in one place.

@@ -88,3 +88,31 @@ pub fn epoch0_traffic(chain: &dyn ChainBackend, g: &GenesisConfig) -> Vec<Signed
         receipt(chain, g, 4, 0, "local-1", LLAMA, 500_000, T0 + 40),
     ]
 }
+
+/// A keeper on an in-memory embedded chain at `T0 + 100`, serving HTTP with a body limit of
+/// `body_limit_bytes` and no effective rate limit (10,000 requests per second).
+pub fn http_keeper(
+    body_limit_bytes: usize,
+) -> (
+    std::sync::Arc<opg_keeper::service::Keeper>,
+    std::sync::Arc<opg_keeper::chain::embedded::EmbeddedChain>,
+) {
+    use std::sync::Arc;
+    let g = genesis();
+    let chain = Arc::new(opg_keeper::chain::embedded::EmbeddedChain::in_memory(&g).unwrap());
+    chain.set_time(T0 + 100).unwrap();
+    let mut cfg = opg_keeper::config::KeeperConfig {
+        genesis: Some(g),
+        ..Default::default()
+    };
+    cfg.server.body_limit_bytes = body_limit_bytes;
+    cfg.server.requests_per_second = 10_000;
+    cfg.server.burst = 10_000;
+    let k = opg_keeper::service::Keeper::new(
+        cfg,
+        opg_keeper::store::Store::in_memory().unwrap(),
+        chain.clone() as Arc<dyn ChainBackend>,
+    )
+    .unwrap();
+    (k, chain)
+}
