@@ -32,44 +32,12 @@ fi
 /usr/bin/chromium --version 2>/dev/null || true
 npm ci --prefix scripts/browser --no-audit --no-fund
 
-cargo build -q -p opg-keeper --bin opg
-OPG="$TARGET_DIR/debug/opg"
-
-WORK="$(mktemp -d)"
-KEEPER_PID=""
-cleanup() {
-  if [ -n "$KEEPER_PID" ]; then
-    kill "$KEEPER_PID" 2>/dev/null || true
-    wait "$KEEPER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-BASE="http://127.0.0.1:$PORT"
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$PORT\"/" \
-    -e 's/^epoch_length = .*/epoch_length = 20/' \
-    -e 's/^grace = .*/grace = 6/' \
-    -e 's/^batch_interval_secs = .*/batch_interval_secs = 2/' \
-    -e 's/^durability = .*/durability = "normal"/' \
-    keeper/keeper.example.toml > "$WORK/keeper.toml"
-
-RUST_LOG=warn "$OPG" keeper run --config "$WORK/keeper.toml" --home "$WORK/home" \
-  > "$WORK/keeper.log" 2>&1 &
-KEEPER_PID=$!
-fail() {
-  echo "browser test FAILED: $*" >&2
-  echo "---- keeper log ----" >&2
-  tail -n 50 "$WORK/keeper.log" >&2 || true
-  exit 1
-}
-for _ in $(seq 1 100); do
-  if curl -sf "$BASE/healthz" > /dev/null; then break; fi
-  kill -0 "$KEEPER_PID" 2>/dev/null || fail "the keeper exited"
-  sleep 0.2
-done
-curl -sf "$BASE/healthz" > /dev/null || fail "the keeper did not come up"
+# shellcheck source=lib/keeper.sh
+source "$ROOT/scripts/lib/keeper.sh"
+start_keeper "browser test" \
+  's/^epoch_length = .*/epoch_length = 20/' \
+  's/^grace = .*/grace = 6/' \
+  's/^batch_interval_secs = .*/batch_interval_secs = 2/'
 
 "$OPG" loadgen --url "$BASE" --config "$WORK/keeper.toml" --count 40 --concurrency 4 \
   --payers 8 > "$WORK/loadgen.txt" || fail "loadgen"
